@@ -1,0 +1,52 @@
+"""mendoza: evals for stochastic AI features.
+
+Run a suite many times against a stochastic model, see how often the feature is good with honest error bars,
+and learn what product design that reliability allows.
+
+    >>> import mendoza
+    >>> suite = mendoza.load_suite("examples/support_tickets/suite.yaml")
+    >>> run = mendoza.run_suite(suite)
+
+The heavier parts (runner, store, providers) are imported on first use, so ``import mendoza`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from mendoza.core import Case, Grade, GraderSpec, Run, Sample, Suite, Thresholds, Variant
+from mendoza.errors import ConfigError, MendozaError, ProviderError, RunNotFound, StoreError
+
+if TYPE_CHECKING:
+    from mendoza.api import load_suite, open_store, run_suite
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Case",
+    "ConfigError",
+    "Grade",
+    "GraderSpec",
+    "MendozaError",
+    "ProviderError",
+    "Run",
+    "RunNotFound",
+    "Sample",
+    "StoreError",
+    "Suite",
+    "Thresholds",
+    "Variant",
+    "__version__",
+    "load_suite",
+    "open_store",
+    "run_suite",
+]
+
+_LAZY = {"load_suite": "mendoza.api", "run_suite": "mendoza.api", "open_store": "mendoza.api"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mendoza' has no attribute {name!r}")

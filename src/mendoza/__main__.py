@@ -1,0 +1,5 @@
+"""``python -m mendoza`` runs the CLI."""
+
+from mendoza.cli import main
+
+main()

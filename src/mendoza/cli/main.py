@@ -1,0 +1,163 @@
+"""``mendoza`` commands. Each parses its options, calls the API, and prints; errors become one line."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from mendoza import api
+from mendoza.cli.render import print_report, print_runs
+from mendoza.errors import MendozaError
+from mendoza.registry import grader_class, grader_names, provider_class, provider_names
+from mendoza.report import build_report, threshold_failures
+from mendoza.runner import progress_for
+
+__all__ = ["cli", "main"]
+
+EXIT_THRESHOLD_MISSED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+_db_option = click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="The SQLite file (default: .mendoza/mendoza.db).",
+)
+
+
+@click.group()
+@click.version_option(package_name="mendoza")
+def cli() -> None:
+    """mendoza: evals for stochastic AI features. How often is it good, really, and is this change real?"""
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+def init(directory: Path) -> None:
+    """Scaffold a working example suite (on the embedded model) in DIRECTORY."""
+    target = directory / "mendoza-suite"
+    if target.exists():
+        raise click.ClickException(f"{target} already exists; remove it or choose another folder")
+    source = resources.files("mendoza") / "scaffold"
+    with resources.as_file(source) as path:
+        shutil.copytree(path, target, ignore=shutil.ignore_patterns("__pycache__"))
+    click.echo(f"created {target}/suite.yaml; run it with:\n  mendoza run {target}/suite.yaml")
+
+
+@cli.command()
+@click.argument("suite", type=click.Path(path_type=Path), required=False)
+@_db_option
+@click.option("--resume", "resume", metavar="RUN", help="Finish an interrupted run (its suite snapshot is used).")
+@click.option("--retry-errors", is_flag=True, help="With --resume: sample again the samples that ended in an error.")
+@click.option("--no-cache", is_flag=True, help="Do not reuse cached model outputs from earlier runs.")
+@click.option("--concurrency", type=click.IntRange(min=1), help="Calls in flight per variant (overrides the suite).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+def run(suite: Path | None, db: Path | None, resume: str | None, retry_errors: bool, no_cache: bool,
+        concurrency: int | None, quiet: bool) -> None:
+    """Run SUITE (cases x variants x repeats), store every sample and grade, print the report.
+
+    Exits 1 when a threshold of the suite is missed, so it can gate CI.
+    """
+    if (suite is None) == (resume is None):
+        raise click.UsageError("give a SUITE file to run, or --resume RUN to finish an interrupted run")
+    console = Console()
+    loaded = api.load_suite(suite) if suite is not None else None
+    store = api.open_store(db)
+    try:
+        run_ref = resume
+        try:
+            finished = api.run_suite(
+                loaded, db=store, resume=resume, retry_errors=retry_errors, use_cache=not no_cache,
+                concurrency=concurrency, progress=progress_for(quiet=quiet),
+            )
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            latest = store.get_run(run_ref or "latest")
+            click.echo(f"\ninterrupted: {latest.done_samples}/{latest.expected_samples} samples stored; "
+                       f"finish with: mendoza run --resume {latest.id}", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        report = build_report(store, finished.id)
+        print_report(console, report, show_cases=len(report.suite.cases) <= 60)
+        failures = threshold_failures(report)
+        for line in failures:
+            console.print(f"[red]threshold missed:[/red] {line}")
+        console.print(f"run id: {finished.id}  (mendoza show {finished.id})")
+        if failures:
+            sys.exit(EXIT_THRESHOLD_MISSED)
+    finally:
+        store.close()
+
+
+@cli.command()
+@_db_option
+@click.option("--limit", default=20, show_default=True, help="How many runs to list, newest first.")
+def runs(db: Path | None, limit: int) -> None:
+    """List runs, newest first."""
+    with api.open_store(db, readonly=True) as store:
+        print_runs(Console(), store.list_runs(limit=limit))
+
+
+@cli.command()
+@click.argument("run_ref", metavar="RUN", default="latest")
+@_db_option
+@click.option("--cases/--no-cases", default=True, help="Show the per case table.")
+def show(run_ref: str, db: Path | None, cases: bool) -> None:
+    """Report on RUN (an id, a unique prefix of one, or 'latest'): pass rate per variant, k/n per case."""
+    with api.open_store(db, readonly=True) as store:
+        print_report(Console(), build_report(store, run_ref), show_cases=cases)
+
+
+def _listing(title: str, rows: list[tuple[str, ...]], columns: tuple[str, ...]) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+
+@cli.command()
+def graders() -> None:
+    """List the graders a suite can use."""
+    rows = []
+    for name in grader_names():
+        cls: Any = grader_class(name)
+        rows.append((name, cls.description, ", ".join(cls.Params.model_fields), cls.example))
+    _listing("graders (prefix any with 'not-' to negate it)", rows, ("name", "what it checks", "params", "example"))
+
+
+@cli.command()
+def providers() -> None:
+    """List the providers a variant's model can name."""
+    rows = []
+    for name in provider_names():
+        try:
+            cls: Any = provider_class(name)
+            rows.append((name, cls.description, cls.example))
+        except MendozaError as exc:
+            rows.append((name, f"(unavailable: {exc})", ""))
+    _listing("providers", rows, ("name", "what it is", "example model"))
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning mendoza's errors into one line and exit code 2."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except MendozaError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)

@@ -1,0 +1,181 @@
+"""Suite files (YAML) -> a validated ``Suite``, every mistake reported as one ``file:line: what`` line."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.meta
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mendoza.config.datasets import case_from_mapping, load_cases_file
+from mendoza.config.grader_specs import parse_grader_entries
+from mendoza.config.yaml_source import YamlDocument, read_yaml
+from mendoza.core import Case, Pricing, Suite, Thresholds, Variant
+from mendoza.errors import ConfigError
+
+__all__ = ["DEFAULT_MODEL", "load_suite", "suite_from_document"]
+
+DEFAULT_MODEL = "local/gemma-3-270m"
+
+
+class _VariantEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    model: str = DEFAULT_MODEL
+    prompt: str | None = None
+    prompt_file: str | None = None
+    system: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    base_url: str | None = None
+    api_key_env: str | None = None
+    concurrency: int | None = Field(default=None, ge=1)
+    timeout: float | None = Field(default=None, gt=0)
+    pricing: Pricing | None = None
+
+
+class _SuiteEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    suite: str
+    description: str = ""
+    cases: list[Any] | str
+    variants: list[_VariantEntry] = Field(min_length=1)
+    graders: list[Any] = Field(default_factory=list)
+    repeats: int = Field(default=1, ge=1)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    seed: int = 0
+    timeout: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=3, ge=0)
+    cache: bool = True
+
+
+def _known_keys(location: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] = _SuiteEntry
+    for part in location[:-1]:
+        if part == "variants":
+            model = _VariantEntry
+        elif part == "thresholds":
+            model = Thresholds
+        elif part == "pricing":
+            model = Pricing
+    return list(model.model_fields)
+
+
+def _validation_message(exc: ValidationError, document: YamlDocument) -> ConfigError:
+    first = exc.errors()[0]
+    location = tuple(first["loc"])
+    dotted = ".".join(str(part) for part in location)
+    if first["type"] == "extra_forbidden":
+        key = str(location[-1])
+        close = difflib.get_close_matches(key, _known_keys(location), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return ConfigError(f"unknown key '{dotted}'{hint}", where=document.where(location))
+    if first["type"] == "missing":
+        return ConfigError(f"missing required key '{dotted}'", where=document.where(location[:-1]))
+    return ConfigError(f"'{dotted}': {first['msg']}", where=document.where(location))
+
+
+def _load_cases(entry: _SuiteEntry, document: YamlDocument) -> tuple[Case, ...]:
+    if isinstance(entry.cases, str):
+        path = (document.path.parent / entry.cases).resolve()
+        if not path.is_file():
+            raise ConfigError(f"cases file '{entry.cases}' not found", where=document.where(("cases",)))
+        cases = load_cases_file(path)
+    else:
+        cases = [
+            case_from_mapping(row, f"case-{index + 1}", document.where(("cases", index)))
+            for index, row in enumerate(entry.cases)
+        ]
+    if not cases:
+        raise ConfigError("the suite has no cases", where=document.where(("cases",)))
+    seen: set[str] = set()
+    for case in cases:
+        if case.id in seen:
+            raise ConfigError(f"duplicate case id '{case.id}'", where=document.where(("cases",)))
+        seen.add(case.id)
+    return tuple(cases)
+
+
+_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined)
+
+
+def _check_template(text: str, cases: tuple[Case, ...], where: str, what: str) -> None:
+    """A prompt template must parse and may only use names every case defines."""
+    try:
+        names = jinja2.meta.find_undeclared_variables(_ENV.parse(text))
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigError(f"{what}: template syntax error on its line {exc.lineno}: {exc.message}", where=where) from None
+    names -= set(_ENV.globals)
+    for case in cases:
+        missing = sorted(names - set(case.template_context()))
+        if missing:
+            available = ", ".join(sorted(case.vars)) or "none"
+            raise ConfigError(
+                f"{what} uses {{{{ {missing[0]} }}}}, which case '{case.id}' does not define (its vars: {available})",
+                where=where,
+            )
+
+
+def _variant(entry: _VariantEntry, index: int, cases: tuple[Case, ...], document: YamlDocument) -> Variant:
+    where = document.where(("variants", index))
+    prompt = entry.prompt
+    if entry.prompt_file is not None:
+        if prompt is not None:
+            raise ConfigError(f"variant '{entry.id}' sets both 'prompt' and 'prompt_file'; keep one", where=where)
+        path = document.path.parent / entry.prompt_file
+        try:
+            prompt = path.read_text(encoding="utf-8")
+        except OSError:
+            raise ConfigError(f"variant '{entry.id}': prompt_file '{entry.prompt_file}' not found", where=where) from None
+        where = str(path)
+    if prompt is None and not entry.model.startswith(("python:", "echo", "mock")):
+        raise ConfigError(f"variant '{entry.id}' needs a 'prompt' or a 'prompt_file'", where=where)
+    for text, what in ((prompt, f"variant '{entry.id}' prompt"), (entry.system, f"variant '{entry.id}' system")):
+        if text is not None:
+            _check_template(text, cases, where, what)
+    fields = entry.model_dump(exclude={"prompt_file"})
+    fields["prompt"] = prompt
+    return Variant.model_validate(fields)
+
+
+def suite_from_document(document: YamlDocument) -> Suite:
+    """Validate a parsed suite file and build the ``Suite`` (cases loaded, templates checked)."""
+    if not isinstance(document.data, dict):
+        raise ConfigError("a suite file must be a mapping with 'suite', 'cases' and 'variants'", where=str(document.path))
+    try:
+        entry = _SuiteEntry.model_validate(document.data)
+    except ValidationError as exc:
+        raise _validation_message(exc, document) from None
+    cases = _load_cases(entry, document)
+    variants = tuple(_variant(item, index, cases, document) for index, item in enumerate(entry.variants))
+    ids = [variant.id for variant in variants]
+    duplicate = next((vid for vid in ids if ids.count(vid) > 1), None)
+    if duplicate is not None:
+        raise ConfigError(f"duplicate variant id '{duplicate}'", where=document.where(("variants",)))
+    graders = parse_grader_entries(entry.graders, lambda index: document.where(("graders", index)))
+    return Suite(
+        name=entry.suite,
+        description=entry.description,
+        cases=cases,
+        variants=variants,
+        graders=tuple(graders),
+        repeats=entry.repeats,
+        thresholds=entry.thresholds,
+        seed=entry.seed,
+        timeout=entry.timeout,
+        max_retries=entry.max_retries,
+        cache=entry.cache,
+        source=str(document.path),
+    )
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Load and validate a suite file (YAML). Raises ``ConfigError`` with ``file:line: what is wrong``."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "suite.yaml"
+    return suite_from_document(read_yaml(path))

@@ -1,0 +1,264 @@
+"""The data model: suites, cases, variants, graders' specs, samples, grades and runs.
+
+Objects that come from a suite file (``Suite``, ``Case``, ``Variant``, ``GraderSpec``, ``Thresholds``) are
+frozen pydantic models, so a suite is validated once and can be hashed and snapshotted. Objects made by the
+thousand on the hot path (``ModelRequest``, ``ModelResponse``, ``Sample``, ``Grade``) are frozen slotted
+dataclasses: they cost a fraction of a model's validation and need none, being made by our own code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "Case",
+    "Grade",
+    "GraderSpec",
+    "ModelRequest",
+    "ModelResponse",
+    "Run",
+    "Pricing",
+    "RunStatus",
+    "Sample",
+    "Suite",
+    "Thresholds",
+    "Variant",
+    "sample_seed",
+    "stable_hash",
+]
+
+RunStatus = Literal["running", "interrupted", "complete", "failed"]
+
+
+def stable_hash(value: Any) -> str:
+    """A short, stable sha256 hex digest of any JSON-serialisable value (key order does not matter)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def sample_seed(suite_seed: int, case_id: str, repeat: int) -> int:
+    """The seed for one (case, repeat): reproducible, and different for every repeat.
+
+    Every variant gets the same seed for the same (case, repeat) (common random numbers): where two variants
+    share a model, their samples are coupled, which makes a paired comparison of them sharper.
+    """
+    digest = hashlib.sha256(f"{suite_seed}\x1f{case_id}\x1f{repeat}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Case(_Frozen):
+    """One input of a suite: template variables, an optional expected answer, tags and metadata."""
+
+    id: str
+    vars: dict[str, Any] = Field(default_factory=dict)
+    expected: Any = None
+    tags: tuple[str, ...] = ()
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    def template_context(self) -> dict[str, Any]:
+        """What a prompt or grader template sees: the vars, plus ``expected``, ``case_id``, ``tags``."""
+        context: dict[str, Any] = dict(self.vars)
+        context.setdefault("expected", self.expected)
+        context.setdefault("case_id", self.id)
+        context.setdefault("tags", list(self.tags))
+        context.setdefault("metadata", self.metadata)
+        return context
+
+
+class Pricing(_Frozen):
+    """What a model costs, in US dollars per million tokens, so samples can carry a cost."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+    def cost(self, tokens_in: int | None, tokens_out: int | None) -> float | None:
+        """The cost of one call, or None when the provider did not report tokens."""
+        if tokens_in is None and tokens_out is None:
+            return None
+        return ((tokens_in or 0) * self.input + (tokens_out or 0) * self.output) / 1_000_000
+
+
+class Variant(_Frozen):
+    """One way of doing the feature: a model (or an application callable), a prompt template and params."""
+
+    id: str
+    model: str
+    prompt: str | None = None
+    system: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    base_url: str | None = None
+    api_key_env: str | None = None
+    concurrency: int | None = Field(default=None, ge=1)
+    timeout: float | None = Field(default=None, gt=0)
+    pricing: Pricing | None = None
+
+    @property
+    def provider_name(self) -> str:
+        """The registry name of the provider: ``local`` for ``local/gemma-3-270m``, ``python`` for
+        ``python:pkg.mod:fn``, ``echo`` for ``echo``."""
+        if self.model.startswith("python:"):
+            return "python"
+        return self.model.split("/", 1)[0]
+
+    @property
+    def model_name(self) -> str:
+        """The part after the provider name (``gemma-3-270m``, ``gpt-4o-mini``, ``pkg.mod:fn``)."""
+        if self.model.startswith("python:"):
+            return self.model[len("python:") :]
+        return self.model.split("/", 1)[1] if "/" in self.model else ""
+
+
+class GraderSpec(_Frozen):
+    """A grader as a suite names it: its registered ``type``, its parameters, and whether it is negated."""
+
+    type: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    name: str
+    negate: bool = False
+
+    def definition_hash(self) -> str:
+        """Identifies this exact grader definition, so old and new verdicts can sit side by side."""
+        return stable_hash({"type": self.type, "params": self.params, "negate": self.negate})
+
+
+class Thresholds(_Frozen):
+    """What a run must reach for ``mendoza run`` to exit 0 (so a suite can gate CI)."""
+
+    min_pass_rate: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class Suite(_Frozen):
+    """A named eval: cases x variants x repeats, graded by graders, held to thresholds."""
+
+    name: str
+    description: str = ""
+    cases: tuple[Case, ...]
+    variants: tuple[Variant, ...]
+    graders: tuple[GraderSpec, ...] = ()
+    repeats: int = Field(default=1, ge=1)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    seed: int = 0
+    timeout: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=3, ge=0)
+    cache: bool = True
+    source: str | None = Field(default=None, exclude=True)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole suite as plain data (cases resolved), as stored with each run."""
+        return self.model_dump(mode="json")
+
+    def content_hash(self) -> str:
+        """A hash of everything that decides the outputs and grades (not where the file lives)."""
+        return stable_hash(self.snapshot())
+
+    def case(self, case_id: str) -> Case:
+        """The case with this id (``KeyError`` if none)."""
+        for case in self.cases:
+            if case.id == case_id:
+                return case
+        raise KeyError(case_id)
+
+    def variant(self, variant_id: str) -> Variant:
+        """The variant with this id (``KeyError`` if none)."""
+        for variant in self.variants:
+            if variant.id == variant_id:
+                return variant
+        raise KeyError(variant_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRequest:
+    """One call to a provider. ``prompt`` is the rendered template (None for callables without one)."""
+
+    prompt: str | None
+    vars: Mapping[str, Any]
+    params: Mapping[str, Any]
+    seed: int
+    system: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelResponse:
+    """What a provider returned: the text, and what it cost when the provider can tell."""
+
+    text: str
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    cost: float | None = None
+    finish_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Grade:
+    """A grader's verdict on one sample. ``passed`` is None when the grader itself failed (``error``)."""
+
+    grader: str
+    passed: bool | None
+    score: float | None
+    explanation: str = ""
+    source: Literal["auto", "human"] = "auto"
+    grader_hash: str = ""
+    error: str | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One output for one (case, variant, repeat), with what it cost and how it went."""
+
+    case_id: str
+    variant_id: str
+    repeat: int
+    prompt: str | None
+    output: str | None
+    error: str | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    cost: float | None = None
+    latency_ms: float = 0.0
+    cached: bool = False
+    seed: int = 0
+    attempts: int = 1
+    grades: tuple[Grade, ...] = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool | None:
+        """All automatic grades passed; None when the sample errored or a grader could not decide."""
+        if self.error is not None or not self.grades:
+            return None
+        verdicts = [grade.passed for grade in self.grades]
+        if any(verdict is None for verdict in verdicts):
+            return None
+        return all(verdicts)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One execution of a suite, as the store records it."""
+
+    id: str
+    suite_name: str
+    suite_hash: str
+    status: RunStatus
+    created_at: str
+    finished_at: str | None
+    repeats: int
+    variant_ids: tuple[str, ...]
+    n_cases: int
+    expected_samples: int
+    done_samples: int = 0

@@ -1,0 +1,80 @@
+"""The project's one exception tree.
+
+Every error a user can cause or meet is a ``MendozaError`` with a one-line message that says what is wrong
+and, where it helps, what to do. Only the CLI turns them into exit codes and friendly output.
+
+    MendozaError
+    ├── ConfigError            a suite file, dataset, template or option is wrong (names file, line, case)
+    ├── ProviderError          a model call failed (``retryable`` and ``retry_after`` steer the runner)
+    │   └── ProviderTimeout    a model call took longer than its timeout
+    ├── GraderError            a grader could not reach a verdict (recorded on the grade, never raised past it)
+    ├── StoreError             the SQLite store cannot be opened, migrated or written
+    │   └── RunNotFound        no run matches the id or prefix given
+    └── PluginError            a provider or grader name is unknown, or its plugin fails to load
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "GraderError",
+    "MendozaError",
+    "PluginError",
+    "ProviderError",
+    "ProviderTimeout",
+    "RunNotFound",
+    "StoreError",
+]
+
+
+class MendozaError(Exception):
+    """Base of every error mendoza raises on purpose."""
+
+
+class ConfigError(MendozaError):
+    """A suite file, dataset row, template or option is invalid.
+
+    ``where`` locates the problem (``suite.yaml:12`` or ``cases.jsonl:3`` or ``case 'refund-1'``) and is
+    put in front of the message.
+    """
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        self.where = where
+        self.detail = message
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class ProviderError(MendozaError):
+    """A model call failed.
+
+    ``retryable`` says whether trying again may help (rate limits, timeouts, 5xx); ``retry_after`` is the
+    delay in seconds the server asked for, when it said one.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
+        self.retryable = retryable
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class ProviderTimeout(ProviderError):
+    """A model call took longer than its timeout."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=True)
+
+
+class GraderError(MendozaError):
+    """A grader could not reach a verdict on a sample (bad parameters, a crashing function...)."""
+
+
+class StoreError(MendozaError):
+    """The SQLite store cannot be opened, migrated, read or written."""
+
+
+class RunNotFound(StoreError):
+    """No run matches the id (or unique prefix) that was given."""
+
+
+class PluginError(MendozaError):
+    """A provider or grader name is unknown, or the plugin that provides it fails to load."""

@@ -1,0 +1,139 @@
+"""The grader interface, its metadata, templated parameters, negation and error capture."""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, ClassVar, NamedTuple
+
+import jinja2
+from pydantic import BaseModel, ConfigDict
+
+from mendoza.core import Case, Grade, GraderSpec
+from mendoza.errors import GraderError
+
+__all__ = ["BoundGrader", "Grader", "GraderParams", "Verdict", "bind_grader", "render_param"]
+
+
+class Verdict(NamedTuple):
+    """What a grader decides: pass or fail, a score in [0, 1], and why."""
+
+    passed: bool
+    score: float
+    explanation: str
+
+
+class GraderParams(BaseModel):
+    """Base of every grader's parameters: unknown keys are an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+@lru_cache(maxsize=4096)
+def _template(text: str) -> jinja2.Template:
+    return _ENV.from_string(text)
+
+
+def render_param(value: Any, case: Case) -> Any:
+    """Render a templated parameter (``"{{ expected }}"``) over the case; other values pass through.
+
+    A string that is exactly one ``{{ name }}`` expression keeps the type of what it names (a list stays a
+    list, a number a number), so ``contains_any: "{{ expected }}"`` works with a list of expectations.
+    """
+    if isinstance(value, str) and "{" in value:
+        stripped = value.strip()
+        if stripped.startswith("{{") and stripped.endswith("}}") and stripped.count("{{") == 1:
+            name = stripped[2:-2].strip()
+            context = case.template_context()
+            if name.isidentifier() and name in context:
+                return context[name]
+        try:
+            return _template(value).render(case.template_context())
+        except jinja2.UndefinedError as exc:
+            raise GraderError(f"template {value!r}: {exc.message}") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise GraderError(f"template {value!r}: {exc.message}") from None
+    if isinstance(value, list):
+        return [render_param(item, case) for item in value]
+    return value
+
+
+class Grader(ABC):
+    """Turns one output into a ``Verdict``. Subclasses declare metadata and a ``Params`` model.
+
+    ``grade`` may return a ``Verdict`` or an awaitable of one (for graders that call a model).
+    Parameters are rendered as Jinja2 templates over the case before ``grade`` sees them; use
+    ``self.param(name, case)`` to get a rendered value.
+    """
+
+    #: The registry name used in suite files (``contains``, ``regex``...).
+    name: ClassVar[str]
+    #: One line for ``mendoza graders``.
+    description: ClassVar[str]
+    #: The parameters, validated when the suite loads.
+    Params: ClassVar[type[GraderParams]]
+    #: The parameter a scalar shorthand sets: ``contains: "x"`` means ``contains: {value: "x"}``.
+    shorthand: ClassVar[str | None] = "value"
+    #: Whether grading calls a model (a judge).
+    needs_model: ClassVar[bool] = False
+    #: An example as a suite would write it, for ``mendoza graders``.
+    example: ClassVar[str] = ""
+
+    def __init__(self, params: GraderParams) -> None:
+        self.params = params
+
+    def param(self, name: str, case: Case) -> Any:
+        """The named parameter, rendered over ``case``."""
+        return render_param(getattr(self.params, name), case)
+
+    @abstractmethod
+    def grade(self, output: str, case: Case) -> Verdict | Awaitable[Verdict]:
+        """Decide on one output for one case."""
+
+    @classmethod
+    def parse_params(cls, raw: Any) -> GraderParams:
+        """Validate raw parameters from a suite (a mapping, or a scalar when ``shorthand`` is set)."""
+        if not isinstance(raw, dict):
+            if cls.shorthand is None:
+                raise GraderError(f"grader '{cls.name}' takes a mapping of parameters, not {raw!r}")
+            raw = {cls.shorthand: raw}
+        return cls.Params.model_validate(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class BoundGrader:
+    """A grader ready for a run: its spec, its instance and its definition hash (computed once)."""
+
+    spec: GraderSpec
+    grader: Grader
+    definition_hash: str
+
+    async def grade(self, output: str, case: Case) -> Grade:
+        """Grade one output; a failing grader gives an error grade, never an exception, and a negated spec
+        flips the verdict."""
+        name, digest = self.spec.name, self.definition_hash
+        try:
+            result = self.grader.grade(output, case)
+            verdict = await result if inspect.isawaitable(result) else result
+        except GraderError as exc:
+            return Grade(name, None, None, "", grader_hash=digest, error=str(exc))
+        except Exception as exc:  # a user's python grader may raise anything; record it on the grade
+            return Grade(name, None, None, "", grader_hash=digest, error=f"{type(exc).__name__}: {exc}")
+        if not isinstance(verdict, Verdict):
+            return Grade(name, None, None, "", grader_hash=digest, error=f"grader returned {verdict!r}")
+        passed, score, explanation = verdict
+        if self.spec.negate:
+            passed, score, explanation = (not passed), 1.0 - score, f"not ({explanation})"
+        return Grade(name, passed, score, explanation, grader_hash=digest)
+
+
+def bind_grader(spec: GraderSpec, grader_class: type[Grader]) -> BoundGrader:
+    """Instantiate the grader a spec names (its class found by the caller in the registry)."""
+    grader = grader_class(grader_class.parse_params(spec.params))
+    return BoundGrader(spec, grader, spec.definition_hash())

@@ -1,0 +1,122 @@
+"""Anthropic's Messages API through the official ``anthropic`` SDK."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from mendoza.core import ModelRequest, ModelResponse, Variant
+from mendoza.errors import ProviderError
+from mendoza.providers.base import Provider
+from mendoza.providers.openai_compatible import connection_error, one_line, resolve_api_key, status_error
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
+
+__all__ = ["AnthropicProvider"]
+
+#: Keys of ``params`` that steer mendoza or are sent as named arguments; the rest go into the request body.
+_NOT_IN_BODY = frozenset({"api", "stream", "seed", "max_tokens", "stop", "stop_sequences"})
+
+
+class AnthropicProvider(Provider):
+    """Claude models: ``anthropic/<model>``, with an optional ``base_url``.
+
+    The key comes from the environment variable named by ``api_key_env`` (default ``ANTHROPIC_API_KEY``).
+    ``params``: ``max_tokens`` (default 1024), ``stop`` or ``stop_sequences`` (a string or a list), and any
+    other key (``temperature``, ``top_p``, ``top_k``, ``thinking``...) sent in the request body as is. The
+    prompt is one user message and ``system`` the system prompt; the text is the concatenation of the text
+    blocks. Anthropic has no seed, so repeats are independent draws. ``http_client`` (an async client of the
+    HTTP library the SDK is built on) replaces the default aiohttp transport, for tests.
+    """
+
+    name: ClassVar[str] = "anthropic"
+    description: ClassVar[str] = "Anthropic's Claude models through the Messages API"
+    default_concurrency: ClassVar[int] = 16
+    example: ClassVar[str] = "anthropic/claude-3-5-haiku-latest"
+
+    def __init__(self, variant: Variant, *, http_client: Any = None) -> None:
+        super().__init__(variant)
+        self._client: AsyncAnthropic | None = None
+        self._http_client = http_client
+        self._base_url = variant.base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
+        self._label = f"anthropic model '{variant.model_name}'"
+
+    def _get_client(self) -> AsyncAnthropic:
+        if self._client is None:
+            from anthropic import AsyncAnthropic, DefaultAioHttpClient
+
+            key = resolve_api_key(
+                "anthropic", self.variant.api_key_env or "ANTHROPIC_API_KEY", self._base_url
+            )
+            http_client = self._http_client if self._http_client is not None else DefaultAioHttpClient()
+            self._client = AsyncAnthropic(
+                api_key=key, base_url=self._base_url, max_retries=0, http_client=http_client
+            )
+        return self._client
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        """One Messages API call; failures become ``ProviderError`` (429, 5xx, 529 overloaded: retryable)."""
+        import anthropic
+
+        if request.prompt is None:
+            raise ProviderError(f"{self._label}: the variant has no prompt template")
+        client = self._get_client()
+        secret = client.api_key if isinstance(client.api_key, str) else None
+        params = request.params
+        arguments: dict[str, Any] = {
+            "model": self.variant.model_name,
+            "max_tokens": params.get("max_tokens", 1024),
+            "messages": [{"role": "user", "content": request.prompt}],
+        }
+        if request.system is not None:
+            arguments["system"] = request.system
+        stop = params.get("stop_sequences", params.get("stop"))
+        if stop is not None:
+            arguments["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+        extra = {key: value for key, value in params.items() if key not in _NOT_IN_BODY}
+        if extra:
+            arguments["extra_body"] = extra
+        create: Any = client.messages.create
+        try:
+            message = await create(**arguments)
+        except anthropic.APIStatusError as exc:
+            raise status_error(
+                self._label, exc.status_code, exc.response.headers, exc.body, exc.message, secret
+            ) from None
+        except anthropic.APIConnectionError as exc:  # APITimeoutError included
+            raise connection_error(self._label, self._base_url, exc, secret) from None
+        except Exception as exc:  # anything else the SDK raises: a garbage body, a bug, an odd server
+            raise ProviderError(one_line(f"{self._label}: {type(exc).__name__}: {exc}", secret)) from None
+        return self._response(message)
+
+    def _response(self, message: Any) -> ModelResponse:
+        content = getattr(message, "content", None)
+        if not isinstance(content, list):
+            raise ProviderError(f"{self._label}: returned no text (a response without content)")
+        text = "".join(
+            block.text
+            for block in content
+            if getattr(block, "type", None) == "text" and block.text is not None
+        )
+        usage = getattr(message, "usage", None)
+        tokens_in = getattr(usage, "input_tokens", None)
+        tokens_out = getattr(usage, "output_tokens", None)
+        pricing = self.variant.pricing
+        return ModelResponse(
+            text=text,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost=pricing.cost(tokens_in, tokens_out) if pricing is not None else None,
+            finish_reason=getattr(message, "stop_reason", None),
+        )
+
+    def cache_identity(self) -> dict[str, Any]:
+        """The model and the endpoint actually called (never the key)."""
+        return {"model": self.variant.model, "base_url": self._base_url}
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections (including an injected ``http_client``)."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.close()

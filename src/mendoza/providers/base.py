@@ -1,0 +1,43 @@
+"""The one small interface every provider implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from mendoza.core import ModelRequest, ModelResponse, Variant
+
+__all__ = ["Provider"]
+
+
+class Provider(ABC):
+    """Where outputs come from. One instance serves one variant for the length of a run.
+
+    ``complete`` raises ``ProviderError`` (``retryable=True`` for rate limits, timeouts and server errors) and
+    never anything else on purpose; the runner handles timeouts, retries and concurrency around it.
+    """
+
+    #: The registry name, the part of ``model`` before the first ``/`` (``local``, ``openai``...).
+    name: ClassVar[str]
+    #: One line for ``mendoza providers``.
+    description: ClassVar[str]
+    #: How many calls may be in flight at once unless the variant says otherwise.
+    default_concurrency: ClassVar[int] = 8
+    #: Whether outputs may be served from the cache of model calls.
+    cacheable: ClassVar[bool] = True
+    #: An example ``model`` string, for ``mendoza providers``.
+    example: ClassVar[str] = ""
+
+    def __init__(self, variant: Variant) -> None:
+        self.variant = variant
+
+    @abstractmethod
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        """Produce one output for one request."""
+
+    def cache_identity(self) -> dict[str, Any]:
+        """What identifies the model behind this provider in a cache key (never a secret)."""
+        return {"model": self.variant.model, "base_url": self.variant.base_url}
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections or models; called once when the run ends."""

@@ -1,0 +1,131 @@
+"""The run loop: cases x variants x repeats -> model calls -> grades -> the store, streamed.
+
+Each variant gets a pool of workers as large as its concurrency limit; the workers pull (case, repeat)
+items from a lazy iterator, so memory stays flat however large the run. Finished samples go to a
+``SampleWriter`` that commits them in batches. A sample's error is recorded on the sample; it never stops
+the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import jinja2
+
+from mendoza.core import Case, ModelRequest, ModelResponse, Run, Sample, Suite, Variant, sample_seed
+from mendoza.graders.base import BoundGrader, bind_grader
+from mendoza.providers.base import Provider
+from mendoza.registry import grader_class, provider_class
+from mendoza.runner.cache_keys import cache_key
+from mendoza.runner.progress import NullProgress, Progress
+from mendoza.runner.retry import RetryPolicy, call_with_retries
+from mendoza.runner.writer import SampleWriter
+from mendoza.store import Store
+
+__all__ = ["RunOptions", "execute_run"]
+
+#: Workers per variant when the provider's default would be larger and the variant did not ask for more.
+_MAX_DEFAULT_WORKERS = 256
+
+_TEMPLATES = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run: cache use, a concurrency override for every variant, progress reporting."""
+
+    use_cache: bool = True
+    concurrency: int | None = None
+    progress: Progress = field(default_factory=NullProgress)
+    batch_size: int = 500
+    flush_interval: float = 0.5
+
+
+class _VariantWorker:
+    """Everything needed to sample one variant: its provider, compiled templates, retry policy, graders."""
+
+    def __init__(self, suite: Suite, variant: Variant, graders: list[BoundGrader], options: RunOptions) -> None:
+        self.variant = variant
+        self.provider: Provider = provider_class(variant.provider_name)(variant)
+        self.prompt = _TEMPLATES.from_string(variant.prompt) if variant.prompt is not None else None
+        self.system = _TEMPLATES.from_string(variant.system) if variant.system is not None else None
+        self.policy = RetryPolicy(max_retries=suite.max_retries, timeout=variant.timeout or suite.timeout)
+        self.graders = graders
+        self.use_cache = options.use_cache and suite.cache and self.provider.cacheable
+        self.identity = self.provider.cache_identity()
+        limit = options.concurrency or variant.concurrency
+        self.workers = limit or min(self.provider.default_concurrency, _MAX_DEFAULT_WORKERS)
+        self.suite_seed = suite.seed
+        self.rng = random.Random(suite.seed)
+
+    async def sample(self, case: Case, repeat: int, store: Store) -> tuple[Sample, tuple[str, ModelResponse] | None]:
+        """Draw and grade one sample (never raises for a model's or grader's failure)."""
+        seed = sample_seed(self.suite_seed, case.id, repeat)
+        context = case.template_context()
+        base = {"case_id": case.id, "variant_id": self.variant.id, "repeat": repeat, "seed": seed}
+        try:
+            prompt = self.prompt.render(context) if self.prompt is not None else None
+            system = self.system.render(context) if self.system is not None else None
+        except jinja2.TemplateError as exc:
+            return Sample(prompt=None, output=None, error=f"prompt template: {exc}", latency_ms=0.0, **base), None
+        request = ModelRequest(prompt, context, self.variant.params, seed, system)
+        key = cache_key(self.identity, request, repeat) if self.use_cache else None
+        started = time.perf_counter()
+        cached = store.cache_get(key) if key is not None else None
+        if cached is not None:
+            response, attempts, error = cached, 0, None
+        else:
+            outcome = await call_with_retries(lambda: self.provider.complete(request), self.policy, rng=self.rng)
+            response, attempts = outcome.response, outcome.attempts
+            error = None if outcome.error is None else str(outcome.error) or type(outcome.error).__name__
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        if response is None:
+            return Sample(prompt=prompt, output=None, error=error, latency_ms=latency_ms, attempts=attempts, **base), None
+        grades = tuple([await grader.grade(response.text, case) for grader in self.graders])
+        sample = Sample(
+            prompt=prompt, output=response.text, tokens_in=response.tokens_in, tokens_out=response.tokens_out,
+            cost=response.cost, latency_ms=latency_ms, cached=cached is not None, attempts=attempts,
+            grades=grades, **base,
+        )
+        new_cache_entry = (key, response) if key is not None and cached is None else None
+        return sample, new_cache_entry
+
+
+def _pending(suite: Suite, variant_id: str, done: set[tuple[str, str, int]]) -> Iterator[tuple[Case, int]]:
+    """The (case, repeat) items of a variant not yet stored, repeat by repeat (so an early stop is balanced)."""
+    for repeat in range(suite.repeats):
+        for case in suite.cases:
+            if (variant_id, case.id, repeat) not in done:
+                yield case, repeat
+
+
+async def execute_run(suite: Suite, store: Store, run: Run, options: RunOptions) -> int:
+    """Sample every (case, variant, repeat) of ``run`` not yet stored; returns how many samples were
+    written. Cancelling the task stops it cleanly: what finished is committed before it returns."""
+    done = store.done_keys(run.id)
+    graders = [bind_grader(spec, grader_class(spec.type)) for spec in suite.graders]
+    workers = [_VariantWorker(suite, variant, graders, options) for variant in suite.variants]
+    options.progress.start(run.expected_samples, len(done))
+    try:
+        async with SampleWriter(store, run.id, options.batch_size, options.flush_interval) as writer:
+
+            async def work(worker: _VariantWorker, items: Iterator[tuple[Case, int]]) -> None:
+                for case, repeat in items:
+                    sample, cache_entry = await worker.sample(case, repeat, store)
+                    writer.add(sample, cache_entry)
+                    options.progress.advance(1, sample.error is not None)
+
+            async with asyncio.TaskGroup() as group:
+                for worker in workers:
+                    items = _pending(suite, worker.variant.id, done)
+                    for _ in range(worker.workers):
+                        group.create_task(work(worker, items))
+        return writer.written
+    finally:
+        options.progress.finish()
+        for worker in workers:
+            await worker.provider.aclose()

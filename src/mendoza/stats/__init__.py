@@ -1,0 +1,78 @@
+"""Statistics for evals of stochastic features: pure functions on numbers, built on numpy and scipy.
+
+How often is a feature good, with honest error bars: intervals for a pass rate (clustered by case when a run
+repeats cases), pass@k and pass^k, paired comparisons, planning (cases x repeats), agreement between graders,
+an anytime-valid confidence sequence for adaptive sampling, reliability bands and multiple-testing control.
+Nothing here imports the rest of mendoza; bad input raises ``ValueError`` with a one-line message.
+See ``reference/statistics.md`` for the formulas and sources.
+"""
+
+from __future__ import annotations
+
+from mendoza.stats.agreement import KappaWeights, cohen_kappa, cohen_kappa_interval
+from mendoza.stats.bands import (
+    BAND_ADVICE,
+    BAND_NAMES,
+    DEFAULT_BAND_EDGES,
+    BandDecision,
+    band_of,
+    classify_band,
+    samples_to_decide,
+)
+from mendoza.stats.intervals import (
+    Interval,
+    clopper_pearson_interval,
+    mean_interval,
+    wilson_bounds,
+    wilson_interval,
+)
+from mendoza.stats.multiple import benjamini_hochberg, bh_adjusted
+from mendoza.stats.paired import PairedDifference, exact_paired_case_test, paired_difference
+from mendoza.stats.passk import pass_at_k, pass_hat_k
+from mendoza.stats.power import Design, design_variance, interval_halfwidth_design, plan_designs, sample_size
+from mendoza.stats.sequential import confidence_sequence
+from mendoza.stats.variance import (
+    ClusteredSE,
+    MeanSE,
+    VarianceComponents,
+    clustered_stderr,
+    stderr,
+    variance_components,
+)
+
+__all__ = [
+    "BAND_ADVICE",
+    "BAND_NAMES",
+    "DEFAULT_BAND_EDGES",
+    "BandDecision",
+    "ClusteredSE",
+    "Design",
+    "Interval",
+    "KappaWeights",
+    "MeanSE",
+    "PairedDifference",
+    "VarianceComponents",
+    "band_of",
+    "benjamini_hochberg",
+    "bh_adjusted",
+    "classify_band",
+    "clopper_pearson_interval",
+    "clustered_stderr",
+    "cohen_kappa",
+    "cohen_kappa_interval",
+    "confidence_sequence",
+    "design_variance",
+    "exact_paired_case_test",
+    "interval_halfwidth_design",
+    "mean_interval",
+    "paired_difference",
+    "pass_at_k",
+    "pass_hat_k",
+    "plan_designs",
+    "sample_size",
+    "samples_to_decide",
+    "stderr",
+    "variance_components",
+    "wilson_bounds",
+    "wilson_interval",
+]

@@ -1,0 +1,80 @@
+"""Paired comparisons of two variants on the same cases.
+
+Comparing two variants on the same cases removes the between-case variance from the comparison: the
+question "is B better than A?" is answered from the per-case differences, not from two averages
+(Miller 2024, section 4).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats as _scipy_stats
+
+from mendoza.stats._checks import as_count, as_scores, check_confidence
+
+__all__ = ["PairedDifference", "exact_paired_case_test", "paired_difference"]
+
+
+class PairedDifference(NamedTuple):
+    """Mean of ``a - b`` over paired cases, its standard error, confidence interval and two-sided p-value."""
+
+    difference: float
+    se: float
+    low: float
+    high: float
+    p_value: float
+    n: int
+
+
+def paired_difference(a: npt.ArrayLike, b: npt.ArrayLike, confidence: float = 0.95) -> PairedDifference:
+    """Compare scores ``a`` and ``b`` paired by position (one entry per case, e.g. each case's pass rate).
+
+    With ``d_i = a_i - b_i``: ``difference = mean(d)``, ``se = sd(d, ddof=1) / sqrt(n)``, the interval is
+    ``difference ± t * se`` and ``p_value`` the two-sided paired t-test of "no difference", both with Student
+    ``t`` at ``n - 1`` degrees of freedom.
+
+    When every ``d_i`` is equal (``se == 0``) the interval collapses to the difference and ``p_value`` is 1.0
+    if the difference is 0, else 0.0. With fewer than two pairs ``se``, the interval and ``p_value`` are nan
+    (and the difference too when there are none). Raises ``ValueError`` if ``a`` and ``b`` differ in length.
+    """
+    level = check_confidence(confidence)
+    first = as_scores(a, "a")
+    second = as_scores(b, "b")
+    if first.size != second.size:
+        raise ValueError(f"a and b must be paired by case: got {first.size} and {second.size} scores")
+    d = first - second
+    n = int(d.size)
+    if n == 0:
+        return PairedDifference(math.nan, math.nan, math.nan, math.nan, math.nan, 0)
+    difference = float(d.mean())
+    if n < 2:
+        return PairedDifference(difference, math.nan, math.nan, math.nan, math.nan, n)
+    if np.all(d == d[0]):
+        p_value = 1.0 if difference == 0.0 else 0.0
+        return PairedDifference(difference, 0.0, difference, difference, p_value, n)
+    se = float(d.std(ddof=1) / math.sqrt(n))
+    critical = float(_scipy_stats.t.ppf(0.5 + level / 2.0, n - 1))
+    p_value = float(2.0 * _scipy_stats.t.sf(abs(difference) / se, n - 1))
+    return PairedDifference(
+        difference, se, difference - critical * se, difference + critical * se, min(p_value, 1.0), n
+    )
+
+
+def exact_paired_case_test(a_passes: int, a_n: int, b_passes: int, b_n: int) -> float:
+    """Two-sided Fisher exact p-value for one case: ``a_passes``/``a_n`` in A, ``b_passes``/``b_n`` in B.
+
+    Use it to flag the cases whose pass rate changed between two variants or runs; correct for testing many
+    cases with :func:`~mendoza.stats.multiple.benjamini_hochberg`. A side with no samples gives 1.0.
+    """
+    counts = []
+    for passes, total, name in ((a_passes, a_n, "a"), (b_passes, b_n, "b")):
+        x = as_count(passes, f"{name}_passes")
+        m = as_count(total, f"{name}_n")
+        if x > m:
+            raise ValueError(f"{name}_passes ({x}) cannot exceed {name}_n ({m})")
+        counts.append([x, m - x])
+    return float(_scipy_stats.fisher_exact(counts, alternative="two-sided").pvalue)

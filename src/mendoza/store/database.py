@@ -1,0 +1,344 @@
+"""``Store``: the only code that speaks SQL. One SQLite file in WAL mode; samples stream in and out.
+
+One writer connection (the runner's) and any number of read connections (``Store(path, readonly=True)``,
+e.g. the viewer's) can be open on the same file at once: WAL lets readers see committed samples while a run
+is writing.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from mendoza.core import Grade, ModelResponse, Run, RunStatus, Sample, Suite
+from mendoza.errors import RunNotFound, StoreError
+from mendoza.store.migrations import apply_migrations
+
+__all__ = ["DEFAULT_DB_PATH", "CaseCounts", "Store", "VariantCounts", "new_run_id"]
+
+DEFAULT_DB_PATH = Path(".mendoza") / "mendoza.db"
+
+
+class VariantCounts(NamedTuple):
+    """Per variant totals of a run, straight from SQL."""
+
+    variant_id: str
+    samples: int
+    passed: int
+    failed: int
+    undecided: int
+    errors: int
+    tokens_in: int
+    tokens_out: int
+    cost: float | None
+    mean_latency_ms: float | None
+
+
+class CaseCounts(NamedTuple):
+    """One (variant, case) cell of a run: how many of its graded samples passed."""
+
+    variant_id: str
+    case_id: str
+    samples: int
+    passed: int
+    failed: int
+    errors: int
+
+
+def new_run_id() -> str:
+    """A run id that sorts by time and is unique: ``20261126-233812-4f1a``."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _run_from_row(row: sqlite3.Row) -> Run:
+    return Run(
+        id=row["id"],
+        suite_name=row["suite_name"],
+        suite_hash=row["suite_hash"],
+        status=row["status"],
+        created_at=row["created_at"],
+        finished_at=row["finished_at"],
+        repeats=row["repeats"],
+        variant_ids=tuple(json.loads(row["variant_ids"])),
+        n_cases=row["n_cases"],
+        expected_samples=row["expected_samples"],
+        done_samples=row["done_samples"],
+    )
+
+
+_RUN_COLUMNS = "runs.*, (SELECT COUNT(*) FROM samples WHERE samples.run_id = runs.id) AS done_samples"
+
+_SAMPLE_INSERT = (
+    "INSERT OR IGNORE INTO samples (run_id, case_id, variant_id, repeat, prompt, output, error, passed, "
+    "tokens_in, tokens_out, cost, latency_ms, cached, seed, attempts, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_GRADE_INSERT = (
+    "INSERT INTO grades (sample_id, grader, grader_hash, source, passed, score, explanation, error, author, "
+    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class Store:
+    """A mendoza database file. Open with ``Store(path)``; close with ``close()`` or a ``with`` block."""
+
+    def __init__(self, path: str | Path = DEFAULT_DB_PATH, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        try:
+            if readonly:
+                if not self.path.exists():
+                    raise StoreError(f"{self.path}: no mendoza database here (run a suite first)")
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA busy_timeout = 10000")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = NORMAL")
+                apply_migrations(self._db)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the database: {exc}") from None
+
+    def close(self) -> None:
+        """Close the connection (committed data is already on disk)."""
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def applied_migrations(self) -> list[str]:
+        """Names of the migrations recorded in this database, oldest first."""
+        return [row[0] for row in self._db.execute("SELECT name FROM _migrations ORDER BY rowid")]
+
+    # --- runs -------------------------------------------------------------------------------------------
+
+    def create_run(self, suite: Suite, run_id: str | None = None) -> Run:
+        """Record a new run of ``suite`` with a snapshot of it, status ``running``."""
+        run_id = run_id or new_run_id()
+        variant_ids = [variant.id for variant in suite.variants]
+        expected = len(suite.cases) * len(variant_ids) * suite.repeats
+        snapshot = json.dumps(suite.snapshot(), ensure_ascii=False)
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO runs (id, suite_name, suite_hash, suite_json, status, created_at, finished_at, "
+                "repeats, variant_ids, n_cases, expected_samples) VALUES (?, ?, ?, ?, 'running', ?, NULL, ?, ?, ?, ?)",
+                (run_id, suite.name, suite.content_hash(), snapshot, _now(), suite.repeats,
+                 json.dumps(variant_ids), len(suite.cases), expected),
+            )
+        return self.get_run(run_id)
+
+    def get_run(self, ref: str) -> Run:
+        """The run with this id, unique id prefix, or ``latest``."""
+        if ref == "latest":
+            row = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY created_at DESC LIMIT 1").fetchone()
+            if row is None:
+                raise RunNotFound(f"{self.path}: no runs yet")
+            return _run_from_row(row)
+        rows = self._db.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ? OR id LIKE ? ESCAPE '\\' ORDER BY created_at LIMIT 3",
+            (ref, ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"),
+        ).fetchall()
+        exact = [row for row in rows if row["id"] == ref]
+        if exact:
+            return _run_from_row(exact[0])
+        if not rows:
+            raise RunNotFound(f"no run '{ref}' in {self.path} (see `mendoza runs`)")
+        if len(rows) > 1:
+            raise RunNotFound(f"'{ref}' matches several runs ({rows[0]['id']}, {rows[1]['id']}, ...): give more of the id")
+        return _run_from_row(rows[0])
+
+    def list_runs(self, limit: int = 50, offset: int = 0) -> list[Run]:
+        """Runs, newest first."""
+        rows = self._db.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY created_at DESC LIMIT ? OFFSET ?", (limit, offset)
+        )
+        return [_run_from_row(row) for row in rows]
+
+    def set_run_status(self, run_id: str, status: RunStatus) -> None:
+        """Mark a run running / interrupted / complete / failed (finished_at is set unless running)."""
+        finished = None if status == "running" else _now()
+        with self._transaction():
+            self._db.execute("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?", (status, finished, run_id))
+
+    def run_suite(self, run_id: str) -> Suite:
+        """The suite exactly as the run ran it (from its snapshot)."""
+        row = self._db.execute("SELECT suite_json FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise RunNotFound(f"no run '{run_id}' in {self.path}")
+        return Suite.model_validate(json.loads(row[0]))
+
+    # --- samples ----------------------------------------------------------------------------------------
+
+    def done_keys(self, run_id: str) -> set[tuple[str, str, int]]:
+        """The (variant, case, repeat) keys already stored for a run, to resume it."""
+        rows = self._db.execute("SELECT variant_id, case_id, repeat FROM samples WHERE run_id = ?", (run_id,))
+        return {(row[0], row[1], row[2]) for row in rows}
+
+    def write_samples(self, run_id: str, samples: Sequence[Sample]) -> int:
+        """Store samples with their grades in one transaction. A (case, variant, repeat) already stored is
+        skipped, so a resumed run never duplicates a sample. Returns how many were new."""
+        now = _now()
+        written = 0
+        grade_rows: list[tuple[Any, ...]] = []
+        with self._transaction():
+            execute = self._db.execute
+            for sample in samples:
+                passed = sample.passed
+                cursor = execute(
+                    _SAMPLE_INSERT,
+                    (run_id, sample.case_id, sample.variant_id, sample.repeat, sample.prompt, sample.output,
+                     sample.error, None if passed is None else int(passed), sample.tokens_in, sample.tokens_out,
+                     sample.cost, sample.latency_ms, int(sample.cached), sample.seed, sample.attempts, now),
+                )
+                if cursor.rowcount == 0:
+                    continue
+                written += 1
+                sample_id = cursor.lastrowid
+                for grade in sample.grades:
+                    grade_rows.append(
+                        (sample_id, grade.grader, grade.grader_hash, grade.source,
+                         None if grade.passed is None else int(grade.passed), grade.score, grade.explanation,
+                         grade.error, grade.author, now)
+                    )
+            if grade_rows:
+                self._db.executemany(_GRADE_INSERT, grade_rows)
+        return written
+
+    def delete_errored_samples(self, run_id: str) -> int:
+        """Forget the samples of a run that ended in an error, so a resume samples them again."""
+        with self._transaction():
+            cursor = self._db.execute("DELETE FROM samples WHERE run_id = ? AND error IS NOT NULL", (run_id,))
+        return cursor.rowcount
+
+    def iter_samples(
+        self, run_id: str, *, variant_id: str | None = None, case_id: str | None = None, batch: int = 500
+    ) -> Iterator[Sample]:
+        """Stream a run's samples with their grades, in (variant, case, repeat) order, ``batch`` at a time."""
+        where, args = "run_id = ?", [run_id]
+        if variant_id is not None:
+            where, args = where + " AND variant_id = ?", [*args, variant_id]
+        if case_id is not None:
+            where, args = where + " AND case_id = ?", [*args, case_id]
+        last_id = 0
+        while True:
+            rows = self._db.execute(
+                f"SELECT * FROM samples WHERE {where} AND id > ? ORDER BY id LIMIT ?", (*args, last_id, batch)
+            ).fetchall()
+            if not rows:
+                return
+            last_id = rows[-1]["id"]
+            grades = self._grades_for([row["id"] for row in rows])
+            for row in rows:
+                yield Sample(
+                    case_id=row["case_id"], variant_id=row["variant_id"], repeat=row["repeat"],
+                    prompt=row["prompt"], output=row["output"], error=row["error"],
+                    tokens_in=row["tokens_in"], tokens_out=row["tokens_out"], cost=row["cost"],
+                    latency_ms=row["latency_ms"], cached=bool(row["cached"]), seed=row["seed"],
+                    attempts=row["attempts"], grades=tuple(grades.get(row["id"], ())),
+                )
+
+    def _grades_for(self, sample_ids: list[int]) -> dict[int, list[Grade]]:
+        marks = ",".join("?" * len(sample_ids))
+        found: dict[int, list[Grade]] = {}
+        for row in self._db.execute(f"SELECT * FROM grades WHERE sample_id IN ({marks}) ORDER BY id", sample_ids):
+            found.setdefault(row["sample_id"], []).append(
+                Grade(
+                    grader=row["grader"], passed=None if row["passed"] is None else bool(row["passed"]),
+                    score=row["score"], explanation=row["explanation"], source=row["source"],
+                    grader_hash=row["grader_hash"], error=row["error"], author=row["author"],
+                )
+            )
+        return found
+
+    # --- summaries --------------------------------------------------------------------------------------
+
+    def variant_counts(self, run_id: str) -> list[VariantCounts]:
+        """Per variant: samples, passed, failed, undecided (a grader could not decide), errors, tokens, cost."""
+        rows = self._db.execute(
+            "SELECT variant_id, COUNT(*), "
+            "SUM(passed = 1), SUM(passed = 0), SUM(passed IS NULL AND error IS NULL), SUM(error IS NOT NULL), "
+            "COALESCE(SUM(tokens_in), 0), COALESCE(SUM(tokens_out), 0), SUM(cost), AVG(latency_ms) "
+            "FROM samples WHERE run_id = ? GROUP BY variant_id",
+            (run_id,),
+        )
+        return [VariantCounts(r[0], r[1], r[2] or 0, r[3] or 0, r[4] or 0, r[5] or 0, r[6], r[7], r[8], r[9]) for r in rows]
+
+    def case_counts(self, run_id: str) -> list[CaseCounts]:
+        """Per (variant, case): samples, passed, failed, errors."""
+        rows = self._db.execute(
+            "SELECT variant_id, case_id, COUNT(*), SUM(passed = 1), SUM(passed = 0), SUM(error IS NOT NULL) "
+            "FROM samples WHERE run_id = ? GROUP BY variant_id, case_id ORDER BY variant_id, case_id",
+            (run_id,),
+        )
+        return [CaseCounts(r[0], r[1], r[2], r[3] or 0, r[4] or 0, r[5] or 0) for r in rows]
+
+    # --- cache of model calls ---------------------------------------------------------------------------
+
+    def cache_get(self, key: str) -> ModelResponse | None:
+        """A cached model response, or None."""
+        row = self._db.execute(
+            "SELECT text, tokens_in, tokens_out, cost, finish_reason FROM model_cache WHERE key = ?", (key,)
+        ).fetchone()
+        return None if row is None else ModelResponse(row[0], row[1], row[2], row[3], row[4])
+
+    def cache_put_many(self, entries: Sequence[tuple[str, ModelResponse]]) -> None:
+        """Remember model responses by key (a key already present keeps its first response)."""
+        if not entries:
+            return
+        now = _now()
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO model_cache (key, text, tokens_in, tokens_out, cost, finish_reason, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(key, r.text, r.tokens_in, r.tokens_out, r.cost, r.finish_reason, now) for key, r in entries],
+            )
+
+    # --- plumbing ---------------------------------------------------------------------------------------
+
+    def _transaction(self) -> _Transaction:
+        if self.readonly:
+            raise StoreError(f"{self.path}: opened read-only")
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on error; sqlite errors become ``StoreError``."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to the database: {exc}") from None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if exc_type is None:
+            try:
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.Error as error:
+                self._db.execute("ROLLBACK")
+                raise StoreError(f"cannot write to the database: {error}") from None
+        self._db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise StoreError(f"cannot write to the database: {exc}") from None

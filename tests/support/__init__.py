@@ -1,0 +1,1 @@
+"""Test helpers: fake servers and shared fixtures."""
