@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mendoza.config import load_suite
 from mendoza.core import Run, Suite
-from mendoza.runner import Progress, RunOptions, execute_run
+from mendoza.runner import Progress, RunOptions, execute_run, plan_run
 from mendoza.runner.progress import NullProgress
 from mendoza.store import DEFAULT_DB_PATH, Store
 
@@ -39,15 +39,17 @@ async def run_suite_async(
     if resume is not None:
         run = store.get_run(resume)
         suite = store.run_suite(run.id)
+        plan = plan_run(suite, options)
         if retry_errors:
             store.delete_errored_samples(run.id)
         store.set_run_status(run.id, "running")
     elif suite is None:
         raise ValueError("give a suite to run, or a run id to resume")
     else:
+        plan = plan_run(suite, options)
         run = store.create_run(suite)
     try:
-        await execute_run(suite, store, run, options)
+        await execute_run(plan, store, run)
     except asyncio.CancelledError:
         store.set_run_status(run.id, "interrupted")
         raise
@@ -55,7 +57,9 @@ async def run_suite_async(
         store.set_run_status(run.id, "failed")
         raise
     finished = store.get_run(run.id)
-    store.set_run_status(run.id, "complete" if finished.done_samples >= finished.expected_samples else "interrupted")
+    store.set_run_status(
+        run.id, "complete" if finished.done_samples >= finished.expected_samples else "interrupted"
+    )
     return store.get_run(run.id)
 
 
@@ -101,9 +105,12 @@ async def _run_cancellable(
                 loop.remove_signal_handler(signal.SIGTERM)
 
 
-def resume_run(run_ref: str, *, db: str | Path | Store | None = None, retry_errors: bool = False,
-               progress: Progress | None = None) -> Run:
+def resume_run(
+    run_ref: str,
+    *,
+    db: str | Path | Store | None = None,
+    retry_errors: bool = False,
+    progress: Progress | None = None,
+) -> Run:
     """Finish an interrupted run: sample only what is missing, from the suite snapshot it started with."""
     return run_suite(None, db=db, resume=run_ref, retry_errors=retry_errors, progress=progress)
-
-

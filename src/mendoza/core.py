@@ -22,8 +22,8 @@ __all__ = [
     "GraderSpec",
     "ModelRequest",
     "ModelResponse",
-    "Run",
     "Pricing",
+    "Run",
     "RunStatus",
     "Sample",
     "Suite",
@@ -183,13 +183,15 @@ class Suite(_Frozen):
 
 @dataclass(frozen=True, slots=True)
 class ModelRequest:
-    """One call to a provider. ``prompt`` is the rendered template (None for callables without one)."""
+    """One call to a provider. ``prompt`` is the rendered template (None for callables without one);
+    ``vars`` are the case's own variables (never its expected answer)."""
 
     prompt: str | None
     vars: Mapping[str, Any]
     params: Mapping[str, Any]
     seed: int
     system: str | None = None
+    case_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ and, where it helps, what to do. Only the CLI turns them into exit codes and fri
     ├── ConfigError            a suite file, dataset, template or option is wrong (names file, line, case)
     ├── ProviderError          a model call failed (``retryable`` and ``retry_after`` steer the runner)
     │   └── ProviderTimeout    a model call took longer than its timeout
-    ├── GraderError            a grader could not reach a verdict (recorded on the grade, never raised past it)
+    ├── GraderError            a grader could not reach a verdict (recorded on the grade, not raised)
     ├── StoreError             the SQLite store cannot be opened, migrated or written
     │   └── RunNotFound        no run matches the id or prefix given
     └── PluginError            a provider or grader name is unknown, or its plugin fails to load

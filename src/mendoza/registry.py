@@ -70,7 +70,9 @@ def provider_class(name: str) -> Any:
     table = _table(PROVIDER_GROUP)
     if name not in table:
         known = ", ".join(sorted(table))
-        raise PluginError(f"unknown provider '{name}' (known: {known}); a model looks like 'local/gemma-3-270m'")
+        raise PluginError(
+            f"unknown provider '{name}' (known: {known}); a model looks like 'local/gemma-3-270m'"
+        )
     return _load(table[name], "provider", name)
 
 

@@ -82,5 +82,7 @@ def threshold_failures(report: RunReport) -> list[str]:
             rate = variant.pass_rate
             if rate is None or rate < minimum:
                 shown = "no graded samples" if rate is None else f"{rate:.1%}"
-                failures.append(f"variant '{variant.variant_id}': pass rate {shown} is below min_pass_rate {minimum:.1%}")
+                failures.append(
+                    f"variant '{variant.variant_id}': pass rate {shown} is below min_pass_rate {minimum:.1%}"
+                )
     return failures

@@ -16,7 +16,7 @@ from mendoza.providers.anthropic import AnthropicProvider
 try:  # the HTTP library the installed anthropic SDK is built on
     import httpx2 as httpx
 except ImportError:  # pragma: no cover - older SDKs
-    import httpx  # type: ignore[no-redef]
+    import httpx  # type: ignore[no-redef,import-not-found,unused-ignore]
 
 SECRET = "sk-ant-mendoza-TESTKEY-77c1f0"
 Handler = Callable[[Any], Any]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.fake_openai_server import FakeOpenAIServer
+from tests.support.fake_openai_server import FakeOpenAIServer, fake_openai_server_process
 
 
 def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
@@ -48,3 +48,11 @@ def test_reply_hook_and_unknown_failure_kind() -> None:
             server.fail_next("teapot")
     finally:
         server.stop()
+
+
+def test_server_in_a_child_process() -> None:
+    with fake_openai_server_process(latency=0.0) as url:
+        status, _, raw = _post(
+            url + "/chat/completions", {"model": "m", "messages": [{"role": "user", "content": "x"}]}
+        )
+        assert status == 200 and json.loads(raw)["choices"][0]["message"]["content"] == "x"

@@ -18,7 +18,8 @@ def _mock(**params: Any) -> MockProvider:
 
 
 def _request(seed: int = 0, prompt: str | None = "the prompt", **variables: Any) -> ModelRequest:
-    return ModelRequest(prompt=prompt, vars=variables, params={}, seed=seed)
+    case_id = str(variables.pop("case_id", ""))
+    return ModelRequest(prompt=prompt, vars=variables, params={}, seed=seed, case_id=case_id)
 
 
 def _run(provider: MockProvider, request: ModelRequest) -> ModelResponse:

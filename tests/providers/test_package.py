@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +21,7 @@ def test_every_public_name_resolves_to_a_provider_class() -> None:
         value = getattr(mendoza.providers, name)
         assert isinstance(value, type) and issubclass(value, Provider)
     with pytest.raises(AttributeError):
-        _ = mendoza.providers.LocalProvider  # type: ignore[attr-defined]
+        _ = mendoza.providers.LocalProvider
 
 
 @pytest.mark.parametrize("name", BUILTIN)
@@ -36,5 +38,7 @@ def test_importing_the_package_loads_no_model_sdk() -> None:
         "import mendoza.providers.anthropic;"
         "print(sorted(m for m in ('openai', 'anthropic', 'aiohttp', 'llama_cpp') if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    src = str(Path(mendoza.providers.__file__).parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert result.stdout.strip() == "[]"

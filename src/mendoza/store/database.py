@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from mendoza.core import Grade, ModelResponse, Run, RunStatus, Sample, Suite
 from mendoza.errors import RunNotFound, StoreError
-from mendoza.store.migrations import apply_migrations
+from mendoza.store.migrations import MIGRATIONS, apply_migrations
 
 __all__ = ["DEFAULT_DB_PATH", "CaseCounts", "Store", "VariantCounts", "new_run_id"]
 
@@ -76,12 +76,16 @@ def _run_from_row(row: sqlite3.Row) -> Run:
     )
 
 
+# created_at has millisecond precision; rowid (insertion order) breaks ties between runs made in one.
+_NEWEST_FIRST = "created_at DESC, rowid DESC"
 _RUN_COLUMNS = "runs.*, (SELECT COUNT(*) FROM samples WHERE samples.run_id = runs.id) AS done_samples"
 
 _SAMPLE_INSERT = (
-    "INSERT OR IGNORE INTO samples (run_id, case_id, variant_id, repeat, prompt, output, error, passed, "
+    "INSERT INTO samples (run_id, case_id, variant_id, repeat, prompt, output, error, passed, "
     "tokens_in, tokens_out, cost, latency_ms, cached, seed, attempts, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    # Only a sample already stored is skipped; any other constraint failing is an error, not a lost sample.
+    "ON CONFLICT (run_id, variant_id, case_id, repeat) DO NOTHING"
 )
 _GRADE_INSERT = (
     "INSERT INTO grades (sample_id, grader, grader_hash, source, passed, score, explanation, error, author, "
@@ -95,24 +99,44 @@ class Store:
     def __init__(self, path: str | Path = DEFAULT_DB_PATH, *, readonly: bool = False) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        if readonly and not self.path.is_file():
+            raise StoreError(f"{self.path}: no mendoza database here (run a suite first)")
         try:
             if readonly:
-                if not self.path.exists():
-                    raise StoreError(f"{self.path}: no mendoza database here (run a suite first)")
                 uri = f"{self.path.resolve().as_uri()}?mode=ro"
                 self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{self.path}: cannot open the database: {exc}") from None
+        try:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA busy_timeout = 10000")
             self._db.execute("PRAGMA foreign_keys = ON")
-            if not readonly:
+            if readonly:
+                self._check_schema()
+            else:
                 self._db.execute("PRAGMA journal_mode = WAL")
                 self._db.execute("PRAGMA synchronous = NORMAL")
                 apply_migrations(self._db)
-        except sqlite3.DatabaseError as exc:
+        except (StoreError, sqlite3.Error) as exc:
+            self._db.close()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"{self.path}: cannot open the database: {exc}") from None
+
+    def _check_schema(self) -> None:
+        """A read-only store cannot migrate: the file must already hold every migration this code knows."""
+        try:
+            applied = {row[0] for row in self._db.execute("SELECT name FROM _migrations")}
+        except sqlite3.OperationalError:
+            raise StoreError(f"{self.path}: not a mendoza database (no _migrations table)") from None
+        if any(migration.__name__ not in applied for migration in MIGRATIONS):
+            raise StoreError(
+                f"{self.path}: written by an older mendoza; open it for writing once (run a suite) "
+                "to upgrade it"
+            )
 
     def close(self) -> None:
         """Close the connection (committed data is already on disk)."""
@@ -126,7 +150,7 @@ class Store:
 
     def applied_migrations(self) -> list[str]:
         """Names of the migrations recorded in this database, oldest first."""
-        return [row[0] for row in self._db.execute("SELECT name FROM _migrations ORDER BY rowid")]
+        return [row[0] for row in self._rows("SELECT name FROM _migrations ORDER BY rowid")]
 
     # --- runs -------------------------------------------------------------------------------------------
 
@@ -139,36 +163,51 @@ class Store:
         with self._transaction():
             self._db.execute(
                 "INSERT INTO runs (id, suite_name, suite_hash, suite_json, status, created_at, finished_at, "
-                "repeats, variant_ids, n_cases, expected_samples) VALUES (?, ?, ?, ?, 'running', ?, NULL, ?, ?, ?, ?)",
-                (run_id, suite.name, suite.content_hash(), snapshot, _now(), suite.repeats,
-                 json.dumps(variant_ids), len(suite.cases), expected),
+                "repeats, variant_ids, n_cases, expected_samples) "
+                "VALUES (?, ?, ?, ?, 'running', ?, NULL, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    suite.name,
+                    suite.content_hash(),
+                    snapshot,
+                    _now(),
+                    suite.repeats,
+                    json.dumps(variant_ids),
+                    len(suite.cases),
+                    expected,
+                ),
             )
         return self.get_run(run_id)
 
     def get_run(self, ref: str) -> Run:
         """The run with this id, unique id prefix, or ``latest``."""
         if ref == "latest":
-            row = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY created_at DESC LIMIT 1").fetchone()
-            if row is None:
+            latest = self._rows(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY {_NEWEST_FIRST} LIMIT 1")
+            if not latest:
                 raise RunNotFound(f"{self.path}: no runs yet")
-            return _run_from_row(row)
-        rows = self._db.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ? OR id LIKE ? ESCAPE '\\' ORDER BY created_at LIMIT 3",
+            return _run_from_row(latest[0])
+        if not ref.strip():
+            raise RunNotFound("no run id given: give a run id, a unique prefix of one, or 'latest'")
+        rows = self._rows(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ? OR id LIKE ? ESCAPE '\\' "
+            "ORDER BY created_at, rowid LIMIT 3",
             (ref, ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"),
-        ).fetchall()
+        )
         exact = [row for row in rows if row["id"] == ref]
         if exact:
             return _run_from_row(exact[0])
         if not rows:
             raise RunNotFound(f"no run '{ref}' in {self.path} (see `mendoza runs`)")
         if len(rows) > 1:
-            raise RunNotFound(f"'{ref}' matches several runs ({rows[0]['id']}, {rows[1]['id']}, ...): give more of the id")
+            raise RunNotFound(
+                f"'{ref}' matches several runs ({rows[0]['id']}, {rows[1]['id']}, ...): give more of the id"
+            )
         return _run_from_row(rows[0])
 
     def list_runs(self, limit: int = 50, offset: int = 0) -> list[Run]:
         """Runs, newest first."""
-        rows = self._db.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY created_at DESC LIMIT ? OFFSET ?", (limit, offset)
+        rows = self._rows(
+            f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY {_NEWEST_FIRST} LIMIT ? OFFSET ?", (limit, offset)
         )
         return [_run_from_row(row) for row in rows]
 
@@ -176,20 +215,22 @@ class Store:
         """Mark a run running / interrupted / complete / failed (finished_at is set unless running)."""
         finished = None if status == "running" else _now()
         with self._transaction():
-            self._db.execute("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?", (status, finished, run_id))
+            self._db.execute(
+                "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?", (status, finished, run_id)
+            )
 
     def run_suite(self, run_id: str) -> Suite:
         """The suite exactly as the run ran it (from its snapshot)."""
-        row = self._db.execute("SELECT suite_json FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if row is None:
+        rows = self._rows("SELECT suite_json FROM runs WHERE id = ?", (run_id,))
+        if not rows:
             raise RunNotFound(f"no run '{run_id}' in {self.path}")
-        return Suite.model_validate(json.loads(row[0]))
+        return Suite.model_validate(json.loads(rows[0][0]))
 
     # --- samples ----------------------------------------------------------------------------------------
 
     def done_keys(self, run_id: str) -> set[tuple[str, str, int]]:
         """The (variant, case, repeat) keys already stored for a run, to resume it."""
-        rows = self._db.execute("SELECT variant_id, case_id, repeat FROM samples WHERE run_id = ?", (run_id,))
+        rows = self._rows("SELECT variant_id, case_id, repeat FROM samples WHERE run_id = ?", (run_id,))
         return {(row[0], row[1], row[2]) for row in rows}
 
     def write_samples(self, run_id: str, samples: Sequence[Sample]) -> int:
@@ -204,9 +245,24 @@ class Store:
                 passed = sample.passed
                 cursor = execute(
                     _SAMPLE_INSERT,
-                    (run_id, sample.case_id, sample.variant_id, sample.repeat, sample.prompt, sample.output,
-                     sample.error, None if passed is None else int(passed), sample.tokens_in, sample.tokens_out,
-                     sample.cost, sample.latency_ms, int(sample.cached), sample.seed, sample.attempts, now),
+                    (
+                        run_id,
+                        sample.case_id,
+                        sample.variant_id,
+                        sample.repeat,
+                        sample.prompt,
+                        sample.output,
+                        sample.error,
+                        None if passed is None else int(passed),
+                        sample.tokens_in,
+                        sample.tokens_out,
+                        sample.cost,
+                        sample.latency_ms,
+                        int(sample.cached),
+                        sample.seed,
+                        sample.attempts,
+                        now,
+                    ),
                 )
                 if cursor.rowcount == 0:
                     continue
@@ -214,9 +270,18 @@ class Store:
                 sample_id = cursor.lastrowid
                 for grade in sample.grades:
                     grade_rows.append(
-                        (sample_id, grade.grader, grade.grader_hash, grade.source,
-                         None if grade.passed is None else int(grade.passed), grade.score, grade.explanation,
-                         grade.error, grade.author, now)
+                        (
+                            sample_id,
+                            grade.grader,
+                            grade.grader_hash,
+                            grade.source,
+                            None if grade.passed is None else int(grade.passed),
+                            grade.score,
+                            grade.explanation,
+                            grade.error,
+                            grade.author,
+                            now,
+                        )
                     )
             if grade_rows:
                 self._db.executemany(_GRADE_INSERT, grade_rows)
@@ -232,38 +297,63 @@ class Store:
         self, run_id: str, *, variant_id: str | None = None, case_id: str | None = None, batch: int = 500
     ) -> Iterator[Sample]:
         """Stream a run's samples with their grades, in (variant, case, repeat) order, ``batch`` at a time."""
-        where, args = "run_id = ?", [run_id]
+        where = "run_id = ?"
+        args: list[Any] = [run_id]
         if variant_id is not None:
-            where, args = where + " AND variant_id = ?", [*args, variant_id]
+            where += " AND variant_id = ?"
+            args.append(variant_id)
         if case_id is not None:
-            where, args = where + " AND case_id = ?", [*args, case_id]
-        last_id = 0
+            where += " AND case_id = ?"
+            args.append(case_id)
+        # Keyset pagination on the (run, variant, case, repeat) unique index: each batch is one short query,
+        # and samples written between batches (a run in progress) are neither skipped before nor repeated.
+        after: tuple[str, str, int] | None = None
         while True:
-            rows = self._db.execute(
-                f"SELECT * FROM samples WHERE {where} AND id > ? ORDER BY id LIMIT ?", (*args, last_id, batch)
-            ).fetchall()
+            page_where, page_args = where, list(args)
+            if after is not None:
+                page_where += " AND (variant_id, case_id, repeat) > (?, ?, ?)"
+                page_args.extend(after)
+            rows = self._rows(
+                f"SELECT * FROM samples WHERE {page_where} ORDER BY variant_id, case_id, repeat LIMIT ?",
+                (*page_args, batch),
+            )
             if not rows:
                 return
-            last_id = rows[-1]["id"]
+            last = rows[-1]
+            after = (last["variant_id"], last["case_id"], last["repeat"])
             grades = self._grades_for([row["id"] for row in rows])
             for row in rows:
                 yield Sample(
-                    case_id=row["case_id"], variant_id=row["variant_id"], repeat=row["repeat"],
-                    prompt=row["prompt"], output=row["output"], error=row["error"],
-                    tokens_in=row["tokens_in"], tokens_out=row["tokens_out"], cost=row["cost"],
-                    latency_ms=row["latency_ms"], cached=bool(row["cached"]), seed=row["seed"],
-                    attempts=row["attempts"], grades=tuple(grades.get(row["id"], ())),
+                    case_id=row["case_id"],
+                    variant_id=row["variant_id"],
+                    repeat=row["repeat"],
+                    prompt=row["prompt"],
+                    output=row["output"],
+                    error=row["error"],
+                    tokens_in=row["tokens_in"],
+                    tokens_out=row["tokens_out"],
+                    cost=row["cost"],
+                    latency_ms=row["latency_ms"],
+                    cached=bool(row["cached"]),
+                    seed=row["seed"],
+                    attempts=row["attempts"],
+                    grades=tuple(grades.get(row["id"], ())),
                 )
 
     def _grades_for(self, sample_ids: list[int]) -> dict[int, list[Grade]]:
         marks = ",".join("?" * len(sample_ids))
         found: dict[int, list[Grade]] = {}
-        for row in self._db.execute(f"SELECT * FROM grades WHERE sample_id IN ({marks}) ORDER BY id", sample_ids):
+        for row in self._rows(f"SELECT * FROM grades WHERE sample_id IN ({marks}) ORDER BY id", sample_ids):
             found.setdefault(row["sample_id"], []).append(
                 Grade(
-                    grader=row["grader"], passed=None if row["passed"] is None else bool(row["passed"]),
-                    score=row["score"], explanation=row["explanation"], source=row["source"],
-                    grader_hash=row["grader_hash"], error=row["error"], author=row["author"],
+                    grader=row["grader"],
+                    passed=None if row["passed"] is None else bool(row["passed"]),
+                    score=row["score"],
+                    explanation=row["explanation"],
+                    source=row["source"],
+                    grader_hash=row["grader_hash"],
+                    error=row["error"],
+                    author=row["author"],
                 )
             )
         return found
@@ -271,19 +361,24 @@ class Store:
     # --- summaries --------------------------------------------------------------------------------------
 
     def variant_counts(self, run_id: str) -> list[VariantCounts]:
-        """Per variant: samples, passed, failed, undecided (a grader could not decide), errors, tokens, cost."""
-        rows = self._db.execute(
+        """Per variant: samples, passed, failed, undecided (a grader could not decide), errors, tokens,
+        cost."""
+        rows = self._rows(
             "SELECT variant_id, COUNT(*), "
-            "SUM(passed = 1), SUM(passed = 0), SUM(passed IS NULL AND error IS NULL), SUM(error IS NOT NULL), "
+            "SUM(passed = 1), SUM(passed = 0), SUM(passed IS NULL AND error IS NULL), "
+            "SUM(error IS NOT NULL), "
             "COALESCE(SUM(tokens_in), 0), COALESCE(SUM(tokens_out), 0), SUM(cost), AVG(latency_ms) "
             "FROM samples WHERE run_id = ? GROUP BY variant_id",
             (run_id,),
         )
-        return [VariantCounts(r[0], r[1], r[2] or 0, r[3] or 0, r[4] or 0, r[5] or 0, r[6], r[7], r[8], r[9]) for r in rows]
+        return [
+            VariantCounts(r[0], r[1], r[2] or 0, r[3] or 0, r[4] or 0, r[5] or 0, r[6], r[7], r[8], r[9])
+            for r in rows
+        ]
 
     def case_counts(self, run_id: str) -> list[CaseCounts]:
         """Per (variant, case): samples, passed, failed, errors."""
-        rows = self._db.execute(
+        rows = self._rows(
             "SELECT variant_id, case_id, COUNT(*), SUM(passed = 1), SUM(passed = 0), SUM(error IS NOT NULL) "
             "FROM samples WHERE run_id = ? GROUP BY variant_id, case_id ORDER BY variant_id, case_id",
             (run_id,),
@@ -294,10 +389,10 @@ class Store:
 
     def cache_get(self, key: str) -> ModelResponse | None:
         """A cached model response, or None."""
-        row = self._db.execute(
+        rows = self._rows(
             "SELECT text, tokens_in, tokens_out, cost, finish_reason FROM model_cache WHERE key = ?", (key,)
-        ).fetchone()
-        return None if row is None else ModelResponse(row[0], row[1], row[2], row[3], row[4])
+        )
+        return None if not rows else ModelResponse(*rows[0])
 
     def cache_put_many(self, entries: Sequence[tuple[str, ModelResponse]]) -> None:
         """Remember model responses by key (a key already present keeps its first response)."""
@@ -308,10 +403,20 @@ class Store:
             self._db.executemany(
                 "INSERT OR IGNORE INTO model_cache (key, text, tokens_in, tokens_out, cost, finish_reason, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(key, r.text, r.tokens_in, r.tokens_out, r.cost, r.finish_reason, now) for key, r in entries],
+                [
+                    (key, r.text, r.tokens_in, r.tokens_out, r.cost, r.finish_reason, now)
+                    for key, r in entries
+                ],
             )
 
     # --- plumbing ---------------------------------------------------------------------------------------
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """All rows of one read query; a failing read is a ``StoreError``."""
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot read the database: {exc}") from None
 
     def _transaction(self) -> _Transaction:
         if self.readonly:

@@ -92,10 +92,8 @@ def apply_migrations(db: sqlite3.Connection) -> list[str]:
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         # One script, one transaction: a migration is applied whole or not at all.
         try:
-            db.executescript(
-                f"BEGIN;\n{migration()}\n"
-                f"INSERT INTO _migrations (name, applied_at) VALUES ('{migration.__name__}', '{stamp}');\nCOMMIT;"
-            )
+            record = f"INSERT INTO _migrations (name, applied_at) VALUES ('{migration.__name__}', '{stamp}');"
+            db.executescript(f"BEGIN;\n{migration()}\n{record}\nCOMMIT;")
         except sqlite3.Error:
             if db.in_transaction:
                 db.execute("ROLLBACK")
