@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mendoza.config import load_suite
 from mendoza.core import Run, Suite
-from mendoza.runner import Progress, RunOptions, execute_run, plan_run
+from mendoza.runner import Progress, RunOptions, execute_adaptive, execute_run, plan_run
 from mendoza.runner.progress import NullProgress
 from mendoza.store import DEFAULT_DB_PATH, Store
 
@@ -29,8 +29,14 @@ async def run_suite_async(
     resume: str | None = None,
     retry_errors: bool = False,
     options: RunOptions | None = None,
+    until_decided: bool = False,
+    budget: int | None = None,
 ) -> Run:
     """Run a suite into ``store`` (or resume run ``resume``, taking the suite from its snapshot).
+
+    ``until_decided`` samples adaptively instead of the fixed cases x repeats design: in rounds, stopping
+    each variant once its band is decided (by a confidence sequence), within ``budget`` samples (default:
+    four times the fixed design).
 
     The run's status ends ``complete`` when every (case, variant, repeat) is stored, ``interrupted`` when
     cancelled (Ctrl-C, SIGTERM) and ``failed`` on an error that stops the whole run.
@@ -47,9 +53,14 @@ async def run_suite_async(
         raise ValueError("give a suite to run, or a run id to resume")
     else:
         plan = plan_run(suite, options)
-        run = store.create_run(suite)
+        fixed = len(suite.cases) * len(suite.variants) * suite.repeats
+        mode = {"mode": "adaptive", "budget": budget or 4 * fixed} if until_decided else {"mode": "fixed"}
+        run = store.create_run(suite, options=mode)
     try:
-        await execute_run(plan, store, run)
+        if run.adaptive:
+            await execute_adaptive(plan, store, run, int(run.options["budget"]))
+        else:
+            await execute_run(plan, store, run)
     except asyncio.CancelledError:
         store.set_run_status(run.id, "interrupted")
         raise
@@ -72,8 +83,11 @@ def run_suite(
     use_cache: bool = True,
     concurrency: int | None = None,
     progress: Progress | None = None,
+    until_decided: bool = False,
+    budget: int | None = None,
 ) -> Run:
-    """Run a suite (a ``Suite`` or the path of a suite file) and return the finished ``Run``.
+    """Run a suite (a ``Suite`` or the path of a suite file) and return the finished ``Run``
+    (``until_decided``/``budget``: see ``run_suite_async``).
 
     Interrupting it (Ctrl-C or SIGTERM) keeps every finished sample; ``run_suite(resume=run.id)`` completes
     it later without duplicating one.
@@ -83,14 +97,15 @@ def run_suite(
     options = RunOptions(use_cache=use_cache, concurrency=concurrency, progress=progress or NullProgress())
     store = db if isinstance(db, Store) else open_store(db)
     try:
-        return asyncio.run(_run_cancellable(suite, store, resume, retry_errors, options))
+        return asyncio.run(_run_cancellable(suite, store, resume, retry_errors, options, until_decided, budget))
     finally:
         if not isinstance(db, Store):
             store.close()
 
 
 async def _run_cancellable(
-    suite: Suite | None, store: Store, resume: str | None, retry_errors: bool, options: RunOptions
+    suite: Suite | None, store: Store, resume: str | None, retry_errors: bool, options: RunOptions,
+    until_decided: bool, budget: int | None,
 ) -> Run:
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
@@ -98,7 +113,8 @@ async def _run_cancellable(
     if on_main_thread and task is not None:
         loop.add_signal_handler(signal.SIGTERM, task.cancel)
     try:
-        return await run_suite_async(suite, store, resume=resume, retry_errors=retry_errors, options=options)
+        return await run_suite_async(suite, store, resume=resume, retry_errors=retry_errors, options=options,
+                                     until_decided=until_decided, budget=budget)
     finally:
         if on_main_thread:
             with contextlib.suppress(ValueError, RuntimeError):

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
+    "BandName",
     "Case",
     "Grade",
     "GraderSpec",
@@ -136,10 +137,23 @@ class GraderSpec(_Frozen):
         return stable_hash({"type": self.type, "params": self.params, "negate": self.negate})
 
 
+BandName = Literal["below the Mendoza line", "assistive", "supervised", "autonomous"]
+
+
 class Thresholds(_Frozen):
-    """What a run must reach for ``mendoza run`` to exit 0 (so a suite can gate CI)."""
+    """What a run must reach for ``mendoza run`` / ``mendoza compare`` to exit 0 (so a suite can gate CI).
+
+    With ``basis: interval`` (the default) a threshold is met only when the whole confidence interval
+    clears it: the lower end for ``min_pass_rate`` and ``band``, the lower end of the paired difference for
+    ``max_regression``. ``basis: estimate`` compares the point estimates instead (quicker to pass, and
+    fooled by noise). ``variants`` limits the gate to some variants (default: all).
+    """
 
     min_pass_rate: float | None = Field(default=None, ge=0.0, le=1.0)
+    band: BandName | None = None
+    max_regression: float | None = Field(default=None, ge=0.0, le=1.0)
+    basis: Literal["interval", "estimate"] = "interval"
+    variants: tuple[str, ...] | None = None
 
 
 class Suite(_Frozen):
@@ -152,6 +166,8 @@ class Suite(_Frozen):
     graders: tuple[GraderSpec, ...] = ()
     repeats: int = Field(default=1, ge=1)
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    band_edges: tuple[float, float, float] = (0.60, 0.90, 0.99)
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
     seed: int = 0
     timeout: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=3, ge=0)
@@ -165,6 +181,13 @@ class Suite(_Frozen):
     def content_hash(self) -> str:
         """A hash of everything that decides the outputs and grades (not where the file lives)."""
         return stable_hash(self.snapshot())
+
+    @field_validator("band_edges")
+    @classmethod
+    def _edges_increase(cls, edges: tuple[float, float, float]) -> tuple[float, float, float]:
+        if not 0.0 < edges[0] < edges[1] < edges[2] < 1.0:
+            raise ValueError("band_edges must be three increasing rates between 0 and 1, e.g. [0.6, 0.9, 0.99]")
+        return edges
 
     def case(self, case_id: str) -> Case:
         """The case with this id (``KeyError`` if none)."""
@@ -241,9 +264,10 @@ class Sample:
     @property
     def passed(self) -> bool | None:
         """All automatic grades passed; None when the sample errored or a grader could not decide."""
-        if self.error is not None or not self.grades:
+        automatic = [grade for grade in self.grades if grade.source == "auto"]
+        if self.error is not None or not automatic:
             return None
-        verdicts = [grade.passed for grade in self.grades]
+        verdicts = [grade.passed for grade in automatic]
         if any(verdict is None for verdict in verdicts):
             return None
         return all(verdicts)
@@ -264,3 +288,9 @@ class Run:
     n_cases: int
     expected_samples: int
     done_samples: int = 0
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether the run sampled adaptively (``--until-decided``): its intervals are confidence sequences."""
+        return self.options.get("mode") == "adaptive"

@@ -1,4 +1,4 @@
-"""Write a suite folder (suite.yaml plus side files) under a test's tmp_path, and load it expecting an error."""
+"""Write a suite folder (suite.yaml plus side files) under a test's tmp_path; load one expecting an error."""
 
 from __future__ import annotations
 

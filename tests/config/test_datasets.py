@@ -67,7 +67,9 @@ def test_bad_jsonl_line(tmp_path: Path) -> None:
     assert error.detail.startswith("invalid JSON: ") and "(column " in error.detail
 
 
-@pytest.mark.parametrize(("line", "kind"), [("[1, 2]", "list"), ('"text"', "str"), ("3", "int"), ("null", "NoneType")])
+@pytest.mark.parametrize(
+    ("line", "kind"), [("[1, 2]", "list"), ('"text"', "str"), ("3", "int"), ("null", "NoneType")]
+)
 def test_non_mapping_jsonl_row(tmp_path: Path, line: str, kind: str) -> None:
     path = write(tmp_path / "cases.jsonl", f'{{"id": "a"}}\n{line}\n')
     error = load_error(path)

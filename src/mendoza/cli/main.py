@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import sys
 from collections.abc import Sequence
@@ -15,24 +16,21 @@ from rich.console import Console
 from rich.table import Table
 
 from mendoza import api
-from mendoza.cli.render import print_report, print_runs
+from mendoza.cli.analysis import compare, comparisons_for, plan
+from mendoza.cli.options import EXIT_INTERRUPTED, EXIT_THRESHOLD_MISSED, EXIT_USAGE, db_option
+from mendoza.cli.render import print_comparison, print_report, print_runs
 from mendoza.errors import MendozaError
 from mendoza.registry import grader_class, grader_names, provider_class, provider_names
-from mendoza.report import build_report, threshold_failures
+from mendoza.report import (
+    build_report,
+    report_to_dict,
+    report_to_html,
+    report_to_markdown,
+    threshold_failures,
+)
 from mendoza.runner import progress_for
 
 __all__ = ["cli", "main"]
-
-EXIT_THRESHOLD_MISSED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-
-_db_option = click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The SQLite file (default: .mendoza/mendoza.db).",
-)
 
 
 @click.group()
@@ -56,7 +54,7 @@ def init(directory: Path) -> None:
 
 @cli.command()
 @click.argument("suite", type=click.Path(path_type=Path), required=False)
-@_db_option
+@db_option
 @click.option(
     "--resume", "resume", metavar="RUN", help="Finish an interrupted run (its suite snapshot is used)."
 )
@@ -67,6 +65,20 @@ def init(directory: Path) -> None:
 @click.option(
     "--concurrency", type=click.IntRange(min=1), help="Calls in flight per variant (overrides the suite)."
 )
+@click.option(
+    "--until-decided", is_flag=True, help="Sample adaptively until every variant's band is decided."
+)
+@click.option(
+    "--budget",
+    type=click.IntRange(min=1),
+    help="With --until-decided: at most this many samples "
+    "(default: 4x the suite's cases x variants x repeats).",
+)
+@click.option(
+    "--baseline",
+    metavar="RUN",
+    help="Compare with this earlier run, paired by case (and gate on the suite's max_regression).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def run(
     suite: Path | None,
@@ -75,9 +87,12 @@ def run(
     retry_errors: bool,
     no_cache: bool,
     concurrency: int | None,
+    until_decided: bool,
+    budget: int | None,
+    baseline: str | None,
     quiet: bool,
 ) -> None:
-    """Run SUITE (cases x variants x repeats), store every sample and grade, print the report.
+    """Run SUITE (cases x variants x repeats), store every sample and grade, print the reliability report.
 
     Exits 1 when a threshold of the suite is missed, so it can gate CI.
     """
@@ -87,7 +102,8 @@ def run(
     loaded = api.load_suite(suite) if suite is not None else None
     store = api.open_store(db)
     try:
-        run_ref = resume
+        if baseline is not None:
+            store.get_run(baseline)  # an unknown baseline is a mistake to report before sampling
         try:
             finished = api.run_suite(
                 loaded,
@@ -97,9 +113,11 @@ def run(
                 use_cache=not no_cache,
                 concurrency=concurrency,
                 progress=progress_for(quiet=quiet),
+                until_decided=until_decided,
+                budget=budget,
             )
         except (KeyboardInterrupt, asyncio.CancelledError):
-            latest = store.get_run(run_ref or "latest")
+            latest = store.get_run(resume or "latest")
             click.echo(
                 f"\ninterrupted: {latest.done_samples}/{latest.expected_samples} samples stored; "
                 f"finish with: mendoza run --resume {latest.id}",
@@ -108,7 +126,19 @@ def run(
             sys.exit(EXIT_INTERRUPTED)
         report = build_report(store, finished.id)
         print_report(console, report, show_cases=len(report.suite.cases) <= 60)
-        failures = threshold_failures(report)
+        if finished.adaptive:
+            fixed = finished.n_cases * len(finished.variant_ids) * finished.repeats
+            console.print(
+                f"adaptive: {finished.done_samples} samples used; the suite's fixed design is {fixed} "
+                f"({finished.n_cases} cases x {finished.repeats} repeats x {len(finished.variant_ids)} "
+                "variants)."
+            )
+        regressions = []
+        if baseline is not None:
+            regressions = comparisons_for(store, baseline, finished.id, (), None)
+            for comparison in regressions:
+                print_comparison(console, comparison)
+        failures = threshold_failures(report, regressions)
         for line in failures:
             console.print(f"[red]threshold missed:[/red] {line}")
         console.print(f"run id: {finished.id}  (mendoza show {finished.id})")
@@ -119,7 +149,7 @@ def run(
 
 
 @cli.command()
-@_db_option
+@db_option
 @click.option("--limit", default=20, show_default=True, help="How many runs to list, newest first.")
 def runs(db: Path | None, limit: int) -> None:
     """List runs, newest first."""
@@ -129,12 +159,37 @@ def runs(db: Path | None, limit: int) -> None:
 
 @cli.command()
 @click.argument("run_ref", metavar="RUN", default="latest")
-@_db_option
+@db_option
 @click.option("--cases/--no-cases", default=True, help="Show the per case table.")
-def show(run_ref: str, db: Path | None, cases: bool) -> None:
-    """Report on RUN (an id, a unique prefix of one, or 'latest'): pass rate per variant, k/n per case."""
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (schema mendoza.report/1).")
+@click.option("--markdown", is_flag=True, help="Print the report as Markdown.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report as one self-contained HTML file with charts.",
+)
+def show(
+    run_ref: str, db: Path | None, cases: bool, as_json: bool, markdown: bool, html_path: Path | None
+) -> None:
+    """The reliability report of RUN (an id, a unique prefix of one, or 'latest'): pass rate with its
+    interval, band and advice per variant, pass@k and pass^k, k/n per case."""
     with api.open_store(db, readonly=True) as store:
-        print_report(Console(), build_report(store, run_ref), show_cases=cases)
+        report = build_report(store, run_ref)
+    if as_json:
+        click.echo(json.dumps(report_to_dict(report), indent=2))
+    elif markdown:
+        click.echo(report_to_markdown(report), nl=False)
+    elif html_path is not None:
+        html_path.write_text(report_to_html(report), encoding="utf-8")
+        click.echo(f"wrote {html_path}")
+    else:
+        print_report(Console(), report, show_cases=cases)
+
+
+cli.add_command(show, name="report")
+cli.add_command(compare)
+cli.add_command(plan)
 
 
 def _listing(title: str, rows: Sequence[Sequence[str]], columns: Sequence[str]) -> None:

@@ -1,18 +1,20 @@
-"""Terminal output of the CLI: rich tables for runs, reports, graders and providers."""
+"""Terminal output of the CLI: rich tables for runs, reports, comparisons and plans."""
 
 from __future__ import annotations
+
+import math
 
 from rich.console import Console
 from rich.table import Table
 
 from mendoza.core import Run
-from mendoza.report import RunReport
+from mendoza.report import Comparison, Plan, RunReport
 
-__all__ = ["print_report", "print_runs"]
+__all__ = ["print_comparison", "print_plan", "print_report", "print_runs"]
 
 
 def _rate(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
+    return "-" if value is None or math.isnan(value) else f"{value:.1%}"
 
 
 def print_runs(console: Console, runs: list[Run]) -> None:
@@ -33,45 +35,138 @@ def print_runs(console: Console, runs: list[Run]) -> None:
 
 
 def print_report(console: Console, report: RunReport, show_cases: bool = True) -> None:
-    """Per variant pass rates, then per case k/n (``mendoza show``)."""
+    """Per variant pass rate with its interval, band and advice, pass@k / pass^k, then per case k/n."""
     run = report.run
+    mode = " adaptive," if run.adaptive else ""
     console.print(
-        f"[bold]{run.suite_name}[/bold]  run {run.id}  "
-        f"({run.status}, {run.done_samples}/{run.expected_samples} "
-        f"samples, {run.repeats} repeats x {run.n_cases} cases)"
+        f"[bold]{run.suite_name}[/bold]  run {run.id}  ({run.status},{mode} {run.done_samples}/"
+        f"{run.expected_samples} samples, {run.n_cases} cases x {run.repeats} repeats)"
     )
-    table = Table(title="pass rate per variant", title_justify="left")
-    for column in ("variant", "model", "pass rate", "passed", "failed", "errors", "tokens in/out", "latency"):
-        table.add_column(column, justify="right" if column not in ("variant", "model") else "left")
+    method = report.variants[0].interval_method if report.variants else ""
+    console.print(f"[bold]pass rate per variant[/bold] ({report.confidence:.0%} interval, {method})")
+    table = Table()
+    for column in ("variant", "pass rate [interval]", "band", "passed", "errors", "latency p50/p95"):
+        table.add_column(column, justify="left" if column in ("variant", "band") else "right")
     for variant in report.variants:
-        latency = "-" if variant.mean_latency_ms is None else f"{variant.mean_latency_ms:.0f} ms"
-        table.add_row(
-            variant.variant_id,
-            variant.model,
-            _rate(variant.pass_rate),
-            str(variant.passed),
-            str(variant.failed),
-            str(variant.errors + variant.undecided),
-            f"{variant.tokens_in}/{variant.tokens_out}",
-            latency,
-        )
+        if variant.band.decided:
+            band = f"[bold]{variant.band.band}[/bold]"
+        else:
+            band = "undecided: " + " / ".join(variant.band.between or ())
+        latency = "-"
+        if variant.latency_p50_ms is not None and variant.latency_p95_ms is not None:
+            latency = f"{variant.latency_p50_ms:.0f}/{variant.latency_p95_ms:.0f}ms"
+        rate = f"{_rate(variant.pass_rate)} [{_rate(variant.interval.low)}, {_rate(variant.interval.high)}]"
+        passed = f"{variant.passed}/{variant.graded}"
+        table.add_row(variant.variant_id, rate, band, passed, str(variant.errors + variant.undecided), latency)
     console.print(table)
-    if not show_cases:
+    for variant in report.variants:
+        console.print(f"  [bold]{variant.variant_id}[/bold]: {variant.recommendation}")
+    _print_pass_k(console, report)
+    if show_cases:
+        _print_cases(console, report)
+
+
+def _print_pass_k(console: Console, report: RunReport) -> None:
+    repeats = max((len(variant.pass_at_k) for variant in report.variants), default=0)
+    if repeats < 2:
         return
-    by_case: dict[str, dict[str, str]] = {}
-    for cell in report.cases:
-        graded = cell.passed + cell.failed
-        text = f"{cell.passed}/{graded}" if graded else "-"
-        if cell.errors:
-            text += f" ({cell.errors} err)"
-        by_case.setdefault(cell.case_id, {})[cell.variant_id] = text
-    console.print("[bold]passed / graded per case[/bold]")
-    cases = Table()
-    cases.add_column("case")
+    console.print("[bold]pass@k (any of k tries passes) / pass^k (all k tries pass)[/bold]")
+    table = Table()
+    table.add_column("variant")
+    for k in range(1, repeats + 1):
+        table.add_column(f"k={k}", justify="right")
+    for variant in report.variants:
+        cells = [
+            f"{_rate(at)} / {_rate(hat)}"
+            for at, hat in zip(variant.pass_at_k, variant.pass_hat_k, strict=True)
+        ]
+        table.add_row(variant.variant_id, *cells)
+    console.print(table)
+
+
+def _print_cases(console: Console, report: RunReport) -> None:
+    cells = {(case.variant_id, case.case_id): case for case in report.cases}
+    console.print("[bold]passed / graded per case[/bold] ([yellow]yellow[/yellow]: flaky)")
+    table = Table()
+    table.add_column("case")
     variant_ids = [variant.variant_id for variant in report.variants]
     for variant_id in variant_ids:
-        cases.add_column(variant_id, justify="right")
+        table.add_column(variant_id, justify="right")
     for case in report.suite.cases:
-        cells = by_case.get(case.id, {})
-        cases.add_row(case.id, *(cells.get(variant_id, "-") for variant_id in variant_ids))
-    console.print(cases)
+        row = []
+        for variant_id in variant_ids:
+            cell = cells.get((variant_id, case.id))
+            if cell is None:
+                row.append("-")
+                continue
+            text = f"{cell.passed}/{cell.graded}" if cell.graded else "-"
+            if cell.errors:
+                text += f" ({cell.errors} err)"
+            row.append(f"[yellow]{text}[/yellow]" if cell.flaky else text)
+        table.add_row(case.id, *row)
+    console.print(table)
+
+
+def print_comparison(console: Console, comparison: Comparison) -> None:
+    """The paired comparison: overall difference with its interval, then the cases that changed."""
+    paired = comparison.paired
+    console.print(
+        f"[bold]{comparison.b_label}[/bold] vs [bold]{comparison.a_label}[/bold], paired on {paired.n} cases: "
+        f"{_rate(comparison.b_rate)} vs {_rate(comparison.a_rate)}"
+    )
+    console.print(
+        f"difference {paired.difference:+.1%}, {comparison.confidence:.0%} interval "
+        f"{paired.low:+.1%} to {paired.high:+.1%}, p = {paired.p_value:.3g}"
+    )
+    colour = (
+        "green"
+        if comparison.significant and paired.difference > 0
+        else ("red" if comparison.significant else "yellow")
+    )
+    console.print(f"[{colour}]{comparison.verdict}[/{colour}]")
+    for direction in ("better", "worse"):
+        changed = comparison.changed(direction)
+        if not changed:
+            continue
+        console.print(f"[bold]cases significantly {direction}[/bold] (exact test, FDR {comparison.fdr:.0%})")
+        table = Table()
+        for column in ("case", comparison.a_label, comparison.b_label, "q"):
+            table.add_column(column, justify="left" if column == "case" else "right")
+        for case in changed:
+            table.add_row(
+                case.case_id,
+                f"{case.a_passed}/{case.a_graded}",
+                f"{case.b_passed}/{case.b_graded}",
+                f"{case.q_value:.3g}",
+            )
+        console.print(table)
+    moved = [case for case in comparison.cases if case.direction != "same" and not case.significant]
+    if moved:
+        console.print(f"{len(moved)} other cases moved, none by more than chance explains.")
+    if comparison.only_in_a:
+        console.print(
+            f"only in {comparison.a_label} ({len(comparison.only_in_a)}): {', '.join(comparison.only_in_a)}"
+        )
+    if comparison.only_in_b:
+        console.print(
+            f"only in {comparison.b_label} ({len(comparison.only_in_b)}): {', '.join(comparison.only_in_b)}"
+        )
+
+
+def print_plan(console: Console, plan: Plan) -> None:
+    """The designs that reach a goal: cases x repeats, and the samples each costs per variant."""
+    console.print(f"[bold]to {plan.goal}[/bold]")
+    console.print(
+        f"variance between cases {plan.between:.4f}, within a case {plan.within:.4f} ({plan.source})"
+    )
+    table = Table()
+    for column in ("repeats", "cases", "samples per variant"):
+        table.add_column(column, justify="right")
+    best = min(plan.designs, key=lambda design: design.samples)
+    for design in plan.designs:
+        mark = "  <- fewest samples" if design is best else ""
+        table.add_row(str(design.repeats), str(design.cases), f"{design.samples}{mark}")
+    console.print(table)
+    console.print(
+        "More repeats shrink only the within-case part; when cases differ a lot, only more cases help."
+    )

@@ -47,6 +47,8 @@ class _SuiteEntry(BaseModel):
     graders: list[Any] = Field(default_factory=list)
     repeats: int = Field(default=1, ge=1)
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    band_edges: tuple[float, float, float] = (0.60, 0.90, 0.99)
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
     seed: int = 0
     timeout: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=3, ge=0)
@@ -214,6 +216,17 @@ def suite_from_document(document: YamlDocument) -> Suite:
     if duplicate is not None:
         raise ConfigError(f"duplicate variant id '{duplicate}'", where=document.where(("variants",)))
     graders = parse_grader_entries(entry.graders, lambda index: document.where(("graders", index)))
+    unknown = sorted(set(entry.thresholds.variants or ()) - set(ids))
+    if unknown:
+        raise ConfigError(
+            f"thresholds.variants names unknown variant(s) {unknown} (variants: {', '.join(ids)})",
+            where=document.where(("thresholds", "variants")),
+        )
+    if not 0.0 < entry.band_edges[0] < entry.band_edges[1] < entry.band_edges[2] < 1.0:
+        raise ConfigError(
+            "band_edges must be three increasing rates between 0 and 1, e.g. [0.6, 0.9, 0.99]",
+            where=document.where(("band_edges",)),
+        )
     return Suite(
         name=entry.suite,
         description=entry.description,
@@ -222,6 +235,8 @@ def suite_from_document(document: YamlDocument) -> Suite:
         graders=tuple(graders),
         repeats=entry.repeats,
         thresholds=entry.thresholds,
+        band_edges=entry.band_edges,
+        confidence=entry.confidence,
         seed=entry.seed,
         timeout=entry.timeout,
         max_retries=entry.max_retries,

@@ -1,10 +1,12 @@
 """The runner: cases x variants x repeats -> samples -> grades, streamed into the store."""
 
+from mendoza.runner.adaptive import AdaptiveOutcome, execute_adaptive
 from mendoza.runner.engine import RunOptions, RunPlan, execute_run, plan_run
 from mendoza.runner.progress import NullProgress, PlainProgress, Progress, RichProgress, progress_for
 from mendoza.runner.retry import CallOutcome, RetryPolicy, call_with_retries
 
 __all__ = [
+    "AdaptiveOutcome",
     "CallOutcome",
     "NullProgress",
     "PlainProgress",
@@ -14,6 +16,7 @@ __all__ = [
     "RunOptions",
     "RunPlan",
     "call_with_retries",
+    "execute_adaptive",
     "execute_run",
     "plan_run",
     "progress_for",

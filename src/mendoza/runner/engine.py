@@ -26,7 +26,7 @@ from mendoza.runner.retry import RetryPolicy, call_with_retries
 from mendoza.runner.writer import SampleWriter
 from mendoza.store import Store
 
-__all__ = ["RunOptions", "RunPlan", "execute_run", "plan_run"]
+__all__ = ["Items", "RunOptions", "RunPlan", "close_plan", "execute_run", "plan_run", "sample_items"]
 
 #: Workers per variant when the provider's default would be larger and the variant did not ask for more.
 _MAX_DEFAULT_WORKERS = 256
@@ -152,28 +152,46 @@ def plan_run(suite: Suite, options: RunOptions) -> RunPlan:
     )
 
 
+Items = dict[str, Iterator[tuple[Case, int]]]
+
+
+async def sample_items(plan: RunPlan, store: Store, run: Run, items: Items) -> int:
+    """Draw, grade and store the (case, repeat) items given per variant id (variants not named are idle);
+    returns how many samples were written. Everything finished is committed before it returns, also when
+    the task is cancelled."""
+    options = plan.options
+    async with SampleWriter(store, run.id, options.batch_size, options.flush_interval) as writer:
+
+        async def work(worker: _VariantWorker, queue: Iterator[tuple[Case, int]]) -> None:
+            for case, repeat in queue:
+                sample, cache_entry = await worker.sample(case, repeat, store)
+                writer.add(sample, cache_entry)
+                options.progress.advance(1, sample.error is not None)
+
+        async with asyncio.TaskGroup() as group:
+            for worker in plan.workers:
+                queue = items.get(worker.variant.id)
+                if queue is None:
+                    continue
+                for _ in range(worker.workers):
+                    group.create_task(work(worker, queue))
+    return writer.written
+
+
+async def close_plan(plan: RunPlan) -> None:
+    """Release every provider of a plan (connections, models)."""
+    for worker in plan.workers:
+        await worker.provider.aclose()
+
+
 async def execute_run(plan: RunPlan, store: Store, run: Run) -> int:
     """Sample every (case, variant, repeat) of ``run`` not yet stored; returns how many samples were
     written. Cancelling the task stops it cleanly: what finished is committed before it returns."""
-    suite, options, workers = plan.suite, plan.options, plan.workers
     done = store.done_keys(run.id)
-    options.progress.start(run.expected_samples, len(done))
+    plan.options.progress.start(run.expected_samples, len(done))
     try:
-        async with SampleWriter(store, run.id, options.batch_size, options.flush_interval) as writer:
-
-            async def work(worker: _VariantWorker, items: Iterator[tuple[Case, int]]) -> None:
-                for case, repeat in items:
-                    sample, cache_entry = await worker.sample(case, repeat, store)
-                    writer.add(sample, cache_entry)
-                    options.progress.advance(1, sample.error is not None)
-
-            async with asyncio.TaskGroup() as group:
-                for worker in workers:
-                    items = _pending(suite, worker.variant.id, done)
-                    for _ in range(worker.workers):
-                        group.create_task(work(worker, items))
-        return writer.written
+        items = {worker.variant.id: _pending(plan.suite, worker.variant.id, done) for worker in plan.workers}
+        return await sample_items(plan, store, run, items)
     finally:
-        options.progress.finish()
-        for worker in workers:
-            await worker.provider.aclose()
+        plan.options.progress.finish()
+        await close_plan(plan)

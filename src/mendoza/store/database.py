@@ -18,6 +18,8 @@ from typing import Any, NamedTuple
 
 from mendoza.core import Grade, ModelResponse, Run, RunStatus, Sample, Suite
 from mendoza.errors import RunNotFound, StoreError
+from mendoza.store.browse import BrowseQueries
+from mendoza.store.labels import HumanLabels
 from mendoza.store.migrations import MIGRATIONS, apply_migrations
 
 __all__ = ["DEFAULT_DB_PATH", "CaseCounts", "Store", "VariantCounts", "new_run_id"]
@@ -73,6 +75,7 @@ def _run_from_row(row: sqlite3.Row) -> Run:
         n_cases=row["n_cases"],
         expected_samples=row["expected_samples"],
         done_samples=row["done_samples"],
+        options=json.loads(row["options_json"] or "{}"),
     )
 
 
@@ -93,8 +96,11 @@ _GRADE_INSERT = (
 )
 
 
-class Store:
-    """A mendoza database file. Open with ``Store(path)``; close with ``close()`` or a ``with`` block."""
+class Store(BrowseQueries, HumanLabels):
+    """A mendoza database file. Open with ``Store(path)``; close with ``close()`` or a ``with`` block.
+
+    Looking at runs (``BrowseQueries``) and human labels (``HumanLabels``) live in their own modules.
+    """
 
     def __init__(self, path: str | Path = DEFAULT_DB_PATH, *, readonly: bool = False) -> None:
         self.path = Path(path)
@@ -154,8 +160,9 @@ class Store:
 
     # --- runs -------------------------------------------------------------------------------------------
 
-    def create_run(self, suite: Suite, run_id: str | None = None) -> Run:
-        """Record a new run of ``suite`` with a snapshot of it, status ``running``."""
+    def create_run(self, suite: Suite, run_id: str | None = None, options: dict[str, Any] | None = None) -> Run:
+        """Record a new run of ``suite`` with a snapshot of it, status ``running``; ``options`` say how it
+        samples (``{"mode": "adaptive", "budget": N}`` for ``--until-decided``)."""
         run_id = run_id or new_run_id()
         variant_ids = [variant.id for variant in suite.variants]
         expected = len(suite.cases) * len(variant_ids) * suite.repeats
@@ -163,8 +170,8 @@ class Store:
         with self._transaction():
             self._db.execute(
                 "INSERT INTO runs (id, suite_name, suite_hash, suite_json, status, created_at, finished_at, "
-                "repeats, variant_ids, n_cases, expected_samples) "
-                "VALUES (?, ?, ?, ?, 'running', ?, NULL, ?, ?, ?, ?)",
+                "repeats, variant_ids, n_cases, expected_samples, options_json) "
+                "VALUES (?, ?, ?, ?, 'running', ?, NULL, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     suite.name,
@@ -175,6 +182,7 @@ class Store:
                     json.dumps(variant_ids),
                     len(suite.cases),
                     expected,
+                    json.dumps(options or {"mode": "fixed"}),
                 ),
             )
         return self.get_run(run_id)
@@ -218,6 +226,11 @@ class Store:
             self._db.execute(
                 "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?", (status, finished, run_id)
             )
+
+    def set_expected_samples(self, run_id: str, expected: int) -> None:
+        """Change how many samples a run is meant to have (an adaptive run knows only when it stops)."""
+        with self._transaction():
+            self._db.execute("UPDATE runs SET expected_samples = ? WHERE id = ?", (expected, run_id))
 
     def run_suite(self, run_id: str) -> Suite:
         """The suite exactly as the run ran it (from its snapshot)."""
@@ -384,6 +397,14 @@ class Store:
             (run_id,),
         )
         return [CaseCounts(r[0], r[1], r[2], r[3] or 0, r[4] or 0, r[5] or 0) for r in rows]
+
+    def latencies(self, run_id: str, variant_id: str) -> list[float]:
+        """Latencies (ms) of a variant's samples that called the model and got an answer (not cached)."""
+        rows = self._db.execute(
+            "SELECT latency_ms FROM samples WHERE run_id = ? AND variant_id = ? AND cached = 0 AND error IS NULL",
+            (run_id, variant_id),
+        )
+        return [row[0] for row in rows]
 
     # --- cache of model calls ---------------------------------------------------------------------------
 

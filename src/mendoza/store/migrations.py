@@ -78,7 +78,73 @@ def m001_initial() -> str:
     """
 
 
-MIGRATIONS: list[Callable[[], str]] = [m001_initial]
+def m002_run_options() -> str:
+    """How a run samples: ``{"mode": "fixed"}`` or ``{"mode": "adaptive", "budget": N}`` (JSON)."""
+    return "ALTER TABLE runs ADD COLUMN options_json TEXT NOT NULL DEFAULT '{}';"
+
+
+def m003_viewer() -> str:
+    """What the viewer reads fast: each run's cases, per sample flags, and human verdicts beside automatic ones.
+
+    - ``run_cases``: a run's cases in suite order (id, vars, expected, tags), filled from the suite snapshot by
+      a trigger when a run is created, so cases can be paged, searched and filtered by tag in SQL.
+    - ``samples.human_passed``: the verdict of the latest human grade of a sample (NULL: none, or cleared),
+      kept by a trigger on ``grades``: human grades are added beside automatic ones, never over them.
+    - ``samples.graders_disagree``: 1 when the automatic graders of a sample disagree (one passed, another
+      failed), kept by a trigger on ``grades``.
+    """
+    cases_of_new_run = """
+        SELECT {run}, item.key, json_extract(item.value, '$.id'),
+               COALESCE(json_extract(item.value, '$.vars'), '{{}}'), item.value -> '$.expected',
+               COALESCE(json_extract(item.value, '$.tags'), '[]')
+        FROM {source}json_each({run_json}, '$.cases') AS item"""
+    return f"""
+        CREATE TABLE run_cases (
+            run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            case_id TEXT NOT NULL,
+            vars TEXT NOT NULL,
+            expected TEXT,
+            tags TEXT NOT NULL,
+            PRIMARY KEY (run_id, position)
+        );
+        CREATE INDEX run_cases_case ON run_cases (run_id, case_id);
+        INSERT INTO run_cases (run_id, position, case_id, vars, expected, tags)
+        {cases_of_new_run.format(run="runs.id", source="runs, ", run_json="runs.suite_json")};
+        CREATE TRIGGER runs_cases AFTER INSERT ON runs
+        BEGIN
+            INSERT INTO run_cases (run_id, position, case_id, vars, expected, tags)
+            {cases_of_new_run.format(run="NEW.id", source="", run_json="NEW.suite_json")};
+        END;
+
+        ALTER TABLE samples ADD COLUMN human_passed INTEGER;
+        ALTER TABLE samples ADD COLUMN graders_disagree INTEGER NOT NULL DEFAULT 0;
+        UPDATE samples SET graders_disagree = 1 WHERE id IN (
+            SELECT sample_id FROM grades WHERE source = 'auto' AND passed IS NOT NULL
+            GROUP BY sample_id HAVING MIN(passed) <> MAX(passed)
+        );
+        UPDATE samples SET human_passed = (
+            SELECT passed FROM grades
+            WHERE grades.sample_id = samples.id AND source = 'human' ORDER BY id DESC LIMIT 1
+        ) WHERE id IN (SELECT sample_id FROM grades WHERE source = 'human');
+
+        CREATE TRIGGER grades_human_verdict AFTER INSERT ON grades WHEN NEW.source = 'human'
+        BEGIN
+            UPDATE samples SET human_passed = NEW.passed WHERE id = NEW.sample_id;
+        END;
+        CREATE TRIGGER grades_auto_disagree AFTER INSERT ON grades
+        WHEN NEW.source = 'auto' AND NEW.passed IS NOT NULL
+        BEGIN
+            UPDATE samples SET graders_disagree = 1
+            WHERE id = NEW.sample_id AND graders_disagree = 0 AND EXISTS (
+                SELECT 1 FROM grades
+                WHERE sample_id = NEW.sample_id AND source = 'auto' AND passed = 1 - NEW.passed
+            );
+        END;
+    """
+
+
+MIGRATIONS: list[Callable[[], str]] = [m001_initial, m002_run_options, m003_viewer]
 
 
 def apply_migrations(db: sqlite3.Connection) -> list[str]:

@@ -1,0 +1,179 @@
+"""``mendoza compare`` and ``mendoza plan``: is a change real, and how much data does it take to know."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from mendoza import api
+from mendoza.cli.options import EXIT_THRESHOLD_MISSED, db_option
+from mendoza.cli.render import print_comparison, print_plan
+from mendoza.report import (
+    Comparison,
+    build_report,
+    compare_variants,
+    comparison_to_dict,
+    estimate_components,
+    estimate_difference_components,
+    plan_comparison,
+    plan_precision,
+    threshold_failures,
+)
+from mendoza.store import Store
+
+__all__ = ["compare", "plan"]
+
+
+def comparisons_for(
+    store: Store, run_a: str, run_b: str | None, variants: tuple[str, ...], variant: str | None
+) -> list[Comparison]:
+    """The comparisons a ``compare`` call asks for (see its help)."""
+    first = store.get_run(run_a)
+    second = store.get_run(run_b) if run_b else first
+    confidence = store.run_suite(second.id).confidence
+    if variants:
+        pairs = [(variants[0], variants[1])]
+    elif variant:
+        pairs = [(variant, variant)]
+    elif run_b is None:
+        if len(first.variant_ids) != 2:
+            raise click.UsageError("name two variants of the run to compare: --variants A B")
+        pairs = [(first.variant_ids[0], first.variant_ids[1])]
+    else:
+        common = [vid for vid in first.variant_ids if vid in second.variant_ids]
+        if common:
+            pairs = [(vid, vid) for vid in common]
+        elif len(first.variant_ids) == len(second.variant_ids) == 1:
+            pairs = [(first.variant_ids[0], second.variant_ids[0])]
+        else:
+            raise click.UsageError(
+                "the runs share no variant id: say which with --variants A_VARIANT B_VARIANT"
+            )
+    for a_id, b_id in pairs:
+        if a_id not in first.variant_ids or b_id not in second.variant_ids:
+            raise click.UsageError(f"no variant '{a_id}' in run {first.id} or '{b_id}' in run {second.id}")
+    return [
+        compare_variants(store, first.id, a_id, second.id, b_id, confidence=confidence)
+        for a_id, b_id in pairs
+    ]
+
+
+@click.command()
+@click.argument("run_a", metavar="RUN_A")
+@click.argument("run_b", metavar="[RUN_B]", required=False)
+@click.option(
+    "--variants",
+    nargs=2,
+    metavar="A B",
+    help="The two variants to compare (of RUN_A, or A of RUN_A and B of RUN_B).",
+)
+@click.option("--variant", help="Compare this variant of RUN_A with the same variant of RUN_B.")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+def compare(
+    run_a: str,
+    run_b: str | None,
+    variants: tuple[str, ...],
+    variant: str | None,
+    db: Path | None,
+    as_json: bool,
+) -> None:
+    """Paired comparison, case by case: did B really get better or worse than A?
+
+    Two variants of one run (``mendoza compare RUN --variants A B``) or two runs (``mendoza compare RUN_A RUN_B``,
+    every variant id they share). Exits 1 when RUN_B's suite sets ``max_regression`` and it is exceeded.
+    """
+    with api.open_store(db, readonly=True) as store:
+        comparisons = comparisons_for(store, run_a, run_b, variants, variant)
+        failures = []
+        if run_b is not None:
+            report = build_report(store, run_b)
+            if report.suite.thresholds.max_regression is not None:
+                failures = [line for line in threshold_failures(report, comparisons) if "regress" in line]
+    if as_json:
+        click.echo(json.dumps([comparison_to_dict(c) for c in comparisons], indent=2))
+    else:
+        console = Console()
+        for comparison in comparisons:
+            print_comparison(console, comparison)
+        for line in failures:
+            console.print(f"[red]threshold missed:[/red] {line}")
+    if failures:
+        sys.exit(EXIT_THRESHOLD_MISSED)
+
+
+@click.command()
+@click.option(
+    "--delta",
+    type=click.FloatRange(0, 1, min_open=True),
+    help="The difference between two variants to detect (0.03 = 3 points; 0.05 tells 0.90 from 0.95).",
+)
+@click.option(
+    "--halfwidth",
+    type=click.FloatRange(0, 1, min_open=True),
+    help="Instead: the ± half-width wanted on one variant's pass rate.",
+)
+@click.option(
+    "--between",
+    type=click.FloatRange(0, 0.25),
+    help="Assumed variance between cases (of true per-case differences for --delta).",
+)
+@click.option(
+    "--within",
+    type=click.FloatRange(0, 0.25),
+    help="Assumed variance within a case (p(1-p) of one case's samples, averaged).",
+)
+@click.option("--from-run", "from_run", metavar="RUN", help="Estimate both variances from an earlier run.")
+@click.option(
+    "--variants",
+    nargs=2,
+    metavar="A B",
+    help="With --from-run and --delta: estimate from these two variants' per-case differences.",
+)
+@click.option(
+    "--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True)
+)
+@click.option(
+    "--power", default=0.8, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True)
+)
+@db_option
+def plan(
+    delta: float | None,
+    halfwidth: float | None,
+    between: float | None,
+    within: float | None,
+    from_run: str | None,
+    variants: tuple[str, ...],
+    alpha: float,
+    power: float,
+    db: Path | None,
+) -> None:
+    """How many cases x repeats to tell two variants apart (--delta), or to pin one down (--halfwidth).
+
+    Example: ``mendoza plan --delta 0.05 --from-run latest`` (tell 0.90 from 0.95, with the variances of the
+    latest run), or ``mendoza plan --delta 0.03 --between 0.02 --within 0.1``.
+    """
+    if (delta is None) == (halfwidth is None):
+        raise click.UsageError("give --delta (compare two variants) or --halfwidth (one variant's precision)")
+    if from_run is not None:
+        with api.open_store(db, readonly=True) as store:
+            if delta is not None and variants:
+                between, within, source = estimate_difference_components(
+                    store, from_run, variants[0], variants[1]
+                )
+            else:
+                between, within, source = estimate_components(store, from_run)
+    elif between is None or within is None:
+        raise click.UsageError("give --between and --within, or --from-run RUN to estimate them")
+    else:
+        source = "assumed"
+    if delta is not None:
+        result = plan_comparison(delta, between, within, source, alpha=alpha, power=power)
+    else:
+        assert halfwidth is not None
+        result = plan_precision(halfwidth, between, within, source, confidence=1 - alpha)
+    print_plan(Console(), result)

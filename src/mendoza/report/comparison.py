@@ -1,0 +1,143 @@
+"""Paired comparison of two variants (of one run, or of two runs) on the same cases.
+
+The overall difference is paired by case: each case's pass rate under B minus under A, with a t interval
+and p-value over cases (cases are the unit of replication; repeats only sharpen each case's rate). Per case,
+an exact test (Fisher) says whether that case got better or worse, with Benjamini-Hochberg control of the
+false discovery rate over all the cases tested. Cases present on one side only are listed, not dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mendoza.stats import PairedDifference, bh_adjusted, exact_paired_case_test, paired_difference
+from mendoza.store import CaseCounts, Store
+
+__all__ = ["CaseChange", "Comparison", "compare_variants"]
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    """One case under A and under B: k/n on each side, the exact test's p-value and its BH-adjusted q."""
+
+    case_id: str
+    a_passed: int
+    a_graded: int
+    b_passed: int
+    b_graded: int
+    p_value: float
+    q_value: float
+    significant: bool
+
+    @property
+    def difference(self) -> float:
+        """B's pass rate minus A's."""
+        return self.b_passed / self.b_graded - self.a_passed / self.a_graded
+
+    @property
+    def direction(self) -> str:
+        """``better``, ``worse`` or ``same`` (by the point estimates)."""
+        diff = self.difference
+        return "better" if diff > 0 else "worse" if diff < 0 else "same"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """B against A on their common cases. ``difference`` is B minus A."""
+
+    a_label: str
+    b_label: str
+    a_rate: float
+    b_rate: float
+    paired: PairedDifference
+    confidence: float
+    cases: list[CaseChange]
+    only_in_a: list[str]
+    only_in_b: list[str]
+    fdr: float
+
+    @property
+    def significant(self) -> bool:
+        """The interval of the paired difference excludes zero."""
+        return self.paired.low > 0 or self.paired.high < 0
+
+    @property
+    def verdict(self) -> str:
+        """One sentence: is the difference real?"""
+        diff = self.paired.difference
+        if not self.significant:
+            return (
+                f"No real difference shown: {self.b_label} vs {self.a_label} is {diff:+.1%} "
+                f"(interval {self.paired.low:+.1%} to {self.paired.high:+.1%} includes 0)."
+            )
+        word = "better" if diff > 0 else "worse"
+        return (
+            f"{self.b_label} is really {word} than {self.a_label}: {diff:+.1%} "
+            f"(interval {self.paired.low:+.1%} to {self.paired.high:+.1%}, p = {self.paired.p_value:.3g})."
+        )
+
+    def changed(self, direction: str) -> list[CaseChange]:
+        """Cases that got significantly ``better`` or ``worse`` (after FDR control)."""
+        return [case for case in self.cases if case.significant and case.direction == direction]
+
+
+def _graded(cells: list[CaseCounts]) -> dict[str, CaseCounts]:
+    return {cell.case_id: cell for cell in cells if cell.passed + cell.failed > 0}
+
+
+def compare_variants(
+    store: Store,
+    run_a: str,
+    variant_a: str,
+    run_b: str,
+    variant_b: str,
+    *,
+    confidence: float = 0.95,
+    fdr: float = 0.05,
+) -> Comparison:
+    """Compare variant ``variant_b`` of run ``run_b`` against ``variant_a`` of run ``run_a`` (which may be the
+    same run), paired by case."""
+    side_a = _graded([cell for cell in store.case_counts(run_a) if cell.variant_id == variant_a])
+    side_b = _graded([cell for cell in store.case_counts(run_b) if cell.variant_id == variant_b])
+    common = sorted(set(side_a) & set(side_b))
+    rates_a = [side_a[case].passed / (side_a[case].passed + side_a[case].failed) for case in common]
+    rates_b = [side_b[case].passed / (side_b[case].passed + side_b[case].failed) for case in common]
+    paired = paired_difference(rates_b, rates_a, confidence) if common else paired_difference([0.0], [0.0])
+    paired = paired._replace(low=max(-1.0, paired.low), high=min(1.0, paired.high))  # a rate moves at most 100%
+    p_values = [
+        exact_paired_case_test(
+            side_a[c].passed,
+            side_a[c].passed + side_a[c].failed,
+            side_b[c].passed,
+            side_b[c].passed + side_b[c].failed,
+        )
+        for c in common
+    ]
+    q_values = bh_adjusted(p_values) if p_values else []
+    cases = [
+        CaseChange(
+            case,
+            side_a[case].passed,
+            side_a[case].passed + side_a[case].failed,
+            side_b[case].passed,
+            side_b[case].passed + side_b[case].failed,
+            p,
+            q,
+            q <= fdr,
+        )
+        for case, p, q in zip(common, p_values, q_values, strict=True)
+    ]
+    label_a = variant_a if run_a == run_b else f"{run_a}:{variant_a}"
+    label_b = variant_b if run_a == run_b else f"{run_b}:{variant_b}"
+    return Comparison(
+        a_label=label_a,
+        b_label=label_b,
+        a_rate=sum(rates_a) / len(rates_a) if rates_a else float("nan"),
+        b_rate=sum(rates_b) / len(rates_b) if rates_b else float("nan"),
+        paired=paired,
+        confidence=confidence,
+        cases=cases,
+        only_in_a=sorted(set(side_a) - set(side_b)),
+        only_in_b=sorted(set(side_b) - set(side_a)),
+        fdr=fdr,
+    )

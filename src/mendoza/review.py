@@ -1,0 +1,122 @@
+"""Human review of a run: record a person's label on a sample, the human-adjusted verdict, and the queue of
+the samples most worth a person's look. The viewer and ``mendoza label`` both label through here.
+
+A label is a human grade stored beside the automatic ones (never over them): pass or fail, or a score in
+[0, 1] (a pass from ``PASS_SCORE`` up), with a note, an author and a time. The latest label of a sample is its
+human verdict; the human-adjusted verdict of a sample is the human's where there is one, else the automatic.
+"""
+
+from __future__ import annotations
+
+import getpass
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from mendoza.errors import ConfigError
+from mendoza.store import GradeRecord, Store
+
+__all__ = [
+    "MAX_NOTE_CHARS",
+    "PASS_SCORE",
+    "REVIEW_REASONS",
+    "QueueEntry",
+    "ReviewReason",
+    "adjusted_verdict",
+    "clear_label",
+    "default_author",
+    "record_label",
+    "review_queue",
+]
+
+PASS_SCORE = 0.5
+"""A label given as a score passes from this score up."""
+
+MAX_NOTE_CHARS = 10_000
+"""The longest note a label may carry."""
+
+ReviewReason = Literal["graders disagree", "failed in a flaky case", "failed", "passed in a flaky case"]
+REVIEW_REASONS: tuple[ReviewReason, ...] = (
+    "graders disagree",
+    "failed in a flaky case",
+    "failed",
+    "passed in a flaky case",
+)
+"""Why a sample is in the review queue, most worth a look first."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """One sample of the review queue and why it is there."""
+
+    sample_id: int
+    reason: ReviewReason
+
+
+def default_author() -> str:
+    """Who labels when nobody says: the name of the user logged in, or ``human``."""
+    try:
+        return getpass.getuser() or "human"
+    except (OSError, KeyError):
+        return "human"
+
+
+def adjusted_verdict(automatic: bool | None, human: bool | None) -> bool | None:
+    """The human-adjusted verdict: the human's where there is one, else the automatic one."""
+    return human if human is not None else automatic
+
+
+def _check_note(note: str) -> str:
+    if len(note) > MAX_NOTE_CHARS:
+        raise ConfigError(f"a label's note is limited to {MAX_NOTE_CHARS} characters, got {len(note)}")
+    return note
+
+
+def record_label(
+    store: Store,
+    sample_id: int,
+    *,
+    passed: bool | None = None,
+    score: float | None = None,
+    note: str = "",
+    author: str | None = None,
+) -> GradeRecord:
+    """Record a person's label on a sample: ``passed`` (pass or fail) or a ``score`` in [0, 1], or both, with
+    an optional note; returns the stored human grade. The automatic grades are kept as they are."""
+    if passed is None and score is None:
+        raise ConfigError("a label needs a verdict: pass or fail, or a score between 0 and 1")
+    if score is not None:
+        if isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score):
+            raise ConfigError(f"a label's score must be a number between 0 and 1, got {score!r}")
+        if not 0.0 <= score <= 1.0:
+            raise ConfigError(f"a label's score must be between 0 and 1, got {score}")
+        score = float(score)
+    verdict = passed if passed is not None else (score is not None and score >= PASS_SCORE)
+    if score is None:
+        score = 1.0 if verdict else 0.0
+    return store.add_human_grade(
+        sample_id, passed=verdict, score=score, note=_check_note(note), author=author or default_author()
+    )
+
+
+def clear_label(store: Store, sample_id: int, *, note: str = "", author: str | None = None) -> GradeRecord:
+    """Withdraw the human verdict of a sample (the automatic one stands again); the history is kept."""
+    return store.add_human_grade(
+        sample_id, passed=None, score=None, note=_check_note(note), author=author or default_author()
+    )
+
+
+def review_queue(store: Store, run_id: str, variant_ids: Sequence[str] | None = None) -> list[QueueEntry]:
+    """The samples of a run most worth a person's look, in the order to look at them.
+
+    First the samples whose automatic graders disagree, then the failures of flaky cells (cases that pass
+    sometimes), then the other failures, then the passes of flaky cells; within each, in suite order, then
+    variant, then repeat. Samples that ended in an error (no output to judge) and the passes of cells that
+    always pass are left out. The order uses automatic verdicts only, so labelling does not reshuffle it.
+    """
+    run = store.get_run(run_id)
+    variants = list(variant_ids) if variant_ids is not None else list(run.variant_ids)
+    return [
+        QueueEntry(sample_id, REVIEW_REASONS[tier]) for sample_id, tier in store.review_candidates(run.id, variants)
+    ]

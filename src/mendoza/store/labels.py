@@ -1,0 +1,92 @@
+"""Human grades: a person's verdict on a sample, stored beside the automatic grades and never over them.
+
+A label is a row of ``grades`` with ``source = 'human'``, an author and a time. The latest human grade of a
+sample is its human verdict (``samples.human_passed``, kept by a trigger, see migration ``m003_viewer``); a
+human grade with no verdict clears it. ``HumanLabels`` is a part of ``Store`` (which inherits it).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from mendoza.errors import StoreError
+from mendoza.store.browse import GradeRecord
+
+__all__ = ["HUMAN_GRADER", "HumanLabels", "LabelPair"]
+
+HUMAN_GRADER = "human"
+"""The grader name of every human grade."""
+
+
+class LabelPair(NamedTuple):
+    """A labelled sample's automatic and human verdicts (both decided), for agreement between the two."""
+
+    variant_id: str
+    automatic: bool
+    human: bool
+
+
+class HumanLabels:
+    """The store's human grades (a mixin of ``Store``)."""
+
+    if TYPE_CHECKING:
+        path: Path
+        _db: sqlite3.Connection
+
+        def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
+
+        def _transaction(self) -> AbstractContextManager[None]: ...
+
+    def add_human_grade(
+        self,
+        sample_id: int,
+        *,
+        passed: bool | None,
+        score: float | None,
+        note: str,
+        author: str,
+    ) -> GradeRecord:
+        """Record a person's verdict on a sample (``passed`` None clears the human verdict); returns it."""
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        with self._transaction():
+            if self._db.execute("SELECT 1 FROM samples WHERE id = ?", (sample_id,)).fetchone() is None:
+                raise StoreError(f"{self.path}: no sample {sample_id}")
+            cursor = self._db.execute(
+                "INSERT INTO grades (sample_id, grader, grader_hash, source, passed, score, explanation, error, "
+                "author, created_at) VALUES (?, ?, '', 'human', ?, ?, ?, NULL, ?, ?)",
+                (sample_id, HUMAN_GRADER, None if passed is None else int(passed), score, note, author, now),
+            )
+        grade_id = cursor.lastrowid
+        assert grade_id is not None
+        return GradeRecord(
+            id=grade_id,
+            sample_id=sample_id,
+            grader=HUMAN_GRADER,
+            grader_hash="",
+            source="human",
+            passed=passed,
+            score=score,
+            explanation=note,
+            error=None,
+            author=author,
+            created_at=now,
+        )
+
+    def label_pairs(self, run_id: str) -> list[LabelPair]:
+        """The automatic and human verdicts of every sample of a run that has both."""
+        rows = self._rows(
+            "SELECT variant_id, passed, human_passed FROM samples "
+            "WHERE run_id = ? AND human_passed IS NOT NULL AND passed IS NOT NULL ORDER BY id",
+            (run_id,),
+        )
+        return [LabelPair(row[0], bool(row[1]), bool(row[2])) for row in rows]
+
+    def grades_version(self) -> int:
+        """A number that grows whenever any grade (automatic or human) is written: a key for caches."""
+        rows = self._rows("SELECT MAX(id) FROM grades")
+        return int(rows[0][0] or 0)

@@ -1,0 +1,96 @@
+"""Reading a page's query parameters: numbers within bounds, flags, choices; a bad one is a 400 that says
+which parameter and what it may be."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from starlette.datastructures import QueryParams
+
+__all__ = ["BadParameter", "Pagination", "choice", "flag", "integer", "paginate", "text"]
+
+T = TypeVar("T", bound=str)
+
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 200
+
+
+class BadParameter(ValueError):
+    """A query parameter the page cannot use; the message says which and what it may be."""
+
+
+def integer(params: QueryParams, name: str, default: int, *, low: int, high: int | None = None) -> int:
+    """A whole number parameter, clamped to ``[low, high]``; not a number is a ``BadParameter``."""
+    raw = params.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise BadParameter(f"'{name}' must be a whole number, got {raw[:40]!r}") from None
+    value = max(low, value)
+    return value if high is None else min(high, value)
+
+
+def flag(params: QueryParams, name: str) -> bool:
+    """A yes/no parameter: ``1``, ``true``, ``yes``, ``on`` are yes; absent or anything else is no."""
+    return params.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def choice(params: QueryParams, name: str, options: Sequence[T], default: T) -> T:
+    """One of ``options``; anything else is a ``BadParameter`` that lists them."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    for option in options:
+        if raw == option:
+            return option
+    raise BadParameter(f"'{name}' must be one of {', '.join(options)}, got {raw[:40]!r}")
+
+
+def text(params: QueryParams, name: str, *, limit: int = 200) -> str | None:
+    """A free-text parameter, stripped (None when empty); longer than ``limit`` is a ``BadParameter``."""
+    raw = params.get(name)
+    if raw is None or not raw.strip():
+        return None
+    if len(raw) > limit:
+        raise BadParameter(f"'{name}' is limited to {limit} characters")
+    return raw.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Pagination:
+    """Where a page stands among ``total`` items: 1-based ``page`` of ``pages``, ``per_page`` items each,
+    showing items ``first_item`` to ``last_item`` (1-based; 0 and 0 when there are none)."""
+
+    page: int
+    per_page: int
+    total: int
+    pages: int
+    first_item: int
+    last_item: int
+
+    @classmethod
+    def of(cls, page: int, per_page: int, total: int) -> Pagination:
+        """The pagination of ``total`` items, with ``page`` brought within the pages there are."""
+        pages = max(1, math.ceil(total / per_page))
+        page = min(max(1, page), pages)
+        offset = (page - 1) * per_page
+        first = 0 if total == 0 else offset + 1
+        return cls(page, per_page, total, pages, first, min(total, offset + per_page))
+
+    @property
+    def offset(self) -> int:
+        """Items before this page."""
+        return (self.page - 1) * self.per_page
+
+
+def paginate(params: QueryParams) -> tuple[int, int]:
+    """The ``page`` (1 or more) and ``per_page`` (1 to 200) asked for."""
+    return (
+        integer(params, "page", 1, low=1),
+        integer(params, "per_page", DEFAULT_PER_PAGE, low=1, high=MAX_PER_PAGE),
+    )
