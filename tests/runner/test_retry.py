@@ -54,7 +54,7 @@ def test_retries_run_out() -> None:
 
 
 def test_retry_after_is_honoured_exactly_and_capped() -> None:
-    calls, call = _scripted(
+    _calls, call = _scripted(
         [
             ProviderError("slow down", retryable=True, retry_after=7.5),
             ProviderError("slow down", retryable=True, retry_after=900),

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import ctypes
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any, ClassVar
@@ -99,6 +101,27 @@ def resolve_model_path(model_name: str) -> Path:
     raise ConfigError(f"unknown local model '{model_name}': use {known} or local/<path to a .gguf file>")
 
 
+_quiet_callback: Any = None
+
+
+def _silence_llama_logs(llama_cpp: Any) -> None:
+    """Keep llama.cpp's own log lines (errors aside) off the terminal: llama-cpp-python passes through
+    "continued" lines whatever the verbosity, which litters a run's output."""
+    global _quiet_callback
+    if _quiet_callback is not None:
+        return
+
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+    def quiet(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        # GGML_LOG_LEVEL_ERROR; llama.cpp also logs a harmless note about Gemma's sliding-window cache at
+        # that level on every load.
+        if level == 3 and b"full-size SWA cache" not in text:
+            sys.stderr.write(text.decode("utf-8", "replace"))
+
+    _quiet_callback = quiet
+    llama_cpp.llama_log_set(quiet, ctypes.c_void_p(0))
+
+
 def load_model(path: Path, n_ctx: int = 2048, n_threads: int | None = None) -> tuple[Any, threading.Lock]:
     """The loaded model for a file and settings (loaded on first use, then shared), and its lock."""
     threads = n_threads or os.cpu_count() or 1
@@ -106,11 +129,13 @@ def load_model(path: Path, n_ctx: int = 2048, n_threads: int | None = None) -> t
     with _models_lock:
         if key not in _models:
             try:
+                import llama_cpp
                 from llama_cpp import Llama
             except ImportError:
                 raise ConfigError(
                     "the local provider needs llama-cpp-python: pip install 'mendoza[local]'"
                 ) from None
+            _silence_llama_logs(llama_cpp)
             try:
                 model = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, verbose=False)
             except (ValueError, RuntimeError) as exc:

@@ -124,11 +124,14 @@ def _interval(cells: list[CaseCounts], adaptive: bool, confidence: float) -> tup
 
 
 def _pass_curves(cells: list[CaseCounts], max_k: int) -> tuple[list[float], list[float]]:
+    """Mean over cases of the unbiased pass@k / pass^k estimates, for k = 1..max_k. A k is reported only when
+    at least 90% of the cases have k graded samples (else nan): averaging over the few cases that were
+    sampled more often would describe those cases, not the suite."""
     at_k: list[float] = []
     hat_k: list[float] = []
     for k in range(1, max_k + 1):
         eligible = [cell for cell in cells if cell.passed + cell.failed >= k]
-        if not eligible:
+        if not eligible or len(eligible) < 0.9 * len(cells):
             at_k.append(math.nan)
             hat_k.append(math.nan)
             continue
@@ -173,7 +176,7 @@ def build_report(store: Store, run_ref: str) -> RunReport:
         decision = classify_band(interval.low, interval.high, edges)
         passed = sum(cell.passed for cell in cells)
         graded = sum(cell.passed + cell.failed for cell in cells)
-        repeats = max((cell.passed + cell.failed for cell in cells), default=0)
+        repeats = min(run.repeats, max((cell.passed + cell.failed for cell in cells), default=0))
         more = (
             None
             if decision.decided

@@ -235,6 +235,10 @@ class BrowseQueries:
 
         def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
 
+    def count_runs(self) -> int:
+        """How many runs the store holds."""
+        return int(self._rows("SELECT COUNT(*) FROM runs")[0][0])
+
     def find_sample(self, sample_id: int) -> SampleRecord | None:
         """The sample with this id, or None."""
         rows = self._rows("SELECT * FROM samples WHERE id = ?", (sample_id,))

@@ -15,7 +15,16 @@ from starlette.responses import HTMLResponse, Response
 
 from mendoza import __version__
 
-__all__ = ["JSON_FLAG", "error_response", "jsonable", "page", "rate_class", "template_env", "wants_json"]
+__all__ = [
+    "JSON_FLAG",
+    "error_response",
+    "json_response",
+    "jsonable",
+    "page",
+    "rate_class",
+    "template_env",
+    "wants_json",
+]
 
 JSON_FLAG = "mendoza.json"
 """The scope key set when a request asked for the JSON twin of a page."""
@@ -32,9 +41,14 @@ def wants_json(request: Request) -> bool:
 
 def jsonable(value: Any) -> Any:
     """Plain JSON data from a view model: dataclasses and named tuples become objects, tuples lists, and
-    numbers that are not finite (nan, inf) null."""
+    numbers that are not finite (nan, inf) null. Dataclass fields marked ``metadata={"json": False}`` (the
+    geometry of charts) are left out."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {field.name: jsonable(getattr(value, field.name)) for field in dataclasses.fields(value)}
+        return {
+            field.name: jsonable(getattr(value, field.name))
+            for field in dataclasses.fields(value)
+            if field.metadata.get("json", True)
+        }
     if isinstance(value, tuple) and hasattr(value, "_asdict"):
         return {key: jsonable(item) for key, item in value._asdict().items()}
     if isinstance(value, Mapping):
@@ -53,6 +67,11 @@ class _JSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=1).encode("utf-8")
+
+
+def json_response(data: Any, status_code: int = 200) -> Response:
+    """``data`` (a view model, or plain data) as a JSON response."""
+    return _JSONResponse(jsonable(data), status_code=status_code)
 
 
 def rate_class(rate: float | None) -> str:
@@ -124,7 +143,7 @@ def template_env() -> jinja2.Environment:
 def page(request: Request, template: str, view: Any, *, status_code: int = 200) -> Response:
     """The page of ``view``: its JSON twin when asked for, else the HTML of ``template``."""
     if wants_json(request):
-        return _JSONResponse(jsonable(view), status_code=status_code)
+        return json_response(view, status_code)
     env: jinja2.Environment = request.app.state.templates
     html = env.get_template(template).render(view=view, request=request, csrf=request.app.state.csrf_token)
     return HTMLResponse(html, status_code=status_code)
@@ -133,7 +152,7 @@ def page(request: Request, template: str, view: Any, *, status_code: int = 200) 
 def error_response(request: Request, status_code: int, message: str) -> Response:
     """An error page (or JSON ``{"error": ...}``) with one line that says what is wrong."""
     if wants_json(request):
-        return _JSONResponse({"error": message, "status": status_code}, status_code=status_code)
+        return json_response({"error": message, "status": status_code}, status_code)
     env: jinja2.Environment = request.app.state.templates
     html = env.get_template("error.html").render(
         view={"status": status_code, "message": message}, request=request, csrf=request.app.state.csrf_token

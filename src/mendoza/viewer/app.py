@@ -1,0 +1,107 @@
+"""The viewer's web app: its routes, and the guard, state and error pages around them.
+
+Routes (each page also answers as JSON at the same path + ``.json``, or with ``?format=json``):
+
+    GET  /, /runs                          the runs
+    GET  /runs/{run}                       overview of a run (an id, a unique prefix, or ``latest``)
+    GET  /runs/{run}/grid                  cases x variants, filtered, sorted, paged
+    GET  /runs/{run}/samples/{sample}      one sample, its grades, its case's other repeats
+    POST /runs/{run}/samples/{sample}/label   overrule: a human label (CSRF token required)
+    GET  /runs/{run}/review                review mode: the samples most worth a look, one by one
+    GET  /compare                          two runs or two variants, paired by case
+    GET  /static/...                       the stylesheet and the script
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from mendoza.errors import MendozaError, RunNotFound, StoreError
+from mendoza.review import default_author
+from mendoza.store import Store
+from mendoza.viewer.pages.compare import compare_page
+from mendoza.viewer.pages.grid import grid_page
+from mendoza.viewer.pages.labels import label_sample
+from mendoza.viewer.pages.overview import overview_page
+from mendoza.viewer.pages.review_mode import review_page
+from mendoza.viewer.pages.runs import runs_page
+from mendoza.viewer.pages.sample import SampleNotFound, sample_page
+from mendoza.viewer.params import BadParameter
+from mendoza.viewer.render import error_response, template_env
+from mendoza.viewer.security import ViewerGuard
+from mendoza.viewer.state import ViewerState
+
+__all__ = ["create_app", "open_viewer_store"]
+
+
+def open_viewer_store(db: str | Path) -> Store:
+    """The store the viewer serves: an existing database file, opened for labels (its schema brought up to
+    date); a missing file is a ``StoreError``, never a new empty database."""
+    path = Path(db)
+    if not path.is_file():
+        raise StoreError(f"{path}: no mendoza database here (run a suite first, or give --db)")
+    return Store(path)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error_response(request, 404, str(exc))
+
+
+async def _bad_request(request: Request, exc: Exception) -> Response:
+    return error_response(request, 400, str(exc))
+
+
+async def _store_error(request: Request, exc: Exception) -> Response:
+    return error_response(request, 500, str(exc))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error_response(request, exc.status_code, str(exc.detail))
+
+
+def create_app(
+    store: Store,
+    *,
+    token: str | None = None,
+    hosts: Iterable[str] = (),
+    author: str | None = None,
+) -> Starlette:
+    """The viewer over ``store``. With ``token`` every request must carry it; without, only loopback host
+    names (and ``hosts``) are answered. Labels are recorded as ``author`` (default: the user logged in)."""
+    routes = [
+        Route("/", runs_page, name="home"),
+        Route("/runs", runs_page, name="runs"),
+        Route("/runs/{run}", overview_page, name="overview"),
+        Route("/runs/{run}/grid", grid_page, name="grid"),
+        Route("/runs/{run}/samples/{sample:int}", sample_page, name="sample"),
+        Route("/runs/{run}/samples/{sample:int}/label", label_sample, methods=["POST"], name="label"),
+        Route("/runs/{run}/review", review_page, name="review"),
+        Route("/compare", compare_page, name="compare"),
+        Mount("/static", StaticFiles(packages=[("mendoza.viewer", "static")]), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(ViewerGuard, token=token, hosts=tuple(hosts))],
+        exception_handlers={
+            RunNotFound: _not_found,
+            SampleNotFound: _not_found,
+            BadParameter: _bad_request,
+            MendozaError: _store_error,
+            HTTPException: _http_error,
+        },
+    )
+    app.state.viewer = ViewerState(store, author=author or default_author())
+    app.state.templates = template_env()
+    app.state.csrf_token = secrets.token_urlsafe(32)
+    return app

@@ -1,0 +1,212 @@
+"""The grid: a run's cases x variants, each cell k/n coloured by pass rate, sorted and filtered (failing,
+flaky, grader disagreement, overruled by a human, tag, free text over inputs and outputs), paged on the
+server."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mendoza.core import Run
+from mendoza.store import GRID_SORTS, CaseRecord, CellVerdicts, GridQuery, GridSort
+from mendoza.viewer.params import BadParameter, Pagination, choice, flag, paginate, text
+from mendoza.viewer.render import page
+from mendoza.viewer.state import ViewerState, viewer_state
+
+__all__ = ["GridCell", "GridFilters", "GridRow", "GridView", "build_grid", "grid_page", "read_filters"]
+
+View = Literal["adjusted", "auto"]
+VIEWS: tuple[View, ...] = ("adjusted", "auto")
+PREVIEW_CHARS = 160
+
+
+@dataclass(frozen=True, slots=True)
+class GridFilters:
+    """What the grid shows: variants, which verdicts (``adjusted`` by humans, or ``auto``), filters, order."""
+
+    variants: tuple[str, ...]
+    view: View
+    failing: bool
+    flaky: bool
+    disagree: bool
+    overruled: bool
+    tag: str | None
+    q: str | None
+    sort: GridSort
+    reverse: bool
+
+    def query(self, **changes: object) -> str:
+        """The query string of these filters (with ``changes``), for links that keep them."""
+        values: dict[str, object] = {
+            "variant": list(self.variants),
+            "view": self.view,
+            "failing": self.failing,
+            "flaky": self.flaky,
+            "disagree": self.disagree,
+            "overruled": self.overruled,
+            "tag": self.tag,
+            "q": self.q,
+            "sort": self.sort,
+            "reverse": self.reverse,
+        }
+        values.update(changes)
+        pairs: list[tuple[str, str]] = []
+        for key, value in values.items():
+            if isinstance(value, list):
+                pairs.extend((key, str(item)) for item in value)
+            elif value is True:
+                pairs.append((key, "1"))
+            elif value not in (None, False, "") and not (key == "view" and value == "adjusted"):
+                if not (key == "sort" and value == "case"):
+                    pairs.append((key, str(value)))
+        return urlencode(pairs)
+
+
+@dataclass(frozen=True, slots=True)
+class GridCell:
+    """One (case, variant) cell: ``passed``/``graded`` in the chosen view, the automatic counts beside them,
+    and the sample a click opens (the first that does not pass, else the first)."""
+
+    variant_id: str
+    samples: int
+    passed: int
+    graded: int
+    rate: float | None
+    auto_passed: int
+    auto_graded: int
+    errors: int
+    labelled: int
+    overruled: int
+    disagree: int
+    flaky: bool
+    sample_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class GridRow:
+    """One case: its record, a short preview of its inputs, and one cell per variant (None: no samples)."""
+
+    case: CaseRecord
+    inputs: str
+    cells: list[GridCell | None]
+
+
+@dataclass(frozen=True, slots=True)
+class GridView:
+    """The grid page."""
+
+    run: Run
+    all_variants: tuple[str, ...]
+    filters: GridFilters
+    rows: list[GridRow]
+    pagination: Pagination
+    tags: list[str]
+    sorts: tuple[str, ...]
+    query: str
+
+
+def read_filters(request: Request, run: Run) -> GridFilters:
+    """The grid's filters from the query string (unknown variants are a ``BadParameter``)."""
+    params = request.query_params
+    variants = tuple(params.getlist("variant")) or run.variant_ids
+    unknown = [variant for variant in variants if variant not in run.variant_ids]
+    if unknown:
+        raise BadParameter(f"run {run.id} has no variant {unknown[0][:60]!r} (it has {', '.join(run.variant_ids)})")
+    return GridFilters(
+        variants=tuple(variant for variant in run.variant_ids if variant in variants),
+        view=choice(params, "view", VIEWS, "adjusted"),
+        failing=flag(params, "failing"),
+        flaky=flag(params, "flaky"),
+        disagree=flag(params, "disagree"),
+        overruled=flag(params, "overruled"),
+        tag=text(params, "tag"),
+        q=text(params, "q"),
+        sort=choice(params, "sort", GRID_SORTS, "case"),
+        reverse=flag(params, "reverse"),
+    )
+
+
+def _preview(case: CaseRecord) -> str:
+    parts = []
+    for key, value in case.vars.items():
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+        parts.append(f"{key}: {shown}")
+    joined = " · ".join(parts)
+    return joined if len(joined) <= PREVIEW_CHARS else joined[: PREVIEW_CHARS - 1] + "…"
+
+
+def _cell(cell: CellVerdicts, adjusted: bool) -> GridCell:
+    passed = cell.adjusted_passed if adjusted else cell.passed
+    failed = cell.adjusted_failed if adjusted else cell.failed
+    graded = passed + failed
+    return GridCell(
+        variant_id=cell.variant_id,
+        samples=cell.samples,
+        passed=passed,
+        graded=graded,
+        rate=passed / graded if graded else None,
+        auto_passed=cell.passed,
+        auto_graded=cell.passed + cell.failed,
+        errors=cell.errors,
+        labelled=cell.labelled,
+        overruled=cell.overruled,
+        disagree=cell.disagree,
+        flaky=passed > 0 and failed > 0,
+        sample_id=cell.first_failing_id if cell.first_failing_id is not None else cell.first_sample_id,
+    )
+
+
+def build_grid(state: ViewerState, run: Run, filters: GridFilters, page_number: int, per_page: int) -> GridView:
+    """One page of the grid of ``run``."""
+    adjusted = filters.view == "adjusted"
+
+    def fetch(number: int) -> tuple[Pagination, list[CaseRecord], list[CellVerdicts], int]:
+        query = GridQuery(
+            variant_ids=filters.variants,
+            human=adjusted,
+            failing=filters.failing,
+            flaky=filters.flaky,
+            disagree=filters.disagree,
+            overruled=filters.overruled,
+            tag=filters.tag,
+            text=filters.q,
+            sort=filters.sort,
+            reverse=filters.reverse,
+            limit=per_page,
+            offset=(number - 1) * per_page,
+        )
+        found = state.store.grid_page(run.id, query)
+        return Pagination.of(number, per_page, found.total), found.cases, found.cells, found.total
+
+    pagination, cases, cells, total = fetch(page_number)
+    if pagination.page != page_number and total:
+        pagination, cases, cells, total = fetch(pagination.page)
+    by_cell = {(cell.case_id, cell.variant_id): _cell(cell, adjusted) for cell in cells}
+    rows = [
+        GridRow(case, _preview(case), [by_cell.get((case.case_id, variant)) for variant in filters.variants])
+        for case in cases
+    ]
+    return GridView(
+        run=run,
+        all_variants=run.variant_ids,
+        filters=filters,
+        rows=rows,
+        pagination=pagination,
+        tags=state.store.run_tags(run.id),
+        sorts=GRID_SORTS,
+        query=filters.query(),
+    )
+
+
+async def grid_page(request: Request) -> Response:
+    """``GET /runs/{run}/grid``: the cases x variants grid."""
+    state = viewer_state(request)
+    run = state.run(request.path_params["run"])
+    page_number, per_page = paginate(request.query_params)
+    view = build_grid(state, run, read_filters(request, run), page_number, per_page)
+    return page(request, "grid.html", view)

@@ -1,0 +1,59 @@
+"""What the viewer keeps between requests: the open store, who labels, and small caches of what is slow to
+compute and does not change while nothing is written (suite snapshots, run summaries, review queues)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from starlette.requests import Request
+
+from mendoza.core import Run, Suite
+from mendoza.store import Store
+
+__all__ = ["ViewerState", "viewer_state"]
+
+T = TypeVar("T")
+
+_CACHE_ENTRIES = 64
+
+
+class ViewerState:
+    """The viewer's store and caches. Cached values are keyed by what would change them (a run's sample
+    count, the store's grades version), so a value is never stale, only recomputed."""
+
+    def __init__(self, store: Store, *, author: str) -> None:
+        self.store = store
+        self.author = author
+        self._cache: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def run(self, ref: str) -> Run:
+        """The run with this id, unique prefix, or ``latest`` (``RunNotFound`` if none)."""
+        return self.store.get_run(ref)
+
+    def suite(self, run: Run) -> Suite:
+        """The suite a run ran (its snapshot; parsed once)."""
+        return self.cached(("suite", run.id), lambda: self.store.run_suite(run.id))
+
+    def version(self, run: Run) -> tuple[str, int, int]:
+        """What identifies the current state of a run's data: its id, its sample count, the grades version."""
+        return (run.id, run.done_samples, self.store.grades_version())
+
+    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value cached under ``key``, computing it on a miss (the least recently used are dropped)."""
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            value: T = self._cache[key]
+            return value
+        value = compute()
+        self._cache[key] = value
+        while len(self._cache) > _CACHE_ENTRIES:
+            self._cache.popitem(last=False)
+        return value
+
+
+def viewer_state(request: Request) -> ViewerState:
+    """The viewer's state, from the app a request came to."""
+    state: ViewerState = request.app.state.viewer
+    return state
