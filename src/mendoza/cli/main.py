@@ -227,6 +227,19 @@ def providers() -> None:
     _listing("providers", rows, ("name", "what it is", "example model"))
 
 
+
+@cli.command()
+@db_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0: any free).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (off loopback: --token).")
+@click.option("--token", default=None, help="Secret every request must carry (required off 127.0.0.1).")
+def view(db: Path | None, port: int, host: str, token: str | None) -> None:
+    """Serve the web viewer: runs, the cases x variants grid, samples, overrule, review, compare."""
+    from mendoza.viewer import serve
+
+    serve(db, host=host, port=port, token=token, announce=click.echo)
+
+
 def main() -> None:
     """Entry point: run the CLI, turning mendoza's errors into one line and exit code 2."""
     try:

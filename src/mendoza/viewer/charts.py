@@ -11,7 +11,7 @@ from mendoza.viewer.summary import BAND_EDGES, PassCurvePoint, RateSummary
 
 __all__ = ["BandChart", "CurveChart", "band_chart", "curve_chart"]
 
-_WIDTH = 640
+_WIDTH = 900
 _LEFT = 150
 _RIGHT = 20
 _ROW = 26

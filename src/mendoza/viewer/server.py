@@ -10,6 +10,7 @@ from urllib.parse import quote
 import uvicorn
 
 from mendoza.errors import ConfigError
+from mendoza.store import DEFAULT_DB_PATH
 from mendoza.viewer.app import create_app, open_viewer_store
 from mendoza.viewer.security import is_loopback
 
@@ -43,20 +44,22 @@ def viewer_url(host: str, port: int, token: str | None = None) -> str:
 
 
 def serve(
-    db: str | Path,
+    db: str | Path | None,
     *,
     host: str = "127.0.0.1",
     port: int = DEFAULT_PORT,
     token: str | None = None,
     announce: Callable[[str], None] = print,
 ) -> None:
-    """Serve the viewer over the database ``db`` until interrupted (Ctrl-C). Opens no browser by itself."""
+    """Serve the viewer over the database ``db`` (default ``.mendoza/mendoza.db``) until interrupted (Ctrl-C).
+    Opens no browser by itself."""
     if not is_loopback(host) and not token:
         raise ConfigError(
             f"--host {host} is reachable from other machines: give --token SECRET (every request must carry it)"
         )
     if token is not None and len(token) < 8:
         raise ConfigError("--token must be at least 8 characters")
+    db = Path(db) if db is not None else DEFAULT_DB_PATH
     store = open_viewer_store(db)
     try:
         app = create_app(store, token=token, hosts=(host,))

@@ -40,30 +40,20 @@ class GridFilters:
     sort: GridSort
     reverse: bool
 
-    def query(self, **changes: object) -> str:
-        """The query string of these filters (with ``changes``), for links that keep them."""
-        values: dict[str, object] = {
-            "variant": list(self.variants),
-            "view": self.view,
-            "failing": self.failing,
-            "flaky": self.flaky,
-            "disagree": self.disagree,
-            "overruled": self.overruled,
-            "tag": self.tag,
-            "q": self.q,
-            "sort": self.sort,
-            "reverse": self.reverse,
-        }
-        values.update(changes)
-        pairs: list[tuple[str, str]] = []
-        for key, value in values.items():
-            if isinstance(value, list):
-                pairs.extend((key, str(item)) for item in value)
-            elif value is True:
-                pairs.append((key, "1"))
-            elif value not in (None, False, "") and not (key == "view" and value == "adjusted"):
-                if not (key == "sort" and value == "case"):
-                    pairs.append((key, str(value)))
+    def query(self) -> str:
+        """The query string of these filters (defaults left out), for links that keep them."""
+        pairs: list[tuple[str, str]] = [("variant", variant) for variant in self.variants]
+        if self.view != "adjusted":
+            pairs.append(("view", self.view))
+        for name in ("failing", "flaky", "disagree", "overruled", "reverse"):
+            if getattr(self, name):
+                pairs.append((name, "1"))
+        for name in ("tag", "q"):
+            value = getattr(self, name)
+            if value:
+                pairs.append((name, value))
+        if self.sort != "case":
+            pairs.append(("sort", self.sort))
         return urlencode(pairs)
 
 
