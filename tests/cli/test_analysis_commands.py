@@ -23,7 +23,7 @@ SUITE: dict[str, Any] = {
 
 
 def _invoke(*args: str) -> Any:
-    result = CliRunner().invoke(cli, list(args), terminal_width=200)
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, list(args), terminal_width=200)
     return result
 
 
@@ -78,7 +78,7 @@ def test_run_until_decided_reports_the_samples_used(write_suite: Any, tmp_path: 
     result = _invoke("run", str(write_suite(SUITE)), "--db", str(tmp_path / "m.db"), "-q", "--until-decided",
                      "--budget", "400")
     assert result.exit_code == 0, result.output
-    assert "adaptive:" in result.output and "fixed design is 128" in result.output
+    assert "adaptive sampling" in result.output and "takes 64 per variant" in result.output
 
 
 def test_plan_from_assumptions_and_from_a_run(write_suite: Any, tmp_path: Path) -> None:

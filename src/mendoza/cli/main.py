@@ -126,13 +126,6 @@ def run(
             sys.exit(EXIT_INTERRUPTED)
         report = build_report(store, finished.id)
         print_report(console, report, show_cases=len(report.suite.cases) <= 60)
-        if finished.adaptive:
-            fixed = finished.n_cases * len(finished.variant_ids) * finished.repeats
-            console.print(
-                f"adaptive: {finished.done_samples} samples used; the suite's fixed design is {fixed} "
-                f"({finished.n_cases} cases x {finished.repeats} repeats x {len(finished.variant_ids)} "
-                "variants)."
-            )
         regressions = []
         if baseline is not None:
             regressions = comparisons_for(store, baseline, finished.id, (), None)

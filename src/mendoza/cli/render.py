@@ -61,9 +61,23 @@ def print_report(console: Console, report: RunReport, show_cases: bool = True) -
     console.print(table)
     for variant in report.variants:
         console.print(f"  [bold]{variant.variant_id}[/bold]: {variant.recommendation}")
+    if run.adaptive:
+        _print_adaptive(console, report)
     _print_pass_k(console, report)
     if show_cases:
         _print_cases(console, report)
+
+
+def _print_adaptive(console: Console, report: RunReport) -> None:
+    run = report.run
+    fixed = run.n_cases * run.repeats
+    console.print(f"[bold]adaptive sampling[/bold]: {run.done_samples} samples in all; the suite's fixed design "
+                  f"takes {fixed} per variant ({run.n_cases} cases x {run.repeats} repeats)")
+    for variant in report.variants:
+        oracle = variant.fixed_design_to_decide
+        hint = f"; a fixed design sized in hindsight for this rate would need {oracle}" if oracle else ""
+        state = "decided" if variant.band.decided else "still undecided"
+        console.print(f"  {variant.variant_id}: {state} after {variant.samples} samples{hint}")
 
 
 def _print_pass_k(console: Console, report: RunReport) -> None:

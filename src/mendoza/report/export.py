@@ -48,6 +48,7 @@ def _variant_dict(variant: VariantResult) -> dict[str, Any]:
         "tokens": {"input": variant.tokens_in, "output": variant.tokens_out},
         "cost_usd": _number(variant.cost),
         "latency_ms": {"p50": _number(variant.latency_p50_ms), "p95": _number(variant.latency_p95_ms)},
+        "fixed_design_to_decide": variant.fixed_design_to_decide,
     }
 
 
@@ -67,6 +68,7 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
             "repeats": run.repeats,
             "cases": run.n_cases,
             "samples": {"done": run.done_samples, "expected": run.expected_samples},
+            "fixed_design_samples": run.n_cases * run.repeats * len(run.variant_ids),
         },
         "confidence": report.confidence,
         "band_edges": list(report.band_edges),

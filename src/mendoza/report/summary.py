@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import norm
 
 from mendoza.core import Run, Suite
 from mendoza.stats import (
@@ -20,11 +21,12 @@ from mendoza.stats import (
     pass_at_k,
     pass_hat_k,
     samples_to_decide,
+    wilson_bounds,
     wilson_interval,
 )
 from mendoza.store import CaseCounts, Store
 
-__all__ = ["CaseResult", "RunReport", "VariantResult", "build_report", "recommendation"]
+__all__ = ["CaseResult", "RunReport", "VariantResult", "build_report", "fixed_design_to_decide", "recommendation"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class VariantResult:
     cost: float | None
     latency_p50_ms: float | None
     latency_p95_ms: float | None
+    fixed_design_to_decide: int | None = None
 
     @property
     def graded(self) -> int:
@@ -138,6 +141,26 @@ def _pass_curves(cells: list[CaseCounts], max_k: int) -> tuple[list[float], list
         at_k.append(float(np.mean([pass_at_k(c.passed + c.failed, c.passed, k) for c in eligible])))
         hat_k.append(float(np.mean([pass_hat_k(c.passed + c.failed, c.passed, k) for c in eligible])))
     return at_k, hat_k
+
+
+def fixed_design_to_decide(rate: float, edges: tuple[float, float, float], confidence: float) -> int | None:
+    """The fewest samples a fixed design (one Wilson interval at the end, no peeking) would need for its
+    interval at this ``rate`` to lie in one band; None when the rate sits on an edge or needs over 10^7."""
+    if math.isnan(rate) or any(math.isclose(rate, edge, abs_tol=1e-12) for edge in edges):
+        return None
+    z = float(norm.ppf(0.5 + confidence / 2))
+
+    def decides(n: int) -> bool:
+        low, high = wilson_bounds(rate, n, z)
+        return classify_band(low, high, edges).decided
+
+    low_n, high_n = 1, 10_000_000
+    if not decides(high_n):
+        return None
+    while low_n < high_n:
+        middle = (low_n + high_n) // 2
+        low_n, high_n = (low_n, middle) if decides(middle) else (middle + 1, high_n)
+    return low_n
 
 
 def _percentiles(values: list[float]) -> tuple[float | None, float | None]:
@@ -215,6 +238,9 @@ def build_report(store: Store, run_ref: str) -> RunReport:
                 cost=total.cost if total else None,
                 latency_p50_ms=p50,
                 latency_p95_ms=p95,
+                fixed_design_to_decide=(
+                    fixed_design_to_decide(interval.estimate, edges, confidence) if run.adaptive else None
+                ),
             )
         )
     return RunReport(run, suite, confidence, edges, variants, cases)
