@@ -1,5 +1,5 @@
-"""Reading big runs: ``mendoza show`` on a 1,000,000-sample run, and the viewer's grid page on a 100,000-sample
-run (when ``mendoza.viewer`` exists), must stay interactive.
+"""Reading big runs: ``mendoza show`` on a 1,000,000-sample run and the viewer's grid page on a
+100,000-sample run must stay interactive (``benchmarks/viewer_pages.py`` times every viewer page).
 
 The runs are written straight through ``Store.write_samples`` in batches (what the runner does, minus the
 model): 2 variants x N cases x 100 repeats, each case with its own pass probability, so the report has
@@ -79,28 +79,38 @@ def build_run(db: Path, samples: int, seed: int = 7) -> tuple[str, float]:
     return run.id, rate(written, time.perf_counter() - started)
 
 
-def _viewer_page_seconds(db: Path, run_id: str) -> tuple[float, str]:
-    """Time the viewer's grid page of a run through Starlette's TestClient (first, then warm)."""
+def _viewer_page_seconds(db: Path, run_id: str) -> dict[str, tuple[float, float]]:
+    """Time the viewer's pages of a run through Starlette's TestClient: (first request, best of the next)."""
     from starlette.testclient import TestClient
 
-    from mendoza import viewer  # type: ignore[attr-defined]
+    from mendoza.viewer import create_app, open_viewer_store
 
-    app = viewer.create_app(db)
-    with TestClient(app) as client:
-        url = f"/runs/{run_id}"
-        timings = []
-        for _ in range(3):
-            started = time.perf_counter()
-            response = client.get(url)
-            timings.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                raise RuntimeError(f"GET {url}: HTTP {response.status_code}")
-    return min(timings), f"first {timings[0]:.3f} s"
+    pages = {
+        "grid page": f"/runs/{run_id}/grid",
+        "grid page 50": f"/runs/{run_id}/grid?page=50",
+        "overview page": f"/runs/{run_id}",
+    }
+    found: dict[str, tuple[float, float]] = {}
+    store = open_viewer_store(db)
+    try:
+        with TestClient(create_app(store), base_url="http://127.0.0.1:8765") as client:
+            for name, url in pages.items():
+                timings = []
+                for _ in range(4):
+                    started = time.perf_counter()
+                    response = client.get(url)
+                    timings.append(time.perf_counter() - started)
+                    if response.status_code != 200:
+                        raise RuntimeError(f"GET {url}: HTTP {response.status_code}")
+                found[name] = (timings[0], min(timings[1:]))
+    finally:
+        store.close()
+    return found
 
 
 def run(settings: Settings) -> list[Row]:
     """Build the big runs, then time the report and the viewer's grid page."""
-    size = settings.size(1_000_000, 20_000)
+    size = settings.size(1_000_000, 10_000)
     db = settings.workdir / "big" / "report.db"
     run_id, write_rate = build_run(db, size)
     rows = [Row(NAME, f"building: Store.write_samples, {size:,} samples", f"{write_rate:,.0f} samples/s")]
@@ -123,28 +133,35 @@ def run(settings: Settings) -> list[Row]:
             target="< 5 s",
             ok=show.seconds < 5,
         ),
-        Row(NAME, "`mendoza show --no-cases` (process)", f"{brief.seconds:.2f} s", target="< 5 s", ok=brief.seconds < 5),
+        Row(
+            NAME,
+            "`mendoza show --no-cases` (process)",
+            f"{brief.seconds:.2f} s",
+            target="< 5 s",
+            ok=brief.seconds < 5,
+        ),
         Row(NAME, "build_report() in process (queries + statistics)", f"{in_process:.2f} s"),
     ]
 
+    viewer_size = settings.size(100_000, 2_000)
     if importlib.util.find_spec("mendoza.viewer") is None:
-        rows.append(Row(NAME, "viewer grid page, 100,000 samples", "n/a: mendoza.viewer does not exist yet"))
+        rows.append(Row(NAME, f"viewer grid page, {viewer_size:,} samples", "n/a: no mendoza.viewer yet"))
         return rows
-    viewer_size = settings.size(100_000, 5_000)
     viewer_db = settings.workdir / "big" / "viewer.db"
     viewer_run, _ = build_run(viewer_db, viewer_size)
     try:
-        best, first = _viewer_page_seconds(viewer_db, viewer_run)
-    except Exception as exc:  # the viewer is being built: report, do not fail the whole command
+        pages = _viewer_page_seconds(viewer_db, viewer_run)
+    except Exception as exc:  # the viewer is young: report, do not fail the whole command
         rows.append(Row(NAME, f"viewer grid page, {viewer_size:,} samples", f"error: {exc}"))
         return rows
-    rows.append(
-        Row(
-            NAME,
-            f"viewer grid page (TestClient), {viewer_size:,} samples",
-            f"{best:.3f} s ({first})",
-            target="< 0.5 s",
-            ok=best < 0.5,
+    for name, (first, warm) in pages.items():
+        rows.append(
+            Row(
+                NAME,
+                f"viewer {name} (TestClient), {viewer_size:,} samples",
+                f"{first:.3f} s first, {warm:.3f} s warm",
+                target="< 0.5 s",
+                ok=max(first, warm) < 0.5,
+            )
         )
-    )
     return rows

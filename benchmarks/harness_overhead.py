@@ -33,7 +33,9 @@ def run(settings: Settings) -> list[Row]:
         finished = store.get_run("latest")
         passed = sum(counts.passed for counts in store.variant_counts(finished.id))
     if finished.done_samples != total or passed != total:
-        raise RuntimeError(f"mendoza stored {finished.done_samples} samples, {passed} passed; expected {total}")
+        raise RuntimeError(
+            f"mendoza stored {finished.done_samples} samples, {passed} passed; expected {total}"
+        )
     in_run = rate(total, run_seconds(finished))
     end_to_end = rate(total, process.seconds)
     work = f"({cases:,} cases x {repeats}, echo, contains, SQLite)"

@@ -28,13 +28,17 @@ LIMIT = CONCURRENCY / LATENCY
 
 def run(settings: Settings) -> list[Row]:
     """mendoza (and Inspect AI) against the same server; rows with both efficiencies."""
-    requests = settings.size(5_000, 1_000)
+    requests = settings.size(5_000, 500)
     folder = settings.workdir / "latency"
     db = folder / "mendoza.db"
     with serve_in_process(LATENCY) as (url, server_pid):
-        suite = write_echo_suite(folder, requests, 1, model="openai/fake", base_url=url, concurrency=CONCURRENCY)
+        suite = write_echo_suite(
+            folder, requests, 1, model="openai/fake", base_url=url, concurrency=CONCURRENCY
+        )
         cpu_before = process_cpu_seconds(server_pid)
-        process = run_timed(mendoza_command("run", str(suite), "--db", str(db), "--no-cache", "-q"), cwd=folder)
+        process = run_timed(
+            mendoza_command("run", str(suite), "--db", str(db), "--no-cache", "-q"), cwd=folder
+        )
         server_cpu = process_cpu_seconds(server_pid) - cpu_before
         process.check("mendoza run")
         with Store(db, readonly=True) as store:

@@ -29,7 +29,7 @@ def _peak_rss(settings: Settings, cases: int) -> float:
 
 def run(settings: Settings) -> list[Row]:
     """Peak RSS of a small and a 10x larger run (cases x 10 repeats, echo provider)."""
-    small_cases = settings.size(1_000, 100)
+    small_cases = settings.size(1_000, 50)
     large_cases = small_cases * 10
     small, large = _peak_rss(settings, small_cases), _peak_rss(settings, large_cases)
     small_n, large_n = small_cases * REPEATS, large_cases * REPEATS

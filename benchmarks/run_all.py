@@ -43,7 +43,10 @@ def run_benchmarks(settings: Settings, names: Sequence[str], echo: bool = True) 
             found = [Row(name, "crashed", f"{type(exc).__name__}: {exc}".splitlines()[0][:200], ok=False)]
         if echo:
             for row in found:
-                print(f"    {row.measure}: {row.mendoza}  {row.reference}  {row.ratio}  {row.verdict}", flush=True)
+                print(
+                    f"    {row.measure}: {row.mendoza}  {row.reference}  {row.ratio}  {row.verdict}",
+                    flush=True,
+                )
             print(f"  ({time.perf_counter() - started:.0f} s)", flush=True)
         rows.extend(found)
     return rows
@@ -65,10 +68,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of: {', '.join(BENCHMARKS)}"
     )
-    parser.add_argument("--no-inspect", action="store_true", help="measure mendoza alone (no Inspect AI venv)")
+    parser.add_argument(
+        "--no-inspect", action="store_true", help="measure mendoza alone (no Inspect AI venv)"
+    )
     parser.add_argument("--no-local-model", action="store_true", help="skip the llama.cpp benchmark")
-    parser.add_argument("--workdir", type=Path, help="keep the suites and databases here (default: a temp dir)")
-    parser.add_argument("--write-readme", action="store_true", help="record the table in benchmarks/README.md")
+    parser.add_argument(
+        "--workdir", type=Path, help="keep the suites and databases here (default: a temp dir)"
+    )
+    parser.add_argument(
+        "--write-readme", action="store_true", help="record the table in benchmarks/README.md"
+    )
     arguments = parser.parse_args(argv)
     names = [name.strip() for name in arguments.only.split(",") if name.strip()]
     unknown = [name for name in names if name not in BENCHMARKS]
@@ -93,9 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     minutes = (time.perf_counter() - started) / 60
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     mode = " (--quick)" if arguments.quick else ""
-    text = (
-        f"Measured {stamp}{mode} in {minutes:.1f} min on: {machine}\n\n{render_table(rows)}"
-    )
+    text = f"Measured {stamp}{mode} in {minutes:.1f} min on: {machine}\n\n{render_table(rows)}"
     print()
     print(text)
     if arguments.write_readme:

@@ -39,7 +39,9 @@ def render_table(rows: Sequence[Row]) -> str:
     widths = [max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(_COLUMNS)]
 
     def line(values: Sequence[str]) -> str:
-        return "| " + " | ".join(value.ljust(width) for value, width in zip(values, widths, strict=True)) + " |"
+        return (
+            "| " + " | ".join(value.ljust(width) for value, width in zip(values, widths, strict=True)) + " |"
+        )
 
     return "\n".join(
         [line(_COLUMNS), "|" + "|".join("-" * (width + 2) for width in widths) + "|", *map(line, cells)]

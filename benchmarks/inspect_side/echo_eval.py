@@ -44,9 +44,7 @@ class InstantEcho(ModelAPI):
 
 def main() -> None:
     cases, repeats, log_dir = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-    dataset = MemoryDataset(
-        [Sample(input=f"say w{i}", target=f"w{i}", id=f"c{i}") for i in range(cases)]
-    )
+    dataset = MemoryDataset([Sample(input=f"say w{i}", target=f"w{i}", id=f"c{i}") for i in range(cases)])
     task = Task(dataset=dataset, solver=generate(), scorer=includes(), epochs=repeats)
     started = time.perf_counter()
     log = eval(task, model="instant/echo", log_dir=log_dir, display="none", max_connections=100)[0]

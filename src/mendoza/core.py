@@ -230,7 +230,10 @@ class ModelResponse:
 
 @dataclass(frozen=True, slots=True)
 class Grade:
-    """A grader's verdict on one sample. ``passed`` is None when the grader itself failed (``error``)."""
+    """A grader's verdict on one sample. ``passed`` is None when the grader itself failed (``error``).
+
+    Grades of one sample by the same grader name but different ``grader_hash`` are verdicts of different
+    definitions of that grader (a regrade adds the new ones beside the old)."""
 
     grader: str
     passed: bool | None
@@ -240,6 +243,8 @@ class Grade:
     grader_hash: str = ""
     error: str | None = None
     author: str | None = None
+    #: Structured detail a grader adds (a judge's votes and reasons), stored as JSON beside the grade.
+    detail: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,8 @@ _BUILTIN_GRADERS = {
     "json": "mendoza.graders.structured:Json",
     "numeric": "mendoza.graders.structured:Numeric",
     "python": "mendoza.graders.python_function:PythonFunction",
+    "rubric": "mendoza.graders.rubric:Rubric",
+    "pairwise": "mendoza.graders.pairwise:Pairwise",
 }
 
 

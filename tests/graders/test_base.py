@@ -36,7 +36,7 @@ def test_every_builtin_grader_declares_its_metadata(name: str) -> None:
     assert issubclass(cls.Params, GraderParams) and cls.Params is not GraderParams
     assert cls.Params.__doc__
     assert cls.shorthand is None or cls.shorthand in cls.Params.model_fields
-    assert cls.needs_model is False
+    assert cls.needs_model is (name in ("rubric", "pairwise"))  # the judged graders call a model
 
 
 @pytest.mark.parametrize("name", BUILTINS)

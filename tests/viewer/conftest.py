@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,10 +46,15 @@ class Runs:
 def make_runs(folder: Path) -> Runs:
     """Run the three suites into ``folder/mendoza.db``."""
     db = folder / "mendoza.db"
-    first = run_suite(ticket_suite(), db=db)
-    second = run_suite(ticket_suite(better=True), db=db)
-    xss = run_suite(xss_suite(), db=db)
-    return Runs(db, first, second, xss)
+
+    def run_all() -> Runs:
+        first = run_suite(ticket_suite(), db=db)
+        second = run_suite(ticket_suite(better=True), db=db)
+        return Runs(db, first, second, run_suite(xss_suite(), db=db))
+
+    # In a thread of its own: Playwright's sync API keeps an event loop running on the test's thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run_all).result(timeout=120)
 
 
 @pytest.fixture(scope="session")
@@ -100,9 +106,11 @@ def chromium_path() -> Path:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: Path) -> Iterator[Any]:
-    """One headless Chromium for the session, driven by Playwright (never a downloaded browser)."""
+    """One headless Chromium per test module, driven by Playwright (never a downloaded browser). Not for
+    the whole session: Playwright's sync API keeps an event loop running on the main thread meanwhile, which
+    would stop later tests from calling ``asyncio.run``."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -38,10 +38,18 @@ def ticket_suite(name: str = "ticket-router", repeats: int = 4, *, better: bool 
             for case_id, ticket, queue, tags in TICKETS
         ),
         variants=(
-            Variant(id="zero-shot", model="mock", prompt="Ticket: {{ ticket }}\nQueue:",
-                    params={"outputs": zero_shot_outputs}),
-            Variant(id="few-shot", model="mock", prompt="Examples...\nTicket: {{ ticket }}\nQueue:",
-                    params={"outputs": ["{{ queue }}", "{{ queue }}", "{{ queue }}", "{{ queue }}", "spam"]}),
+            Variant(
+                id="zero-shot",
+                model="mock",
+                prompt="Ticket: {{ ticket }}\nQueue:",
+                params={"outputs": zero_shot_outputs},
+            ),
+            Variant(
+                id="few-shot",
+                model="mock",
+                prompt="Examples...\nTicket: {{ ticket }}\nQueue:",
+                params={"outputs": ["{{ queue }}", "{{ queue }}", "{{ queue }}", "{{ queue }}", "spam"]},
+            ),
         ),
         graders=GRADERS,
         repeats=repeats,
@@ -53,7 +61,7 @@ PAYLOADS = {
     "script": "<script>window.__pwned = 'script'; document.title = 'pwned'</script>",
     "img": "<img src=x onerror=\"window.__pwned = 'img'; document.title = 'pwned'\">",
     "link": "<a href=\"javascript:window.__pwned = 'link'\">click me</a> [more](javascript:alert(1))",
-    "attr": "\" onmouseover=\"window.__pwned = 'attr'\" x=\"",
+    "attr": '" onmouseover="window.__pwned = \'attr\'" x="',
     "svg": "<svg onload=\"window.__pwned = 'svg'\"></svg>",
 }
 
@@ -73,7 +81,9 @@ def xss_suite() -> Suite:
             for key, payload in PAYLOADS.items()
         ),
         variants=(Variant(id="echo-<u>v</u>", model="echo", prompt="Say: {{ text }}"),),
-        graders=(GraderSpec(type="contains", params={"value": "{{ text }}"}, name="contains"),
-                 GraderSpec(type="contains", params={"value": "never there"}, name="contains-2")),
+        graders=(
+            GraderSpec(type="contains", params={"value": "{{ text }}"}, name="contains"),
+            GraderSpec(type="contains", params={"value": "never there"}, name="contains-2"),
+        ),
         repeats=2,
     )

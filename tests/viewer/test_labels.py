@@ -31,9 +31,7 @@ def failing_sample(client: TestClient, run_id: str, variant: str = "zero-shot") 
 def post_label(client: TestClient, run_id: str, sample_id: int, **fields: Any) -> Any:
     headers = fields.pop("headers", ORIGIN)
     data = {"csrf": csrf(client), **fields}
-    return client.post(
-        f"/runs/{run_id}/samples/{sample_id}/label", data=data, headers=headers, follow_redirects=False
-    )
+    return client.post(f"/runs/{run_id}/samples/{sample_id}/label", data=data, headers=headers, follow_redirects=False)
 
 
 @pytest.fixture
@@ -41,9 +39,7 @@ def client(runs: Runs, client_for: Callable[..., TestClient]) -> TestClient:
     return client_for(runs.db)
 
 
-def test_overruling_a_failure_stores_a_human_grade_beside_the_automatic_ones(
-    client: TestClient, runs: Runs
-) -> None:
+def test_overruling_a_failure_stores_a_human_grade_beside_the_automatic_ones(client: TestClient, runs: Runs) -> None:
     run_id = runs.first.id
     sample_id = failing_sample(client, run_id)
     before = client.get(f"/runs/{run_id}.json").json()["variants"][0]

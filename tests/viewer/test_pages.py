@@ -57,7 +57,12 @@ def test_runs_list_has_suite_status_samples_and_a_headline_per_variant(
 def test_runs_list_pages(shared_client: TestClient) -> None:
     data = shared_client.get("/runs.json?per_page=2&page=2").json()
     assert data["pagination"] == {
-        "page": 2, "per_page": 2, "total": 3, "pages": 2, "first_item": 3, "last_item": 3,
+        "page": 2,
+        "per_page": 2,
+        "total": 3,
+        "pages": 2,
+        "first_item": 3,
+        "last_item": 3,
     }
     assert len(data["runs"]) == 1
 
@@ -94,9 +99,7 @@ def test_overview_html_draws_the_mendoza_line_and_says_what_to_build(
     assert "design for the lower band" in html or "Keep a human in the loop" in html
 
 
-def test_a_run_prefix_and_latest_work_and_an_unknown_run_is_a_404(
-    shared_client: TestClient, shared_runs: Runs
-) -> None:
+def test_a_run_prefix_and_latest_work_and_an_unknown_run_is_a_404(shared_client: TestClient, shared_runs: Runs) -> None:
     whole = shared_client.get(f"/runs/{shared_runs.first.id}.json").json()
     assert whole["run"]["id"] == shared_runs.first.id
     assert shared_client.get("/runs/latest.json").json()["run"]["id"] == shared_runs.xss.id
@@ -123,9 +126,7 @@ def test_grid_shows_every_case_in_suite_order_with_k_of_n_per_variant(
 
 
 @pytest.mark.parametrize("name", ["failing", "flaky", "disagree"])
-def test_grid_filters_keep_exactly_the_matching_cases(
-    shared_client: TestClient, shared_runs: Runs, name: str
-) -> None:
+def test_grid_filters_keep_exactly_the_matching_cases(shared_client: TestClient, shared_runs: Runs, name: str) -> None:
     data = shared_client.get(f"/runs/{shared_runs.first.id}/grid.json?{name}=1&per_page=200").json()
     shown = {row["case"]["case_id"] for row in data["rows"]}
     with Store(shared_runs.db, readonly=True) as store:
@@ -142,9 +143,7 @@ def test_grid_filters_keep_exactly_the_matching_cases(
     assert data["filters"][name] is True
 
 
-def test_grid_filters_by_tag_and_free_text_in_outputs_and_inputs(
-    shared_client: TestClient, shared_runs: Runs
-) -> None:
+def test_grid_filters_by_tag_and_free_text_in_outputs_and_inputs(shared_client: TestClient, shared_runs: Runs) -> None:
     url = f"/runs/{shared_runs.first.id}/grid.json"
     tagged = shared_client.get(url, params={"tag": "money"}).json()
     assert {row["case"]["case_id"] for row in tagged["rows"]} == {"refund-1", "refund-2"}
@@ -254,9 +253,7 @@ def test_review_queue_puts_disagreements_first_then_flaky_failures(
     assert clamped["at"] == first["total"] - 1
 
 
-def test_review_of_a_run_with_nothing_to_review_is_empty(
-    shared_client: TestClient, shared_runs: Runs
-) -> None:
+def test_review_of_a_run_with_nothing_to_review_is_empty(shared_client: TestClient, shared_runs: Runs) -> None:
     data = shared_client.get(f"/runs/{shared_runs.second.id}/review.json?variant=few-shot").json()
     assert data["variants"] == ["few-shot"]
     assert (data["total"] == 0) == (data["sample"] is None)
@@ -292,9 +289,15 @@ def test_compare_two_runs_of_a_suite(shared_client: TestClient, shared_runs: Run
 
 
 def test_compare_refuses_a_variant_against_itself(shared_client: TestClient, shared_runs: Runs) -> None:
-    same = shared_client.get(
-        "/compare.json", params={"a": shared_runs.first.id, "va": "few-shot", "vb": "few-shot"}
-    )
+    same = shared_client.get("/compare.json", params={"a": shared_runs.first.id, "va": "few-shot", "vb": "few-shot"})
     assert same.status_code == 400 and "two different variants" in same.json()["error"]
     unknown = shared_client.get("/compare.json", params={"a": shared_runs.first.id, "va": "nope"})
     assert unknown.status_code == 400
+
+
+def test_unknown_pages_and_methods_answer_in_the_format_asked(shared_client: TestClient, shared_runs: Runs) -> None:
+    missing = shared_client.get("/nowhere.json")
+    assert missing.status_code == 404 and missing.json()["status"] == 404
+    assert "404" in shared_client.get("/nowhere").text
+    wrong = shared_client.get(f"/runs/{shared_runs.first.id}/samples/1/label.json")
+    assert wrong.status_code == 405

@@ -19,6 +19,7 @@ from mendoza import api
 from mendoza.cli.analysis import compare, comparisons_for, plan
 from mendoza.cli.options import EXIT_INTERRUPTED, EXIT_THRESHOLD_MISSED, EXIT_USAGE, db_option
 from mendoza.cli.render import print_comparison, print_report, print_runs
+from mendoza.cli.soft import calibrate_command, label, rank, regrade
 from mendoza.errors import MendozaError
 from mendoza.registry import grader_class, grader_names, provider_class, provider_names
 from mendoza.report import (
@@ -183,6 +184,10 @@ def show(
 cli.add_command(show, name="report")
 cli.add_command(compare)
 cli.add_command(plan)
+cli.add_command(label)
+cli.add_command(calibrate_command)
+cli.add_command(rank)
+cli.add_command(regrade)
 
 
 def _listing(title: str, rows: Sequence[Sequence[str]], columns: Sequence[str]) -> None:
@@ -220,12 +225,11 @@ def providers() -> None:
     _listing("providers", rows, ("name", "what it is", "example model"))
 
 
-
 @cli.command()
 @db_option
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0: any free).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (off loopback: --token).")
-@click.option("--token", default=None, help="Secret every request must carry (required off 127.0.0.1).")
+@click.option("--token", envvar="MENDOZA_VIEW_TOKEN", help="Secret every request must carry (required off 127.0.0.1).")
 def view(db: Path | None, port: int, host: str, token: str | None) -> None:
     """Serve the web viewer: runs, the cases x variants grid, samples, overrule, review, compare."""
     from mendoza.viewer import serve

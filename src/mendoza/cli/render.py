@@ -7,6 +7,7 @@ import math
 from rich.console import Console
 from rich.table import Table
 
+from mendoza.cli.soft_render import print_judge_report
 from mendoza.core import Run
 from mendoza.report import Comparison, Plan, RunReport
 
@@ -66,6 +67,8 @@ def print_report(console: Console, report: RunReport, show_cases: bool = True) -
     _print_pass_k(console, report)
     if show_cases:
         _print_cases(console, report)
+    if report.judges is not None:
+        print_judge_report(console, report.judges)
 
 
 def _print_adaptive(console: Console, report: RunReport) -> None:

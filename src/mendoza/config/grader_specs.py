@@ -15,6 +15,7 @@ Accepted forms (the last two negate)::
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -76,8 +77,9 @@ def _parameter_error(grader_type: str, cls: Any, params: dict[str, Any], exc: Va
     return ConfigError(f"grader '{grader_type}': parameter '{field}': {message}")
 
 
-def parse_grader_entry(entry: Any, index: int) -> GraderSpec:
-    """One suite grader entry as a validated ``GraderSpec`` (parameters checked against the grader)."""
+def parse_grader_entry(entry: Any, index: int, base_dir: Path | None = None) -> GraderSpec:
+    """One suite grader entry as a validated ``GraderSpec`` (parameters checked against the grader). Files a
+    grader's parameters name (a judge's prompt file) are read relative to ``base_dir`` when it is given."""
     grader_type, value, extras, negate = _split_entry(entry)
     cls = grader_class(grader_type)
     params: dict[str, Any]
@@ -91,6 +93,8 @@ def parse_grader_entry(entry: Any, index: int) -> GraderSpec:
         params = dict(extras)
     else:
         params = {cls.shorthand: value, **extras}
+    if base_dir is not None:
+        params = cls.resolve_files(params, base_dir)
     try:
         cls.parse_params(params)
     except ValidationError as exc:
@@ -102,13 +106,13 @@ def parse_grader_entry(entry: Any, index: int) -> GraderSpec:
     return GraderSpec(type=grader_type, params=params, name=name, negate=negate)
 
 
-def parse_grader_entries(entries: list[Any], where: Any) -> list[GraderSpec]:
+def parse_grader_entries(entries: list[Any], where: Any, base_dir: Path | None = None) -> list[GraderSpec]:
     """All grader entries; names are made unique (``contains``, ``contains#2``). ``where(index)`` locates
-    an entry for error messages."""
+    an entry for error messages; files named by parameters are read relative to ``base_dir``."""
     specs: list[GraderSpec] = []
     for index, entry in enumerate(entries):
         try:
-            specs.append(parse_grader_entry(entry, index))
+            specs.append(parse_grader_entry(entry, index, base_dir))
         except (ConfigError, PluginError) as exc:
             message = exc.detail if isinstance(exc, ConfigError) else str(exc)
             raise ConfigError(message, where=where(index)) from None

@@ -215,7 +215,9 @@ def suite_from_document(document: YamlDocument) -> Suite:
     duplicate = next((vid for vid in ids if ids.count(vid) > 1), None)
     if duplicate is not None:
         raise ConfigError(f"duplicate variant id '{duplicate}'", where=document.where(("variants",)))
-    graders = parse_grader_entries(entry.graders, lambda index: document.where(("graders", index)))
+    graders = parse_grader_entries(
+        entry.graders, lambda index: document.where(("graders", index)), document.path.parent
+    )
     unknown = sorted(set(entry.thresholds.variants or ()) - set(ids))
     if unknown:
         raise ConfigError(

@@ -4,26 +4,39 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, ClassVar, NamedTuple
+from pathlib import Path
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 import jinja2
 from pydantic import BaseModel, ConfigDict
 
-from mendoza.core import Case, Grade, GraderSpec
+from mendoza.core import Case, Grade, GraderSpec, ModelResponse
 from mendoza.errors import GraderError
 
-__all__ = ["BoundGrader", "Grader", "GraderParams", "Verdict", "bind_grader", "render_param"]
+__all__ = ["BoundGrader", "Grader", "GraderParams", "ModelCache", "Verdict", "bind_grader", "render_param"]
 
 
 class Verdict(NamedTuple):
-    """What a grader decides: pass or fail, a score in [0, 1], and why."""
+    """What a grader decides: pass or fail, a score in [0, 1], and why; ``detail`` is optional structured
+    data stored with the grade (a judge's votes and reasons)."""
 
     passed: bool
     score: float
     explanation: str
+    detail: Mapping[str, Any] | None = None
+
+
+class ModelCache(Protocol):
+    """Where graders that call a model (judges) cache its answers: the store's cache of model calls."""
+
+    def cache_get(self, key: str) -> ModelResponse | None:
+        """A cached response, or None."""
+
+    def cache_put_many(self, entries: Sequence[tuple[str, ModelResponse]]) -> None:
+        """Remember responses by key."""
 
 
 class GraderParams(BaseModel):
@@ -84,9 +97,24 @@ class Grader(ABC):
     needs_model: ClassVar[bool] = False
     #: An example as a suite would write it, for ``mendoza graders``.
     example: ClassVar[str] = ""
+    #: Whether the grader grades one sample at a time (``False``: a step over several samples, such as a
+    #: pairwise comparison of variants, which the run loop leaves out).
+    per_sample: ClassVar[bool] = True
 
     def __init__(self, params: GraderParams) -> None:
         self.params = params
+
+    @classmethod
+    def resolve_files(cls, params: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+        """Parameters with any file they name (relative to the suite file's folder) read in, so the suite's
+        snapshot and the grader's definition hash cover the file's content. The default changes nothing."""
+        return params
+
+    def use_cache(self, cache: ModelCache | None) -> None:  # noqa: B027 - optional hook
+        """Where a grader that calls a model caches its calls (None: no cache). The default ignores it."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release what the grader holds (a judge's connections); called once when grading ends."""
 
     def param(self, name: str, case: Case) -> Any:
         """The named parameter, rendered over ``case``."""
@@ -127,10 +155,10 @@ class BoundGrader:
             return Grade(name, None, None, "", grader_hash=digest, error=f"{type(exc).__name__}: {exc}")
         if not isinstance(verdict, Verdict):
             return Grade(name, None, None, "", grader_hash=digest, error=f"grader returned {verdict!r}")
-        passed, score, explanation = verdict
+        passed, score, explanation, detail = verdict
         if self.spec.negate:
             passed, score, explanation = (not passed), 1.0 - score, f"not ({explanation})"
-        return Grade(name, passed, score, explanation, grader_hash=digest)
+        return Grade(name, passed, score, explanation, grader_hash=digest, detail=detail)
 
 
 def bind_grader(spec: GraderSpec, grader_class: type[Grader]) -> BoundGrader:

@@ -163,10 +163,10 @@ class PythonFunction(Grader):
     def _verdict(self, returned: Any) -> Verdict:
         """What the function returned, as a verdict (``GraderError`` saying what came back if not one)."""
         if isinstance(returned, Verdict):
-            passed, score, explanation = returned
+            passed, score, explanation, detail = returned
             if not isinstance(passed, bool) or not isinstance(explanation, str):
                 raise self._bad(returned, "a Verdict needs (bool, score, str)")
-            return Verdict(passed, self._score(score, returned), explanation)
+            return Verdict(passed, self._score(score, returned), explanation, detail)
         if isinstance(returned, tuple):
             if len(returned) != 2 or not isinstance(returned[1], str):
                 raise self._bad(returned, "a tuple must be (passed, explanation)")

@@ -11,6 +11,7 @@ import numpy as np
 from scipy.stats import norm
 
 from mendoza.core import Run, Suite
+from mendoza.report.judges import JudgeReport, build_judge_report
 from mendoza.stats import (
     BAND_ADVICE,
     BandDecision,
@@ -95,6 +96,8 @@ class RunReport:
     band_edges: tuple[float, float, float]
     variants: list[VariantResult]
     cases: list[CaseResult]
+    #: The judges behind the verdicts (noise, agreement, trust), when a current grader uses one.
+    judges: JudgeReport | None = None
 
     def variant(self, variant_id: str) -> VariantResult:
         """The result of one variant (``KeyError`` if the run has none by that id)."""
@@ -243,4 +246,4 @@ def build_report(store: Store, run_ref: str) -> RunReport:
                 ),
             )
         )
-    return RunReport(run, suite, confidence, edges, variants, cases)
+    return RunReport(run, suite, confidence, edges, variants, cases, judges=build_judge_report(store, run.id))

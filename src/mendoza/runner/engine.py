@@ -146,7 +146,10 @@ class RunPlan:
 def plan_run(suite: Suite, options: RunOptions) -> RunPlan:
     """Build every variant's provider and every grader; raises the set-up mistakes (unknown provider, a
     missing API key, a bad grader parameter) as ``MendozaError``s."""
-    graders = [bind_grader(spec, grader_class(spec.type)) for spec in suite.graders]
+    # A grader that is not per sample (a pairwise comparison of variants) is a step after the run.
+    graders = [
+        bind_grader(spec, grader_class(spec.type)) for spec in suite.graders if grader_class(spec.type).per_sample
+    ]
     return RunPlan(
         suite, options, [_VariantWorker(suite, variant, graders, options) for variant in suite.variants]
     )
@@ -160,6 +163,9 @@ async def sample_items(plan: RunPlan, store: Store, run: Run, items: Items) -> i
     returns how many samples were written. Everything finished is committed before it returns, also when
     the task is cancelled."""
     options = plan.options
+    cache = store if options.use_cache and plan.suite.cache else None
+    for bound in _graders(plan):
+        bound.grader.use_cache(cache)  # judges cache their calls like any model call
     async with SampleWriter(store, run.id, options.batch_size, options.flush_interval) as writer:
 
         async def work(worker: _VariantWorker, queue: Iterator[tuple[Case, int]]) -> None:
@@ -178,10 +184,21 @@ async def sample_items(plan: RunPlan, store: Store, run: Run, items: Items) -> i
     return writer.written
 
 
+def _graders(plan: RunPlan) -> list[BoundGrader]:
+    """Every distinct grader of a plan (the variants share them)."""
+    unique: dict[int, BoundGrader] = {}
+    for worker in plan.workers:
+        for bound in worker.graders:
+            unique.setdefault(id(bound), bound)
+    return list(unique.values())
+
+
 async def close_plan(plan: RunPlan) -> None:
-    """Release every provider of a plan (connections, models)."""
+    """Release every provider and grader of a plan (connections, models, judges)."""
     for worker in plan.workers:
         await worker.provider.aclose()
+    for bound in _graders(plan):
+        await bound.grader.aclose()
 
 
 async def execute_run(plan: RunPlan, store: Store, run: Run) -> int:

@@ -2,7 +2,9 @@
 
 How often is a feature good, with honest error bars: intervals for a pass rate (clustered by case when a run
 repeats cases), pass@k and pass^k, paired comparisons, planning (cases x repeats), agreement between graders,
-an anytime-valid confidence sequence for adaptive sampling, reliability bands and multiple-testing control.
+an anytime-valid confidence sequence for adaptive sampling, reliability bands and multiple-testing control;
+and for judges: their noise (a nested variance split), their error rates against human labels with the
+Rogan-Gladen corrected pass rate, and Bradley-Terry ratings from pairwise preferences.
 Nothing here imports the rest of mendoza; bad input raises ``ValueError`` with a one-line message.
 See ``reference/statistics.md`` for the formulas and sources.
 """
@@ -19,6 +21,7 @@ from mendoza.stats.bands import (
     classify_band,
     samples_to_decide,
 )
+from mendoza.stats.bradley_terry import ELO_BASE, ELO_SCALE, bradley_terry, bradley_terry_intervals, win_matrix
 from mendoza.stats.intervals import (
     Interval,
     clopper_pearson_interval,
@@ -26,6 +29,8 @@ from mendoza.stats.intervals import (
     wilson_bounds,
     wilson_interval,
 )
+from mendoza.stats.judge_noise import NestedVariance, nested_variance
+from mendoza.stats.misclassification import Confusion, confusion, rogan_gladen, rogan_gladen_interval
 from mendoza.stats.multiple import benjamini_hochberg, bh_adjusted
 from mendoza.stats.paired import PairedDifference, exact_paired_case_test, paired_difference
 from mendoza.stats.passk import pass_at_k, pass_hat_k
@@ -44,35 +49,46 @@ __all__ = [
     "BAND_ADVICE",
     "BAND_NAMES",
     "DEFAULT_BAND_EDGES",
+    "ELO_BASE",
+    "ELO_SCALE",
     "BandDecision",
     "ClusteredSE",
+    "Confusion",
     "Design",
     "Interval",
     "KappaWeights",
     "MeanSE",
+    "NestedVariance",
     "PairedDifference",
     "VarianceComponents",
     "band_of",
     "benjamini_hochberg",
     "bh_adjusted",
+    "bradley_terry",
+    "bradley_terry_intervals",
     "classify_band",
     "clopper_pearson_interval",
     "clustered_stderr",
     "cohen_kappa",
     "cohen_kappa_interval",
     "confidence_sequence",
+    "confusion",
     "design_variance",
     "exact_paired_case_test",
     "interval_halfwidth_design",
     "mean_interval",
+    "nested_variance",
     "paired_difference",
     "pass_at_k",
     "pass_hat_k",
     "plan_designs",
+    "rogan_gladen",
+    "rogan_gladen_interval",
     "sample_size",
     "samples_to_decide",
     "stderr",
     "variance_components",
     "wilson_bounds",
     "wilson_interval",
+    "win_matrix",
 ]

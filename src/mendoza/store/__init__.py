@@ -11,7 +11,9 @@ from mendoza.store.browse import (
     SampleRecord,
 )
 from mendoza.store.database import DEFAULT_DB_PATH, CaseCounts, Store, VariantCounts, new_run_id
+from mendoza.store.grading import CurrentGrade, RegradeInput
 from mendoza.store.labels import HUMAN_GRADER, LabelPair
+from mendoza.store.pairwise import PairJudgement, PairSamples, Preference
 
 __all__ = [
     "DEFAULT_DB_PATH",
@@ -20,11 +22,16 @@ __all__ = [
     "CaseCounts",
     "CaseRecord",
     "CellVerdicts",
+    "CurrentGrade",
     "GradeRecord",
     "GridPage",
     "GridQuery",
     "GridSort",
     "LabelPair",
+    "PairJudgement",
+    "PairSamples",
+    "Preference",
+    "RegradeInput",
     "SampleRecord",
     "Store",
     "VariantCounts",

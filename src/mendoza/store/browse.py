@@ -140,6 +140,12 @@ class GridQuery:
     limit: int = 50
     offset: int = 0
 
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.offset < 0:
+            raise ValueError(f"a grid page needs limit >= 1 and offset >= 0, got {self.limit} and {self.offset}")
+        if self.sort not in GRID_SORTS:
+            raise ValueError(f"sort must be one of {', '.join(GRID_SORTS)}, got {self.sort!r}")
+
     @property
     def filtered(self) -> bool:
         """Whether any filter is set."""
@@ -148,11 +154,13 @@ class GridQuery:
 
 @dataclass(frozen=True, slots=True)
 class GridPage:
-    """One page of the grid: its cases (in order), how many cases match in all, and their cells."""
+    """One page of the grid: its cases (in order), how many cases match in all, their cells, and the offset
+    of the first case shown."""
 
     cases: list[CaseRecord]
     total: int
     cells: list[CellVerdicts]
+    offset: int
 
 
 def _like(text: str) -> str:
@@ -361,16 +369,18 @@ class BrowseQueries:
         return [(int(row[0]), int(row[1])) for row in rows]
 
     def grid_page(self, run_id: str, query: GridQuery) -> GridPage:
-        """One page of a run's cases x variants grid, as ``query`` filters, sorts and pages it."""
+        """One page of a run's cases x variants grid, as ``query`` filters, sorts and pages it. An offset past
+        the last case serves the last page (``GridPage.offset`` says which)."""
         if not query.filtered and query.sort == "case":
+            total = int(self._rows("SELECT COUNT(*) FROM run_cases WHERE run_id = ?", (run_id,))[0][0])
+            offset = min(query.offset, max(0, (total - 1) // query.limit * query.limit))
             order = "position DESC" if query.reverse else "position"
             rows = self._rows(
                 f"SELECT * FROM run_cases WHERE run_id = ? ORDER BY {order} LIMIT ? OFFSET ?",
-                (run_id, query.limit, query.offset),
+                (run_id, query.limit, offset),
             )
-            total = self._rows("SELECT COUNT(*) FROM run_cases WHERE run_id = ?", (run_id,))[0][0]
         else:
-            rows, total = self._filtered_cases(run_id, query)
+            rows, total, offset = self._filtered_cases(run_id, query)
         cases = [_case_from_row(row) for row in rows]
         cells = self.cell_verdicts(
             run_id,
@@ -378,11 +388,13 @@ class BrowseQueries:
             case_ids=[case.case_id for case in cases],
             human=query.human,
         )
-        return GridPage(cases=cases, total=total, cells=cells)
+        return GridPage(cases=cases, total=total, cells=cells, offset=offset)
 
-    def _filtered_cases(self, run_id: str, query: GridQuery) -> tuple[list[sqlite3.Row], int]:
+    def _filtered_cases(self, run_id: str, query: GridQuery) -> tuple[list[sqlite3.Row], int, int]:
+        """The page of cases that match (one pass over the run's samples), the number that match, and the
+        offset served."""
         if not query.variant_ids:
-            return [], 0
+            return [], 0, 0
         variants = list(query.variant_ids)
         totals_args: list[Any] = []
         hits = "0"
@@ -407,24 +419,20 @@ class BrowseQueries:
             conditions.append("EXISTS (SELECT 1 FROM json_each(rc.tags) AS tag WHERE tag.value = ?)")
             args.append(query.tag)
         if query.text:
-            conditions.append(
-                "(t.hits > 0 OR rc.case_id LIKE ? ESCAPE '\\' OR rc.vars LIKE ? ESCAPE '\\')"
-            )
+            conditions.append("(t.hits > 0 OR rc.case_id LIKE ? ESCAPE '\\' OR rc.vars LIKE ? ESCAPE '\\')")
             args.extend([_like(query.text)] * 2)
         natural, reversed_ = _SORT_KEYS[query.sort]
         order = reversed_ if query.reverse else natural
-        base = (
-            f"WITH {with_sql} SELECT rc.*, COUNT(*) OVER () AS total "
-            "FROM run_cases AS rc LEFT JOIN totals AS t ON t.case_id = rc.case_id "
-            f"WHERE {' AND '.join(conditions)}"
-        )
+        # The page asked for, or the last page when the offset lies past the end: one query, one pass.
+        start = "MIN(?, MAX(0, (total - 1) / ? * ?))"
         rows = self._rows(
-            f"{base} ORDER BY {order}, rc.position LIMIT ? OFFSET ?",
-            (*totals_args, *args, query.limit, query.offset),
+            f"WITH {with_sql}, matched AS ("
+            f"  SELECT rc.*, ROW_NUMBER() OVER (ORDER BY {order}, rc.position) AS rn, COUNT(*) OVER () AS total"
+            "   FROM run_cases AS rc LEFT JOIN totals AS t ON t.case_id = rc.case_id"
+            f"  WHERE {' AND '.join(conditions)}"
+            f") SELECT * FROM matched WHERE rn > {start} AND rn <= {start} + ? ORDER BY rn",
+            (*totals_args, *args, *(query.offset, query.limit, query.limit) * 2, query.limit),
         )
-        if rows:
-            return rows, int(rows[0]["total"])
-        if query.offset == 0:
-            return [], 0
-        counted = self._rows(f"SELECT COUNT(*) FROM ({base})", (*totals_args, *args))
-        return [], int(counted[0][0])
+        if not rows:
+            return [], 0, 0
+        return rows, int(rows[0]["total"]), int(rows[0]["rn"]) - 1

@@ -19,8 +19,10 @@ from typing import Any, NamedTuple
 from mendoza.core import Grade, ModelResponse, Run, RunStatus, Sample, Suite
 from mendoza.errors import RunNotFound, StoreError
 from mendoza.store.browse import BrowseQueries
+from mendoza.store.grading import GradingQueries
 from mendoza.store.labels import HumanLabels
 from mendoza.store.migrations import MIGRATIONS, apply_migrations
+from mendoza.store.pairwise import PairwiseJudgements
 
 __all__ = ["DEFAULT_DB_PATH", "CaseCounts", "Store", "VariantCounts", "new_run_id"]
 
@@ -92,14 +94,19 @@ _SAMPLE_INSERT = (
 )
 _GRADE_INSERT = (
     "INSERT INTO grades (sample_id, grader, grader_hash, source, passed, score, explanation, error, author, "
-    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "created_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
-class Store(BrowseQueries, HumanLabels):
+def _detail_json(detail: Any) -> str | None:
+    return None if detail is None else json.dumps(detail, ensure_ascii=False, default=str)
+
+
+class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements):
     """A mendoza database file. Open with ``Store(path)``; close with ``close()`` or a ``with`` block.
 
-    Looking at runs (``BrowseQueries``) and human labels (``HumanLabels``) live in their own modules.
+    Looking at runs (``BrowseQueries``), human labels (``HumanLabels``), regrading and judges' verdicts
+    (``GradingQueries``) and pairwise preferences (``PairwiseJudgements``) live in their own modules.
     """
 
     def __init__(self, path: str | Path = DEFAULT_DB_PATH, *, readonly: bool = False) -> None:
@@ -294,6 +301,7 @@ class Store(BrowseQueries, HumanLabels):
                             grade.error,
                             grade.author,
                             now,
+                            _detail_json(grade.detail),
                         )
                     )
             if grade_rows:
@@ -367,6 +375,7 @@ class Store(BrowseQueries, HumanLabels):
                     grader_hash=row["grader_hash"],
                     error=row["error"],
                     author=row["author"],
+                    detail=None if row["detail"] is None else json.loads(row["detail"]),
                 )
             )
         return found
@@ -400,10 +409,17 @@ class Store(BrowseQueries, HumanLabels):
 
     def latencies(self, run_id: str, variant_id: str) -> list[float]:
         """Latencies (ms) of a variant's samples that called the model and got an answer (not cached)."""
-        rows = self._db.execute(
-            "SELECT latency_ms FROM samples WHERE run_id = ? AND variant_id = ? AND cached = 0 AND error IS NULL",
-            (run_id, variant_id),
-        )
+        # Plain tuples, fetched at once: a run has a row per sample, and sqlite3.Row objects cost twice as much.
+        cursor = self._db.cursor()
+        cursor.row_factory = None
+        try:
+            rows = cursor.execute(
+                "SELECT latency_ms FROM samples "
+                "WHERE run_id = ? AND variant_id = ? AND cached = 0 AND error IS NULL",
+                (run_id, variant_id),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot read the database: {exc}") from None
         return [row[0] for row in rows]
 
     # --- cache of model calls ---------------------------------------------------------------------------

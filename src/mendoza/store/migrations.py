@@ -92,6 +92,7 @@ def m003_viewer() -> str:
       kept by a trigger on ``grades``: human grades are added beside automatic ones, never over them.
     - ``samples.graders_disagree``: 1 when the automatic graders of a sample disagree (one passed, another
       failed), kept by a trigger on ``grades``.
+    - ``samples_verdicts``: an index that covers the per cell counts of a run (the grid, the overview).
     """
     cases_of_new_run = """
         SELECT {run}, item.key, json_extract(item.value, '$.id'),
@@ -119,6 +120,11 @@ def m003_viewer() -> str:
 
         ALTER TABLE samples ADD COLUMN human_passed INTEGER;
         ALTER TABLE samples ADD COLUMN graders_disagree INTEGER NOT NULL DEFAULT 0;
+        -- Covers the per cell counts, so the grid's filters and sorts read this index, not the texts
+        -- (error is NULL but for the few samples that failed: one-line messages).
+        CREATE INDEX samples_verdicts ON samples (
+            run_id, variant_id, case_id, passed, human_passed, graders_disagree, error
+        );
         UPDATE samples SET graders_disagree = 1 WHERE id IN (
             SELECT sample_id FROM grades WHERE source = 'auto' AND passed IS NOT NULL
             GROUP BY sample_id HAVING MIN(passed) <> MAX(passed)
@@ -144,7 +150,56 @@ def m003_viewer() -> str:
     """
 
 
-MIGRATIONS: list[Callable[[], str]] = [m001_initial, m002_run_options, m003_viewer]
+def m004_soft_evals() -> str:
+    """What soft evals need: judges' structured verdicts, regrading, and pairwise preferences.
+
+    - ``grades.detail``: a grader's structured detail as JSON (a judge's votes, reasons, agreement).
+    - ``grader_sets``: the grader definitions that count for a run, by revision. A run starts with its suite's
+      graders (no row); each ``mendoza regrade`` records a new revision, and the latest one is the run's
+      current set: a sample's verdict is then that of the latest grade of each current (name, hash).
+    - ``pairwise_judgements``: a judge's preference between two variants' outputs for the same case and
+      repeat, asked in both orders; ``winner`` is ``a``, ``b`` or ``tie`` (an inconsistent pair is a tie),
+      NULL when the judge could not decide (``error``).
+    """
+    return """
+        ALTER TABLE grades ADD COLUMN detail TEXT;
+        CREATE INDEX grades_sample_grader ON grades (sample_id, grader, grader_hash);
+
+        CREATE TABLE grader_sets (
+            run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            revision INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            grader_hash TEXT NOT NULL,
+            spec_json TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (run_id, revision, position)
+        );
+
+        CREATE TABLE pairwise_judgements (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            grader TEXT NOT NULL,
+            grader_hash TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            repeat INTEGER NOT NULL,
+            variant_a TEXT NOT NULL,
+            variant_b TEXT NOT NULL,
+            sample_a INTEGER REFERENCES samples (id) ON DELETE CASCADE,
+            sample_b INTEGER REFERENCES samples (id) ON DELETE CASCADE,
+            winner TEXT,
+            first_order TEXT,
+            second_order TEXT,
+            explanation TEXT NOT NULL,
+            error TEXT,
+            detail TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (run_id, grader_hash, variant_a, variant_b, case_id, repeat)
+        );
+    """
+
+
+MIGRATIONS: list[Callable[[], str]] = [m001_initial, m002_run_options, m003_viewer, m004_soft_evals]
 
 
 def apply_migrations(db: sqlite3.Connection) -> list[str]:

@@ -12,10 +12,10 @@ from mendoza.viewer.summary import BAND_EDGES, PassCurvePoint, RateSummary
 __all__ = ["BandChart", "CurveChart", "band_chart", "curve_chart"]
 
 _WIDTH = 900
-_LEFT = 150
+_LEFT = 190
 _RIGHT = 20
 _ROW = 26
-_TOP = 26
+_TOP = 44
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,7 @@ class BandChart:
 
     width: int
     height: int
+    label_x: float
     plot_top: float
     plot_bottom: float
     bands: list[BandRect]
@@ -69,9 +70,7 @@ def _x(rate: float) -> float:
 def band_chart(rows: Sequence[tuple[str, RateSummary]]) -> BandChart:
     """The band chart of labelled pass rates (rates with nothing graded are left out)."""
     drawn = []
-    for index, (label, summary) in enumerate(
-        [(label, summary) for label, summary in rows if summary.rate is not None]
-    ):
+    for index, (label, summary) in enumerate([(label, summary) for label, summary in rows if summary.rate is not None]):
         assert summary.rate is not None and summary.low is not None and summary.high is not None
         where = summary.band or " – ".join(summary.between or ())
         drawn.append(
@@ -97,6 +96,7 @@ def band_chart(rows: Sequence[tuple[str, RateSummary]]) -> BandChart:
     return BandChart(
         width=_WIDTH,
         height=int(bottom + 24),
+        label_x=_LEFT - 8,
         plot_top=_TOP,
         plot_bottom=bottom,
         bands=bands,

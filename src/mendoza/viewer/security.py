@@ -135,9 +135,7 @@ class ViewerGuard:
             if denied is not None:
                 return denied
         if scope["method"] not in _SAFE_METHODS and not self._same_origin(scope, headers):
-            return PlainTextResponse(
-                "cross-site write refused: writes must come from the viewer's own pages", 403
-            )
+            return PlainTextResponse("cross-site write refused: writes must come from the viewer's own pages", 403)
         return None
 
     def _check_token(self, scope: Scope, headers: Headers) -> Response | None:

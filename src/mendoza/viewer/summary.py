@@ -89,9 +89,7 @@ def rate_summary(per_case: Sequence[tuple[int, int]], repeats: int) -> RateSumma
     passed = sum(p for p, _ in graded_cases)
     graded = passed + sum(f for _, f in graded_cases)
     if graded == 0:
-        return RateSummary(
-            0, 0, 0, None, None, None, False, None, None, None, "Nothing graded yet: no recommendation."
-        )
+        return RateSummary(0, 0, 0, None, None, None, False, None, None, None, "Nothing graded yet: no recommendation.")
     passes = np.array([p for p, _ in graded_cases], dtype=np.intp)
     fails = np.array([f for _, f in graded_cases], dtype=np.intp)
     case_index = np.arange(len(graded_cases))
@@ -102,11 +100,9 @@ def rate_summary(per_case: Sequence[tuple[int, int]], repeats: int) -> RateSumma
     to_decide = None
     if decision.decided:
         assert decision.band is not None
-        words = f"{decision.band.capitalize()}. {BAND_ADVICE[decision.band]}"
+        words = f"{decision.band[0].upper()}{decision.band[1:]}. {BAND_ADVICE[decision.band]}"
     else:
-        to_decide = samples_to_decide(
-            passed, graded, BAND_EDGES, n_clusters=len(graded_cases), repeats=max(1, repeats)
-        )
+        to_decide = samples_to_decide(passed, graded, BAND_EDGES, n_clusters=len(graded_cases), repeats=max(1, repeats))
         more = (
             f"about {to_decide:,} more samples would likely decide it"
             if to_decide

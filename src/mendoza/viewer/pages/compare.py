@@ -144,8 +144,17 @@ def build_compare(
         b_passed, b_graded, b_sample = cells_b[case_id]
         p_value = exact_paired_case_test(a_passed, a_graded, b_passed, b_graded)
         return CaseChange(
-            case_id, a_passed, a_graded, b_passed, b_graded, rate_a, rate_b, rate_b - rate_a, p_value,
-            a_sample, b_sample,
+            case_id,
+            a_passed,
+            a_graded,
+            b_passed,
+            b_graded,
+            rate_a,
+            rate_b,
+            rate_b - rate_a,
+            p_value,
+            a_sample,
+            b_sample,
         )
 
     difference = paired_difference(rates_b, rates_a) if paired else None

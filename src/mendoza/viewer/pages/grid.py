@@ -154,28 +154,23 @@ def _cell(cell: CellVerdicts, adjusted: bool) -> GridCell:
 def build_grid(state: ViewerState, run: Run, filters: GridFilters, page_number: int, per_page: int) -> GridView:
     """One page of the grid of ``run``."""
     adjusted = filters.view == "adjusted"
-
-    def fetch(number: int) -> tuple[Pagination, list[CaseRecord], list[CellVerdicts], int]:
-        query = GridQuery(
-            variant_ids=filters.variants,
-            human=adjusted,
-            failing=filters.failing,
-            flaky=filters.flaky,
-            disagree=filters.disagree,
-            overruled=filters.overruled,
-            tag=filters.tag,
-            text=filters.q,
-            sort=filters.sort,
-            reverse=filters.reverse,
-            limit=per_page,
-            offset=(number - 1) * per_page,
-        )
-        found = state.store.grid_page(run.id, query)
-        return Pagination.of(number, per_page, found.total), found.cases, found.cells, found.total
-
-    pagination, cases, cells, total = fetch(page_number)
-    if pagination.page != page_number and total:
-        pagination, cases, cells, total = fetch(pagination.page)
+    query = GridQuery(
+        variant_ids=filters.variants,
+        human=adjusted,
+        failing=filters.failing,
+        flaky=filters.flaky,
+        disagree=filters.disagree,
+        overruled=filters.overruled,
+        tag=filters.tag,
+        text=filters.q,
+        sort=filters.sort,
+        reverse=filters.reverse,
+        limit=per_page,
+        offset=(page_number - 1) * per_page,
+    )
+    found = state.store.grid_page(run.id, query)
+    pagination = Pagination.of(found.offset // per_page + 1, per_page, found.total)
+    cells, cases = found.cells, found.cases
     by_cell = {(cell.case_id, cell.variant_id): _cell(cell, adjusted) for cell in cells}
     rows = [
         GridRow(case, _preview(case), [by_cell.get((case.case_id, variant)) for variant in filters.variants])

@@ -53,6 +53,8 @@ async def _fields(request: Request) -> dict[str, Any]:
 def _score(raw: Any) -> float | None:
     if raw is None or raw == "":
         return None
+    if isinstance(raw, bool):
+        raise BadParameter("'score' must be a number between 0 and 1, not true or false")
     try:
         value = float(raw)
     except (TypeError, ValueError):

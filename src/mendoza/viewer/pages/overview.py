@@ -46,9 +46,7 @@ class OverviewView:
 
 def run_summaries(state: ViewerState, run: Run) -> list[VariantSummary]:
     """The per variant summaries of a run (cached until its samples or grades change)."""
-    return state.cached(
-        ("summary", *state.version(run)), lambda: summarise_run(state.store, run, state.suite(run))
-    )
+    return state.cached(("summary", *state.version(run)), lambda: summarise_run(state.store, run, state.suite(run)))
 
 
 def build_overview(state: ViewerState, run: Run) -> OverviewView:
@@ -57,9 +55,9 @@ def build_overview(state: ViewerState, run: Run) -> OverviewView:
     summaries = run_summaries(state, run)
     rows = []
     for summary in summaries:
-        rows.append((f"{summary.variant_id}", summary.automatic))
+        rows.append((summary.variant_id, summary.automatic))
         if summary.labelled:
-            rows.append((f"{summary.variant_id} (human-adjusted)", summary.adjusted))
+            rows.append((f"{summary.variant_id} · human", summary.adjusted))
     others = [
         RunChoice(other.id, f"{other.id} · {other.suite_name}", other.variant_ids)
         for other in state.store.list_runs(limit=50)

@@ -1,0 +1,335 @@
+"""Soft evals from the API: regrade a finished run with new or changed graders, judge its variants pairwise,
+and the queue of samples most worth a person's label. The CLI (``mendoza regrade``, ``rank``, ``label``) and
+Python callers use these; the arithmetic of calibration, ranking and judge noise lives in ``mendoza.report``.
+
+Which grades count after a regrade: a run's *current grader set* is the latest one a regrade recorded, or its
+suite's graders before any. A sample's automatic verdict is that of the latest grade of each current grader
+(name and definition hash); older verdicts stay stored beside the new ones (see ``mendoza.store.grading``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import yaml
+
+from mendoza.config.grader_specs import parse_grader_entry
+from mendoza.core import Case, GraderSpec, Run, Suite
+from mendoza.errors import ConfigError
+from mendoza.graders.base import BoundGrader, bind_grader
+from mendoza.registry import grader_class
+from mendoza.runner.progress import Progress
+from mendoza.runner.regrade import GradingOutcome, judge_pairs, regrade_outputs
+from mendoza.store import Store
+
+__all__ = [
+    "LABEL_REASONS",
+    "LabelItem",
+    "LabelReason",
+    "RegradeResult",
+    "is_judge",
+    "judge_run_pairs",
+    "label_queue",
+    "parse_grader_option",
+    "regrade_run",
+]
+
+LabelReason = Literal[
+    "judges disagree",
+    "graders disagree",
+    "borderline judge verdict",
+    "failed in a flaky case",
+    "failed",
+    "passed in a flaky case",
+    "not yet reviewed",
+    "random sample",
+]
+LABEL_REASONS: tuple[LabelReason, ...] = (
+    "judges disagree",
+    "graders disagree",
+    "borderline judge verdict",
+    "failed in a flaky case",
+    "failed",
+    "passed in a flaky case",
+    "not yet reviewed",
+    "random sample",
+)
+"""Why a sample is in the label queue, most worth a look first."""
+
+#: A judged score this close to the rubric's threshold is a borderline verdict.
+BORDERLINE = 0.1
+
+#: The review queue's tiers (``Store.review_candidates``, as ``mendoza.review.review_queue`` names them).
+_REVIEW_TIERS: tuple[LabelReason, ...] = (
+    "graders disagree",
+    "failed in a flaky case",
+    "failed",
+    "passed in a flaky case",
+)
+
+
+@dataclass(frozen=True)
+class RegradeResult:
+    """What a regrade did: the graders it applied, what they stored, and the run's grader set afterwards."""
+
+    run: Run
+    applied: list[GraderSpec]
+    samples: GradingOutcome
+    pairs: GradingOutcome
+    grader_set: list[GraderSpec]
+    revision: int
+
+
+def is_judge(spec: GraderSpec) -> bool:
+    """Whether a grader calls a judge model (``rubric``, ``pairwise`` or a plugin that says so)."""
+    return bool(grader_class(spec.type).needs_model)
+
+
+def parse_grader_option(text: str) -> GraderSpec | str:
+    """A ``--grader`` value: a grader's name (``helpful``), or an inline YAML grader entry
+    (``'contains: refund'``, ``'{type: rubric, name: polite, criteria: [The reply is polite]}'``)."""
+    stripped = text.strip()
+    if ":" not in stripped and not stripped.startswith("{"):
+        return stripped
+    try:
+        entry = yaml.safe_load(stripped)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--grader {text!r}: invalid YAML: {exc}") from None
+    return parse_grader_entry(entry, 0)
+
+
+def _check_finished(run: Run) -> None:
+    if run.status in ("running", "interrupted"):
+        raise ConfigError(
+            f"run {run.id} is {run.status}: finish it first (mendoza run --resume {run.id}), then regrade it"
+        )
+
+
+def _cases(store: Store, run: Run, suite: Suite | None) -> dict[str, Case]:
+    """The cases to grade with: the run's own, each replaced by the suite's case of the same id when a suite
+    is given (so a corrected expected value counts)."""
+    cases = {case.id: case for case in store.run_suite(run.id).cases}
+    if suite is not None:
+        cases.update({case.id: case for case in suite.cases if case.id in cases})
+    return cases
+
+
+def _plan(
+    current: list[GraderSpec], suite: Suite | None, names: Sequence[str], added: Sequence[GraderSpec]
+) -> tuple[list[GraderSpec], list[GraderSpec]]:
+    """(graders to apply, the grader set afterwards)."""
+    source = list(suite.graders) if suite is not None else current
+    if names:
+        known = {spec.name: spec for spec in source}
+        missing = [name for name in names if name not in known]
+        if missing:
+            where = "the suite" if suite is not None else "the run's graders"
+            raise ConfigError(f"no grader named {missing[0]!r} in {where} (graders: {', '.join(known) or 'none'})")
+        chosen = [known[name] for name in names]
+    elif suite is not None or not added:
+        chosen = list(source)
+    else:
+        chosen = []
+    chosen += list(added)
+    if suite is not None and not names:
+        after = list(chosen)
+    else:
+        after = list(current)
+        for spec in chosen:
+            position = next((i for i, old in enumerate(after) if old.name == spec.name), None)
+            if position is None:
+                after.append(spec)
+            else:
+                after[position] = spec
+    if not after:
+        raise ConfigError("a regrade needs at least one grader (give --suite or --grader)")
+    return chosen, after
+
+
+def regrade_run(
+    store: Store,
+    run_ref: str,
+    *,
+    suite: Suite | None = None,
+    graders: Sequence[str | GraderSpec] = (),
+    force: bool = False,
+    use_cache: bool = True,
+    concurrency: int = 32,
+    progress: Progress | None = None,
+) -> RegradeResult:
+    """Apply graders to a finished run's stored outputs, never calling the model under test.
+
+    With ``suite``: its graders (all, or those named in ``graders``) replace the run's; its cases' expected
+    values are used. Without: the run's current graders named in ``graders`` (all when none is named) are
+    applied again (filling gaps, retrying errors). ``graders`` may also hold new ``GraderSpec``s, added to the
+    run's set (or replacing the one of the same name). Grades already stored for the same definition are
+    kept unless ``force``; pairwise graders judge the variants' pairs. Then the verdicts are recomputed.
+    """
+    run = store.get_run(run_ref)
+    _check_finished(run)
+    names = [item for item in graders if isinstance(item, str)]
+    added = [item for item in graders if isinstance(item, GraderSpec)]
+    current = store.grader_set(run.id)
+    chosen, after = _plan(current, suite, names, added)
+    cases = _cases(store, run, suite)
+    bound = [bind_grader(spec, grader_class(spec.type)) for spec in chosen]
+    per_sample = [item for item in bound if item.grader.per_sample]
+    pairwise = [item for item in bound if not item.grader.per_sample]
+    samples = GradingOutcome()
+    pairs = GradingOutcome()
+    if per_sample:
+        samples = asyncio.run(
+            regrade_outputs(
+                store, run.id, cases, per_sample, use_cache=use_cache, force=force, concurrency=concurrency,
+                progress=progress,
+            )
+        )
+    for item in pairwise:
+        outcome = _judge(store, run, cases, item, use_cache=use_cache, force=force, concurrency=concurrency,
+                         progress=progress)
+        pairs.written += outcome.written
+        pairs.errors += outcome.errors
+        pairs.skipped += outcome.skipped
+        pairs.by_grader.update(outcome.by_grader)
+    revision = store.grader_set_revision(run.id)
+    if [(s.name, s.definition_hash()) for s in after] != [(s.name, s.definition_hash()) for s in current]:
+        revision = store.record_grader_set(run.id, after)
+    store.refresh_verdicts(run.id)
+    return RegradeResult(store.get_run(run.id), chosen, samples, pairs, after, revision)
+
+
+def _judge(
+    store: Store, run: Run, cases: dict[str, Case], bound: BoundGrader, **options: Any
+) -> GradingOutcome:
+    params = bound.grader.params
+    variants = list(getattr(params, "variants", None) or run.variant_ids)
+    unknown = [variant for variant in variants if variant not in run.variant_ids]
+    if unknown:
+        raise ConfigError(f"pairwise grader '{bound.spec.name}': run {run.id} has no variant '{unknown[0]}'")
+    return asyncio.run(judge_pairs(store, run.id, cases, bound, variants, **options))
+
+
+def judge_run_pairs(
+    store: Store,
+    run_ref: str,
+    grader: str | None = None,
+    *,
+    use_cache: bool = True,
+    concurrency: int = 32,
+    progress: Progress | None = None,
+) -> tuple[GraderSpec, GradingOutcome]:
+    """Judge the pairs of variants a run's pairwise grader has not judged yet (``grader``: its name, needed
+    only when the run has several); returns the grader and what was stored."""
+    run = store.get_run(run_ref)
+    candidates = [spec for spec in store.grader_set(run.id) if not grader_class(spec.type).per_sample]
+    if grader is not None:
+        candidates = [spec for spec in candidates if spec.name == grader]
+    if not candidates:
+        hint = f"no pairwise grader named '{grader}'" if grader else "the run has no pairwise grader"
+        raise ConfigError(
+            f"{hint}: add one with mendoza regrade {run.id} --grader 'pairwise: Which reply is better?'"
+        )
+    if len(candidates) > 1:
+        raise ConfigError(f"the run has several pairwise graders; name one ({', '.join(s.name for s in candidates)})")
+    spec = candidates[0]
+    bound = bind_grader(spec, grader_class(spec.type))
+    if run.status == "running":
+        raise ConfigError(f"run {run.id} is still running; rank it when it has finished")
+    outcome = _judge(store, run, _cases(store, run, None), bound, use_cache=use_cache, force=False,
+                     concurrency=concurrency, progress=progress)
+    return spec, outcome
+
+
+@dataclass(frozen=True, slots=True)
+class LabelItem:
+    """One sample of the label queue and why it is there."""
+
+    sample_id: int
+    reason: LabelReason
+
+
+def _at_the_edge(row: dict[str, Any]) -> bool:
+    """A scaled criterion judged exactly at its pass point, or one step below it."""
+    scale, point = row.get("scale"), row.get("pass_point")
+    if scale is None or point is None:
+        return False
+    step = 1.0 / (int(scale) - 1)
+    return float(point) - step - 1e-9 <= float(row.get("score", 0.0)) <= float(point) + 1e-9
+
+
+def _judge_flags(store: Store, run_id: str) -> tuple[list[tuple[float, int]], list[int]]:
+    """(samples whose judge votes split, with their agreement; samples with a borderline judged score)."""
+    split: dict[int, float] = {}
+    borderline: list[int] = []
+    for grade in store.current_grades(run_id):
+        detail = grade.detail or {}
+        if detail.get("kind") != "rubric" or grade.error is not None:
+            continue
+        agreement = float(detail.get("agreement", 1.0))
+        if agreement < 1.0:
+            split[grade.sample_id] = min(agreement, split.get(grade.sample_id, 1.0))
+            continue
+        threshold = detail.get("threshold")
+        near = threshold is not None and abs(float(detail.get("score", 0.0)) - float(threshold)) < BORDERLINE
+        on_edge = any(_at_the_edge(row) for row in detail.get("criteria", []))
+        if near or on_edge:
+            borderline.append(grade.sample_id)
+    return sorted((value, sample) for sample, value in split.items()), borderline
+
+
+def label_queue(
+    store: Store,
+    run_ref: str,
+    *,
+    variant_ids: Sequence[str] | None = None,
+    order: Literal["queue", "random"] = "queue",
+    include_labelled: bool = False,
+    seed: int = 0,
+) -> list[LabelItem]:
+    """The samples of a run to label, most worth a look first (``order="queue"``), or in a seeded random order
+    (``order="random"``: a random sample, which is what an unbiased calibration needs).
+
+    The queue: samples whose judge votes split (least agreement first), then those whose automatic graders
+    disagree, then borderline judged scores, then the failures and flaky cells of the review queue (the order
+    of ``mendoza.review.review_queue``), then every other sample with an output, in random order. Samples a
+    person already labelled are left out unless ``include_labelled``; errored samples (no output) always.
+    """
+    run = store.get_run(run_ref)
+    variants = list(variant_ids) if variant_ids is not None else list(run.variant_ids)
+    outputs = [item for item in store.regrade_inputs(run.id, variants)]
+    allowed = {item.sample_id for item in outputs}
+    skip = set() if include_labelled else set(store.human_verdicts(run.id))
+    rng = random.Random(seed)
+    if order == "random":
+        ids = sorted(allowed - skip)
+        rng.shuffle(ids)
+        return [LabelItem(sample_id, "random sample") for sample_id in ids]
+    items: list[LabelItem] = []
+    seen: set[int] = set(skip)
+
+    def add(sample_id: int, reason: LabelReason) -> None:
+        if sample_id in allowed and sample_id not in seen:
+            seen.add(sample_id)
+            items.append(LabelItem(sample_id, reason))
+
+    split, borderline = _judge_flags(store, run.id)
+    for _, sample_id in split:
+        add(sample_id, "judges disagree")
+    queue = [(sample_id, _REVIEW_TIERS[tier]) for sample_id, tier in store.review_candidates(run.id, variants)]
+    for sample_id, reason in queue:
+        if reason == "graders disagree":
+            add(sample_id, reason)
+    for sample_id in borderline:
+        add(sample_id, "borderline judge verdict")
+    for sample_id, reason in queue:
+        if reason != "graders disagree":
+            add(sample_id, reason)
+    rest = sorted(allowed - seen)
+    rng.shuffle(rest)
+    for sample_id in rest:
+        add(sample_id, "not yet reviewed")
+    return items

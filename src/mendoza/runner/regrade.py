@@ -1,0 +1,199 @@
+"""Grading stored outputs again, without calling the model under test: new or changed graders on a finished run
+(``regrade_outputs``), and pairwise preferences between its variants (``judge_pairs``).
+
+Only graders and their judges are called; no provider of a variant is built. Work runs concurrently (each judge
+keeps to its own limit) and is written in batches, so an interrupted regrade keeps what it finished; grades
+and judgements already stored for the same grader definition are skipped unless ``force``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
+
+from mendoza.core import Case, Grade
+from mendoza.errors import GraderError
+from mendoza.graders.base import BoundGrader
+from mendoza.graders.pairwise import Pairwise
+from mendoza.runner.progress import NullProgress, Progress
+from mendoza.store import PairJudgement, PairSamples, RegradeInput, Store
+
+__all__ = ["GradingOutcome", "judge_pairs", "regrade_outputs"]
+
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
+
+
+@dataclass
+class GradingOutcome:
+    """What a regrade or a pairwise pass did: how many verdicts it stored (errors among them), how many it
+    skipped because they were already stored, per grader name."""
+
+    written: int = 0
+    errors: int = 0
+    skipped: int = 0
+    by_grader: dict[str, int] = field(default_factory=dict)
+
+
+async def _pool(
+    items: Iterable[_Item],
+    work: Callable[[_Item], Awaitable[_Result]],
+    done: Callable[[_Result], None],
+    concurrency: int,
+) -> None:
+    """Run ``work`` on every item with at most ``concurrency`` in flight; ``done`` gets each result."""
+    iterator: Iterator[_Item] = iter(items)
+
+    async def worker() -> None:
+        for item in iterator:
+            done(await work(item))
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(max(1, concurrency)):
+            group.create_task(worker())
+
+
+async def regrade_outputs(
+    store: Store,
+    run_id: str,
+    cases: Mapping[str, Case],
+    graders: Sequence[BoundGrader],
+    *,
+    use_cache: bool = True,
+    force: bool = False,
+    concurrency: int = 32,
+    batch_size: int = 200,
+    progress: Progress | None = None,
+) -> GradingOutcome:
+    """Grade every stored output of a run with ``graders`` (per-sample graders only) and store the grades
+    beside the old ones. ``cases`` gives each case (its expected value and vars) by id."""
+    progress = progress or NullProgress()
+    outcome = GradingOutcome()
+    inputs = [item for item in store.regrade_inputs(run_id) if item.case_id in cases]
+    todo: list[tuple[RegradeInput, BoundGrader]] = []
+    for bound in graders:
+        bound.grader.use_cache(store if use_cache else None)
+        done = set() if force else store.graded_sample_ids(run_id, bound.spec.name, bound.definition_hash)
+        for item in inputs:
+            if item.sample_id in done:
+                outcome.skipped += 1
+            else:
+                todo.append((item, bound))
+    pending: list[tuple[int, Grade]] = []
+
+    def flush() -> None:
+        batch = list(pending)
+        pending.clear()
+        store.add_grades(batch)
+
+    async def work(task: tuple[RegradeInput, BoundGrader]) -> tuple[int, Grade]:
+        item, bound = task
+        return item.sample_id, await bound.grade(item.output, cases[item.case_id])
+
+    def finished(result: tuple[int, Grade]) -> None:
+        pending.append(result)
+        grade = result[1]
+        outcome.written += 1
+        outcome.errors += grade.error is not None
+        outcome.by_grader[grade.grader] = outcome.by_grader.get(grade.grader, 0) + 1
+        progress.advance(1, int(grade.error is not None))
+        if len(pending) >= batch_size:
+            flush()
+
+    progress.start(len(todo), 0)
+    try:
+        await _pool(todo, work, finished, concurrency)
+    finally:
+        flush()
+        progress.finish()
+        for bound in graders:
+            await bound.grader.aclose()
+    return outcome
+
+
+async def judge_pairs(
+    store: Store,
+    run_id: str,
+    cases: Mapping[str, Case],
+    bound: BoundGrader,
+    variant_ids: Sequence[str],
+    *,
+    use_cache: bool = True,
+    force: bool = False,
+    concurrency: int = 32,
+    batch_size: int = 100,
+    progress: Progress | None = None,
+) -> GradingOutcome:
+    """Ask a pairwise grader's judge about every pair of ``variant_ids`` on every (case, repeat) both have an
+    output for (each pair in both orders), and store the judgements; a failed judgement is stored as an error."""
+    grader = bound.grader
+    if not isinstance(grader, Pairwise):
+        raise GraderError(f"grader '{bound.spec.name}' is not a pairwise grader")
+    progress = progress or NullProgress()
+    outcome = GradingOutcome()
+    grader.use_cache(store if use_cache else None)
+    done = set() if force else store.judged_pairs(run_id, bound.definition_hash)
+    todo: list[tuple[str, str, PairSamples]] = []
+    for variant_a, variant_b in itertools.combinations(variant_ids, 2):
+        for pair in store.sample_pairs(run_id, variant_a, variant_b):
+            if pair.case_id not in cases:
+                continue
+            if (variant_a, variant_b, pair.case_id, pair.repeat) in done:
+                outcome.skipped += 1
+            else:
+                todo.append((variant_a, variant_b, pair))
+    pending: list[PairJudgement] = []
+
+    def flush() -> None:
+        batch = list(pending)
+        pending.clear()
+        store.add_pairwise_judgements(run_id, batch)
+
+    async def work(task: tuple[str, str, PairSamples]) -> PairJudgement:
+        variant_a, variant_b, pair = task
+        judgement = PairJudgement(
+            grader=bound.spec.name,
+            grader_hash=bound.definition_hash,
+            variant_a=variant_a,
+            variant_b=variant_b,
+            case_id=pair.case_id,
+            repeat=pair.repeat,
+            sample_a=pair.sample_a,
+            sample_b=pair.sample_b,
+            winner=None,
+            first_order=None,
+            second_order=None,
+        )
+        try:
+            result = await grader.compare(cases[pair.case_id], pair.output_a, pair.output_b, pair.repeat)
+        except GraderError as exc:
+            return replace(judgement, error=str(exc))
+        return replace(
+            judgement,
+            winner=result.winner,
+            first_order=result.first_order,
+            second_order=result.second_order,
+            explanation=result.explanation,
+            detail=result.detail,
+        )
+
+    def finished(judgement: PairJudgement) -> None:
+        pending.append(judgement)
+        outcome.written += 1
+        outcome.errors += judgement.error is not None
+        outcome.by_grader[judgement.grader] = outcome.by_grader.get(judgement.grader, 0) + 1
+        progress.advance(1, int(judgement.error is not None))
+        if len(pending) >= batch_size:
+            flush()
+
+    progress.start(len(todo), 0)
+    try:
+        await _pool(todo, work, finished, concurrency)
+    finally:
+        flush()
+        progress.finish()
+        await grader.aclose()
+    return outcome

@@ -1,0 +1,254 @@
+"""Regrading and reading verdicts: which grader definitions count for a run, new grades beside old ones, and the
+verdicts of the current graders (with a judge's structured detail) for calibration and the judge report.
+
+The rule for which grades count: a run's *current grader set* is its latest revision in ``grader_sets``, or,
+before any regrade, its suite snapshot's graders. For each sample and each current grader (name and definition
+hash), the grade that counts is the latest automatic grade with that name and hash. A sample passes when every
+current grader's grade passed; it is undecided (``passed`` NULL) when one is missing or an error. Older grades
+(other hashes) stay in the table, beside the new ones, and are never deleted.
+
+``GradingQueries`` is a part of ``Store`` (which inherits it); use it through a ``Store``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mendoza.core import Grade, GraderSpec, Suite
+from mendoza.errors import RunNotFound
+
+__all__ = ["CurrentGrade", "GradingQueries", "RegradeInput"]
+
+
+@dataclass(frozen=True, slots=True)
+class RegradeInput:
+    """A stored output to grade again: the sample's id, where it belongs, and the output."""
+
+    sample_id: int
+    case_id: str
+    variant_id: str
+    repeat: int
+    output: str
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentGrade:
+    """The grade that counts for one sample and one current grader, with the sample's place in the run."""
+
+    sample_id: int
+    variant_id: str
+    case_id: str
+    repeat: int
+    grader: str
+    grader_hash: str
+    passed: bool | None
+    score: float | None
+    explanation: str
+    error: str | None
+    detail: dict[str, Any] | None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _values(pairs: Sequence[tuple[str, str]]) -> str:
+    return ", ".join("(?, ?)" for _ in pairs)
+
+
+class GradingQueries:
+    """The store's grader sets, regrades and current verdicts (a mixin of ``Store``)."""
+
+    if TYPE_CHECKING:
+        path: Path
+        _db: sqlite3.Connection
+
+        def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
+
+        def _transaction(self) -> AbstractContextManager[None]: ...
+
+    # --- which graders count ------------------------------------------------------------------------------
+
+    def grader_set(self, run_id: str) -> list[GraderSpec]:
+        """The grader definitions that count for a run: its latest regrade's, else its suite's graders."""
+        rows = self._rows(
+            "SELECT spec_json FROM grader_sets WHERE run_id = ? AND revision = "
+            "(SELECT MAX(revision) FROM grader_sets WHERE run_id = ?) ORDER BY position",
+            (run_id, run_id),
+        )
+        if rows:
+            return [GraderSpec.model_validate(json.loads(row[0])) for row in rows]
+        suite_rows = self._rows("SELECT suite_json FROM runs WHERE id = ?", (run_id,))
+        if not suite_rows:
+            raise RunNotFound(f"no run '{run_id}' in {self.path}")
+        return list(Suite.model_validate(json.loads(suite_rows[0][0])).graders)
+
+    def grader_set_revision(self, run_id: str) -> int:
+        """How many times the run was regraded (0: its suite's graders still count)."""
+        rows = self._rows("SELECT MAX(revision) FROM grader_sets WHERE run_id = ?", (run_id,))
+        return int(rows[0][0] or 0)
+
+    def record_grader_set(self, run_id: str, specs: Sequence[GraderSpec]) -> int:
+        """Make ``specs`` the run's current grader set (a new revision); returns the revision."""
+        now = _now()
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT COALESCE(MAX(revision), 0) + 1 FROM grader_sets WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            revision = int(row[0])
+            self._db.executemany(
+                "INSERT INTO grader_sets (run_id, revision, position, name, grader_hash, spec_json, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (run_id, revision, position, spec.name, spec.definition_hash(),
+                     json.dumps(spec.model_dump(mode="json"), ensure_ascii=False), now)
+                    for position, spec in enumerate(specs)
+                ],
+            )
+        return revision
+
+    # --- regrading ----------------------------------------------------------------------------------------
+
+    def regrade_inputs(self, run_id: str, variant_ids: Sequence[str] | None = None) -> list[RegradeInput]:
+        """The stored outputs of a run (samples that did not end in an error), by variant, case, repeat."""
+        where, args = "run_id = ? AND error IS NULL AND output IS NOT NULL", [run_id]
+        if variant_ids is not None:
+            where += f" AND variant_id IN ({','.join('?' * len(variant_ids))})"
+            args.extend(variant_ids)
+        rows = self._rows(
+            f"SELECT id, case_id, variant_id, repeat, output FROM samples WHERE {where} "
+            "ORDER BY variant_id, case_id, repeat",
+            args,
+        )
+        return [RegradeInput(row[0], row[1], row[2], row[3], row[4]) for row in rows]
+
+    def graded_sample_ids(self, run_id: str, grader: str, grader_hash: str) -> set[int]:
+        """The samples of a run that already have a grade (not an error) by this grader definition."""
+        rows = self._rows(
+            "SELECT DISTINCT g.sample_id FROM grades AS g JOIN samples AS s ON s.id = g.sample_id "
+            "WHERE s.run_id = ? AND g.grader = ? AND g.grader_hash = ? AND g.source = 'auto' "
+            "AND g.error IS NULL",
+            (run_id, grader, grader_hash),
+        )
+        return {int(row[0]) for row in rows}
+
+    def add_grades(self, grades: Sequence[tuple[int, Grade]]) -> int:
+        """Store automatic grades of stored samples, ``(sample_id, grade)``, beside any earlier ones."""
+        if not grades:
+            return 0
+        now = _now()
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO grades (sample_id, grader, grader_hash, source, passed, score, explanation, error, "
+                "author, created_at, detail) VALUES (?, ?, ?, 'auto', ?, ?, ?, ?, NULL, ?, ?)",
+                [
+                    (
+                        sample_id,
+                        grade.grader,
+                        grade.grader_hash,
+                        None if grade.passed is None else int(grade.passed),
+                        grade.score,
+                        grade.explanation,
+                        grade.error,
+                        now,
+                        None if grade.detail is None else json.dumps(grade.detail, ensure_ascii=False, default=str),
+                    )
+                    for sample_id, grade in grades
+                ],
+            )
+        return len(grades)
+
+    def refresh_verdicts(self, run_id: str) -> None:
+        """Recompute every sample's automatic verdict (``passed``) and ``graders_disagree`` of a run from its
+        current grader set (see the module's rule)."""
+        current = [(spec.name, spec.definition_hash()) for spec in self.grader_set(run_id)]
+        with self._transaction():
+            if not current:
+                self._db.execute(
+                    "UPDATE samples SET passed = NULL, graders_disagree = 0 WHERE run_id = ?", (run_id,)
+                )
+                return
+            self._db.execute(
+                f"WITH cur(name, hash) AS (VALUES {_values(current)}), "
+                "latest AS ("
+                "  SELECT g.sample_id, g.passed, "
+                "         ROW_NUMBER() OVER (PARTITION BY g.sample_id, g.grader ORDER BY g.id DESC) AS rn "
+                "  FROM grades AS g JOIN samples AS s ON s.id = g.sample_id "
+                "  JOIN cur ON cur.name = g.grader AND cur.hash = g.grader_hash "
+                "  WHERE s.run_id = ? AND g.source = 'auto'"
+                "), verdicts AS ("
+                "  SELECT sample_id, COUNT(*) AS n, SUM(passed IS NULL) AS undecided, MIN(passed) AS low, "
+                "         MAX(passed) AS high FROM latest WHERE rn = 1 GROUP BY sample_id"
+                ") "
+                "UPDATE samples SET "
+                "  passed = CASE WHEN samples.error IS NOT NULL OR v.n IS NULL OR v.n < ? OR v.undecided > 0 "
+                "           THEN NULL ELSE v.low END, "
+                "  graders_disagree = COALESCE(v.low = 0 AND v.high = 1, 0) "
+                "FROM (SELECT samples.id AS sid, verdicts.* FROM samples "
+                "      LEFT JOIN verdicts ON verdicts.sample_id = samples.id WHERE samples.run_id = ?) AS v "
+                "WHERE samples.id = v.sid",
+                (*[value for pair in current for value in pair], run_id, len(current), run_id),
+            )
+
+    # --- reading verdicts ---------------------------------------------------------------------------------
+
+    def current_grades(self, run_id: str, grader: str | None = None) -> list[CurrentGrade]:
+        """The grades that count (see the module's rule) of a run's current graders, or of the one named,
+        by variant, case, repeat."""
+        current = [
+            (spec.name, spec.definition_hash())
+            for spec in self.grader_set(run_id)
+            if grader is None or spec.name == grader
+        ]
+        if not current:
+            return []
+        rows = self._rows(
+            f"WITH cur(name, hash) AS (VALUES {_values(current)}), "
+            "latest AS ("
+            "  SELECT g.*, s.variant_id, s.case_id, s.repeat, "
+            "         ROW_NUMBER() OVER (PARTITION BY g.sample_id, g.grader ORDER BY g.id DESC) AS rn "
+            "  FROM grades AS g JOIN samples AS s ON s.id = g.sample_id "
+            "  JOIN cur ON cur.name = g.grader AND cur.hash = g.grader_hash "
+            "  WHERE s.run_id = ? AND g.source = 'auto'"
+            ") SELECT * FROM latest WHERE rn = 1 ORDER BY variant_id, case_id, repeat, grader",
+            (*[value for pair in current for value in pair], run_id),
+        )
+        return [
+            CurrentGrade(
+                sample_id=row["sample_id"],
+                variant_id=row["variant_id"],
+                case_id=row["case_id"],
+                repeat=row["repeat"],
+                grader=row["grader"],
+                grader_hash=row["grader_hash"],
+                passed=None if row["passed"] is None else bool(row["passed"]),
+                score=row["score"],
+                explanation=row["explanation"],
+                error=row["error"],
+                detail=None if row["detail"] is None else json.loads(row["detail"]),
+            )
+            for row in rows
+        ]
+
+    def human_verdicts(self, run_id: str) -> dict[int, bool]:
+        """The human verdict (latest label) of every labelled sample of a run, by sample id."""
+        rows = self._rows(
+            "SELECT id, human_passed FROM samples WHERE run_id = ? AND human_passed IS NOT NULL", (run_id,)
+        )
+        return {int(row[0]): bool(row[1]) for row in rows}
+
+    def sample_verdicts(self, run_id: str) -> list[tuple[int, str, str, bool | None]]:
+        """``(sample_id, variant_id, case_id, passed)`` for every sample of a run (the automatic verdict)."""
+        rows = self._rows(
+            "SELECT id, variant_id, case_id, passed FROM samples WHERE run_id = ? ORDER BY variant_id, case_id, "
+            "repeat",
+            (run_id,),
+        )
+        return [(int(r[0]), r[1], r[2], None if r[3] is None else bool(r[3])) for r in rows]
