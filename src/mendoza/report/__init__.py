@@ -14,7 +14,8 @@ from mendoza.report.planning import (
     plan_precision,
 )
 from mendoza.report.ranking import PairTally, Ranking, VariantRating, rank_variants
-from mendoza.report.summary import CaseResult, RunReport, VariantResult, build_report, recommendation
+from mendoza.report.reliability import Reliability, recommendation, reliability
+from mendoza.report.summary import CaseResult, RunReport, VariantResult, build_report
 
 __all__ = [
     "REPORT_SCHEMA",
@@ -30,6 +31,7 @@ __all__ = [
     "PairTally",
     "Plan",
     "Ranking",
+    "Reliability",
     "RunReport",
     "VariantRating",
     "VariantResult",
@@ -44,6 +46,7 @@ __all__ = [
     "plan_precision",
     "rank_variants",
     "recommendation",
+    "reliability",
     "report_to_dict",
     "report_to_html",
     "report_to_markdown",

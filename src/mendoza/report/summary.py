@@ -12,22 +12,11 @@ from scipy.stats import norm
 
 from mendoza.core import Run, Suite
 from mendoza.report.judges import JudgeReport, build_judge_report
-from mendoza.stats import (
-    BAND_ADVICE,
-    BandDecision,
-    Interval,
-    classify_band,
-    confidence_sequence,
-    mean_interval,
-    pass_at_k,
-    pass_hat_k,
-    samples_to_decide,
-    wilson_bounds,
-    wilson_interval,
-)
+from mendoza.report.reliability import reliability
+from mendoza.stats import BandDecision, Interval, classify_band, wilson_bounds, wilson_interval
 from mendoza.store import CaseCounts, Store
 
-__all__ = ["CaseResult", "RunReport", "VariantResult", "build_report", "fixed_design_to_decide", "recommendation"]
+__all__ = ["CaseResult", "RunReport", "VariantResult", "build_report", "fixed_design_to_decide"]
 
 
 @dataclass(frozen=True)
@@ -107,45 +96,6 @@ class RunReport:
         raise KeyError(variant_id)
 
 
-def recommendation(decision: BandDecision, more: int | None) -> str:
-    """The product-design advice for a band decision, in one or two plain sentences."""
-    if decision.decided and decision.band is not None:
-        return BAND_ADVICE[decision.band]
-    low, high = decision.between or (decision.low_band, decision.high_band)
-    needed = f" About {more} more samples would likely decide it." if more else ""
-    return f"Undecided between {low} and {high}: design for {low} until more data says otherwise.{needed}"
-
-
-def _interval(cells: list[CaseCounts], adaptive: bool, confidence: float) -> tuple[Interval, str]:
-    passed = sum(cell.passed for cell in cells)
-    graded = sum(cell.passed + cell.failed for cell in cells)
-    if graded == 0:
-        return Interval(math.nan, 0.0, 1.0), "none"
-    if adaptive:
-        return confidence_sequence(passed, graded, alpha=1.0 - confidence), "confidence sequence"
-    sizes = np.array([cell.passed + cell.failed for cell in cells], dtype=np.int64)
-    scores = np.concatenate([np.r_[np.ones(cell.passed), np.zeros(cell.failed)] for cell in cells])
-    clusters = np.repeat(np.arange(len(cells)), sizes)
-    return mean_interval(scores, clusters, confidence), "clustered by case"
-
-
-def _pass_curves(cells: list[CaseCounts], max_k: int) -> tuple[list[float], list[float]]:
-    """Mean over cases of the unbiased pass@k / pass^k estimates, for k = 1..max_k. A k is reported only when
-    at least 90% of the cases have k graded samples (else nan): averaging over the few cases that were
-    sampled more often would describe those cases, not the suite."""
-    at_k: list[float] = []
-    hat_k: list[float] = []
-    for k in range(1, max_k + 1):
-        eligible = [cell for cell in cells if cell.passed + cell.failed >= k]
-        if not eligible or len(eligible) < 0.9 * len(cells):
-            at_k.append(math.nan)
-            hat_k.append(math.nan)
-            continue
-        at_k.append(float(np.mean([pass_at_k(c.passed + c.failed, c.passed, k) for c in eligible])))
-        hat_k.append(float(np.mean([pass_hat_k(c.passed + c.failed, c.passed, k) for c in eligible])))
-    return at_k, hat_k
-
-
 def fixed_design_to_decide(rate: float, edges: tuple[float, float, float], confidence: float) -> int | None:
     """The fewest samples a fixed design (one Wilson interval at the end, no peeking) would need for its
     interval at this ``rate`` to lie in one band; None when the rate sits on an edge or needs over 10^7."""
@@ -198,24 +148,14 @@ def build_report(store: Store, run_ref: str) -> RunReport:
                     wilson_interval(cell.passed, graded, confidence),
                 )
             )
-        interval, method = _interval(cells, run.adaptive, confidence)
-        decision = classify_band(interval.low, interval.high, edges)
-        passed = sum(cell.passed for cell in cells)
-        graded = sum(cell.passed + cell.failed for cell in cells)
-        repeats = min(run.repeats, max((cell.passed + cell.failed for cell in cells), default=0))
-        more = (
-            None
-            if decision.decided
-            else samples_to_decide(
-                passed,
-                graded,
-                edges,
-                confidence,
-                n_clusters=len(cells) or None,
-                repeats=max(1, round(graded / len(cells))) if cells else None,
-            )
+        result = reliability(
+            [(cell.passed, cell.failed) for cell in cells],
+            repeats=run.repeats,
+            adaptive=run.adaptive,
+            confidence=confidence,
+            edges=edges,
         )
-        at_k, hat_k = _pass_curves(cells, repeats)
+        interval = result.interval
         p50, p95 = _percentiles(store.latencies(run.id, variant.id))
         total = totals.get(variant.id)
         variants.append(
@@ -223,17 +163,17 @@ def build_report(store: Store, run_ref: str) -> RunReport:
                 variant_id=variant.id,
                 model=variant.model,
                 samples=total.samples if total else 0,
-                passed=passed,
-                failed=graded - passed,
+                passed=result.passed,
+                failed=result.graded - result.passed,
                 undecided=total.undecided if total else 0,
                 errors=total.errors if total else 0,
                 interval=interval,
-                interval_method=method,
-                pass_at_k=at_k,
-                pass_hat_k=hat_k,
-                band=decision,
-                samples_to_decide=0 if decision.decided else more,
-                recommendation=recommendation(decision, more),
+                interval_method=result.method,
+                pass_at_k=result.pass_at_k,
+                pass_hat_k=result.pass_hat_k,
+                band=result.band,
+                samples_to_decide=result.samples_to_decide,
+                recommendation=result.recommendation,
                 cases=len(cells),
                 flaky_cases=sum(1 for cell in cells if 0 < cell.passed < cell.passed + cell.failed),
                 tokens_in=total.tokens_in if total else 0,

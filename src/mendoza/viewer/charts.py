@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mendoza.stats import BAND_NAMES
-from mendoza.viewer.summary import BAND_EDGES, PassCurvePoint, RateSummary
+from mendoza.stats import BAND_NAMES, DEFAULT_BAND_EDGES
+from mendoza.viewer.summary import PassCurvePoint, RateSummary
 
 __all__ = ["BandChart", "CurveChart", "band_chart", "curve_chart"]
 
@@ -67,8 +67,9 @@ def _x(rate: float) -> float:
     return round(_LEFT + rate * (_WIDTH - _LEFT - _RIGHT), 1)
 
 
-def band_chart(rows: Sequence[tuple[str, RateSummary]]) -> BandChart:
-    """The band chart of labelled pass rates (rates with nothing graded are left out)."""
+def band_chart(rows: Sequence[tuple[str, RateSummary]], edges: Sequence[float] = DEFAULT_BAND_EDGES) -> BandChart:
+    """The band chart of labelled pass rates against the band ``edges`` (rates with nothing graded are left
+    out)."""
     drawn = []
     for index, (label, summary) in enumerate([(label, summary) for label, summary in rows if summary.rate is not None]):
         assert summary.rate is not None and summary.low is not None and summary.high is not None
@@ -86,9 +87,9 @@ def band_chart(rows: Sequence[tuple[str, RateSummary]]) -> BandChart:
                 ),
             )
         )
-    edges = (0.0, *BAND_EDGES, 1.0)
+    bounds = (0.0, *edges, 1.0)
     bands = [
-        BandRect(name, f"band-{index}", _x(edges[index]), _x(edges[index + 1]) - _x(edges[index]))
+        BandRect(name, f"band-{index}", _x(bounds[index]), _x(bounds[index + 1]) - _x(bounds[index]))
         for index, name in enumerate(BAND_NAMES)
     ]
     bottom = _TOP + max(1, len(drawn)) * _ROW
@@ -102,7 +103,7 @@ def band_chart(rows: Sequence[tuple[str, RateSummary]]) -> BandChart:
         bands=bands,
         rows=drawn,
         ticks=ticks,
-        mendoza_x=_x(BAND_EDGES[0]),
+        mendoza_x=_x(edges[0]),
     )
 
 

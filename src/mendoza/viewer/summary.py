@@ -6,28 +6,17 @@ counts with ``mendoza.stats``, for both the automatic and the human-adjusted ver
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import Any
 
 from mendoza.core import Run, Suite
-from mendoza.stats import (
-    BAND_ADVICE,
-    DEFAULT_BAND_EDGES,
-    classify_band,
-    cohen_kappa,
-    mean_interval,
-    pass_at_k,
-    pass_hat_k,
-    samples_to_decide,
-)
+from mendoza.report import reliability
+from mendoza.stats import DEFAULT_BAND_EDGES, cohen_kappa
 from mendoza.store import CellVerdicts, Store
 
 __all__ = ["PassCurvePoint", "RateSummary", "VariantSummary", "rate_summary", "summarise_run"]
 
-BAND_EDGES = DEFAULT_BAND_EDGES
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,62 +72,48 @@ class VariantSummary:
     latency_mean_ms: float | None
 
 
-def rate_summary(per_case: Sequence[tuple[int, int]], repeats: int) -> RateSummary:
-    """The pass rate of ``(passed, failed)`` counts, one pair per case, with its interval and band."""
-    graded_cases = [(p, f) for p, f in per_case if p + f > 0]
-    passed = sum(p for p, _ in graded_cases)
-    graded = passed + sum(f for _, f in graded_cases)
-    if graded == 0:
-        return RateSummary(0, 0, 0, None, None, None, False, None, None, None, "Nothing graded yet: no recommendation.")
-    passes = np.array([p for p, _ in graded_cases], dtype=np.intp)
-    fails = np.array([f for _, f in graded_cases], dtype=np.intp)
-    case_index = np.arange(len(graded_cases))
-    scores = np.concatenate([np.ones(int(passes.sum())), np.zeros(int(fails.sum()))])
-    clusters = np.concatenate([np.repeat(case_index, passes), np.repeat(case_index, fails)])
-    interval = mean_interval(scores, clusters.tolist())
-    decision = classify_band(interval.low, interval.high, BAND_EDGES)
-    to_decide = None
-    if decision.decided:
-        assert decision.band is not None
-        words = f"{decision.band[0].upper()}{decision.band[1:]}. {BAND_ADVICE[decision.band]}"
+def rate_summary(
+    per_case: Sequence[tuple[int, int]],
+    repeats: int,
+    *,
+    edges: Sequence[float] = DEFAULT_BAND_EDGES,
+    adaptive: bool = False,
+    confidence: float = 0.95,
+) -> RateSummary:
+    """The pass rate of ``(passed, failed)`` counts, one pair per case, with its interval and band (computed by
+    ``mendoza.report.reliability``, as the CLI report does)."""
+    result = reliability(per_case, repeats=repeats, adaptive=adaptive, confidence=confidence, edges=edges)
+    if result.graded == 0:
+        return RateSummary(0, 0, 0, None, None, None, False, None, None, None, result.recommendation)
+    decision = result.band
+    if decision.decided and decision.band is not None:
+        words = f"{decision.band[0].upper()}{decision.band[1:]}. {result.recommendation}"
     else:
-        to_decide = samples_to_decide(passed, graded, BAND_EDGES, n_clusters=len(graded_cases), repeats=max(1, repeats))
-        more = (
-            f"about {to_decide:,} more samples would likely decide it"
-            if to_decide
-            else "more samples would be needed to decide it"
-        )
-        words = (
-            f"Not decided: between {decision.low_band} and {decision.high_band}; {more}. Until then, design for "
-            f"the lower band: {BAND_ADVICE[decision.low_band]}"
-        )
+        words = f"Not decided. {result.recommendation}"
     return RateSummary(
-        passed=passed,
-        graded=graded,
-        cases=len(graded_cases),
-        rate=interval.estimate,
-        low=interval.low,
-        high=interval.high,
+        passed=result.passed,
+        graded=result.graded,
+        cases=result.cases,
+        rate=result.interval.estimate,
+        low=result.interval.low,
+        high=result.interval.high,
         decided=decision.decided,
         band=decision.band,
         between=decision.between,
-        samples_to_decide=to_decide,
+        samples_to_decide=result.samples_to_decide,
         recommendation=words,
     )
 
 
 def _curve(per_case: Sequence[tuple[int, int]], max_k: int) -> list[PassCurvePoint]:
-    """pass@k and pass^k for k = 1..max_k, each estimator computed once per distinct (n, c)."""
-    counts = Counter((p + f, p) for p, f in per_case if p + f > 0)
+    """pass@k and pass^k for k = 1..max_k (the report's estimates), with how many cases reached each k."""
+    counts = [(p, f) for p, f in per_case if p + f > 0]
+    result = reliability(counts, repeats=max_k)
     points = []
-    for k in range(1, max_k + 1):
-        eligible = [(n, c, weight) for (n, c), weight in counts.items() if n >= k]
-        cases = sum(weight for _, _, weight in eligible)
-        if cases == 0:
+    for k, (at_k, hat_k) in enumerate(zip(result.pass_at_k, result.pass_hat_k, strict=True), start=1):
+        if math.isnan(at_k):
             break
-        at_k = sum(pass_at_k(n, c, k) * weight for n, c, weight in eligible) / cases
-        hat_k = sum(pass_hat_k(n, c, k) * weight for n, c, weight in eligible) / cases
-        points.append(PassCurvePoint(k, at_k, hat_k, cases))
+        points.append(PassCurvePoint(k, at_k, hat_k, sum(1 for p, f in counts if p + f >= k)))
     return points
 
 
@@ -158,6 +133,7 @@ def summarise_run(store: Store, run: Run, suite: Suite) -> list[VariantSummary]:
     pairs: dict[str, list[tuple[bool, bool]]] = {}
     for pair in store.label_pairs(run.id):
         pairs.setdefault(pair.variant_id, []).append((pair.automatic, pair.human))
+    rules: dict[str, Any] = {"edges": suite.band_edges, "adaptive": run.adaptive, "confidence": suite.confidence}
     summaries = []
     for variant in suite.variants:
         mine = cells.get(variant.id, [])
@@ -171,8 +147,8 @@ def summarise_run(store: Store, run: Run, suite: Suite) -> list[VariantSummary]:
                 samples=sum(cell.samples for cell in mine),
                 errors=sum(cell.errors for cell in mine),
                 undecided=total.undecided if total else 0,
-                automatic=rate_summary(automatic, run.repeats),
-                adjusted=rate_summary(adjusted, run.repeats),
+                automatic=rate_summary(automatic, run.repeats, **rules),
+                adjusted=rate_summary(adjusted, run.repeats, **rules),
                 labelled=sum(cell.labelled for cell in mine),
                 overruled=sum(cell.overruled for cell in mine),
                 disagree=sum(cell.disagree for cell in mine),

@@ -14,7 +14,7 @@ from mendoza.stats import BAND_ADVICE, BAND_NAMES
 from mendoza.viewer.charts import BandChart, CurveChart, band_chart, curve_chart
 from mendoza.viewer.render import page
 from mendoza.viewer.state import ViewerState, viewer_state
-from mendoza.viewer.summary import BAND_EDGES, VariantSummary, summarise_run
+from mendoza.viewer.summary import VariantSummary, summarise_run
 
 __all__ = ["OverviewView", "build_overview", "overview_page", "run_summaries"]
 
@@ -65,13 +65,13 @@ def build_overview(state: ViewerState, run: Run) -> OverviewView:
     return OverviewView(
         run=run,
         description=suite.description,
-        band_edges=BAND_EDGES,
+        band_edges=suite.band_edges,
         bands={name: BAND_ADVICE[name] for name in BAND_NAMES},
         variants=summaries,
         labelled=sum(summary.labelled for summary in summaries),
         tags=state.store.run_tags(run.id),
         other_runs=others,
-        chart=band_chart(rows),
+        chart=band_chart(rows, suite.band_edges),
         curves=[(summary.variant_id, curve_chart(summary.curve)) for summary in summaries],
     )
 

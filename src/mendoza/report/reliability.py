@@ -1,0 +1,135 @@
+"""How reliable one variant is, from per case counts: the interval, the band, the advice, pass@k and pass^k.
+
+This is the one place that turns counts into a reliability verdict; the CLI report and the viewer (for both
+the automatic and the human-adjusted verdicts) call it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mendoza.stats import (
+    BAND_ADVICE,
+    DEFAULT_BAND_EDGES,
+    BandDecision,
+    Interval,
+    classify_band,
+    confidence_sequence,
+    mean_interval,
+    pass_at_k,
+    pass_hat_k,
+    samples_to_decide,
+)
+
+__all__ = ["Reliability", "recommendation", "reliability"]
+
+#: A k is reported on the pass@k curves only when at least this share of cases has k graded samples.
+_ELIGIBLE_SHARE = 0.9
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """One variant's reliability. ``interval`` is clustered by case (a confidence sequence for adaptive
+    runs); ``pass_at_k[k-1]`` / ``pass_hat_k[k-1]`` are the unbiased estimates averaged over cases (nan where
+    too few cases reached k samples)."""
+
+    passed: int
+    graded: int
+    cases: int
+    interval: Interval
+    method: str
+    band: BandDecision
+    samples_to_decide: int | None
+    recommendation: str
+    pass_at_k: list[float]
+    pass_hat_k: list[float]
+
+    @property
+    def rate(self) -> float | None:
+        """Passed / graded, or None when nothing was graded."""
+        return self.passed / self.graded if self.graded else None
+
+
+def recommendation(decision: BandDecision, more: int | None) -> str:
+    """The product-design advice for a band decision, in one or two plain sentences."""
+    if decision.decided and decision.band is not None:
+        return BAND_ADVICE[decision.band]
+    low, high = decision.between or (decision.low_band, decision.high_band)
+    needed = f" About {more:,} more samples would likely decide it." if more else ""
+    return f"Undecided between {low} and {high}: design for {low} until more data says otherwise.{needed}"
+
+
+def _interval(counts: Sequence[tuple[int, int]], adaptive: bool, confidence: float) -> tuple[Interval, str]:
+    passed = sum(p for p, _ in counts)
+    graded = passed + sum(f for _, f in counts)
+    if graded == 0:
+        return Interval(math.nan, 0.0, 1.0), "none"
+    if adaptive:
+        return confidence_sequence(passed, graded, alpha=1.0 - confidence), "confidence sequence"
+    passes = np.array([p for p, _ in counts], dtype=np.intp)
+    fails = np.array([f for _, f in counts], dtype=np.intp)
+    index = np.arange(len(counts))
+    scores = np.concatenate([np.ones(int(passes.sum())), np.zeros(int(fails.sum()))])
+    clusters = np.concatenate([np.repeat(index, passes), np.repeat(index, fails)])
+    return mean_interval(scores, clusters, confidence), "clustered by case"
+
+
+def _pass_curves(counts: Sequence[tuple[int, int]], max_k: int) -> tuple[list[float], list[float]]:
+    """Mean over cases of the unbiased pass@k / pass^k estimates for k = 1..max_k; nan for a k that fewer than
+    90% of the cases reached (adaptive runs sample cases unevenly: a mean over the few cases sampled most
+    would describe those cases, not the suite). Each estimator is computed once per distinct (n, c)."""
+    weights: dict[tuple[int, int], int] = {}
+    for p, f in counts:
+        weights[(p + f, p)] = weights.get((p + f, p), 0) + 1
+    at_k: list[float] = []
+    hat_k: list[float] = []
+    for k in range(1, max_k + 1):
+        eligible = [(n, c, w) for (n, c), w in weights.items() if n >= k]
+        reached = sum(w for _, _, w in eligible)
+        if reached == 0 or reached < _ELIGIBLE_SHARE * len(counts):
+            at_k.append(math.nan)
+            hat_k.append(math.nan)
+            continue
+        at_k.append(sum(pass_at_k(n, c, k) * w for n, c, w in eligible) / reached)
+        hat_k.append(sum(pass_hat_k(n, c, k) * w for n, c, w in eligible) / reached)
+    return at_k, hat_k
+
+
+def reliability(
+    per_case: Sequence[tuple[int, int]],
+    *,
+    repeats: int,
+    adaptive: bool = False,
+    confidence: float = 0.95,
+    edges: Sequence[float] = DEFAULT_BAND_EDGES,
+) -> Reliability:
+    """The reliability of ``(passed, failed)`` counts, one pair per case (cases with nothing graded are
+    ignored). ``repeats`` bounds the pass@k curves; ``adaptive`` runs get a confidence sequence."""
+    counts = [(p, f) for p, f in per_case if p + f > 0]
+    passed = sum(p for p, _ in counts)
+    graded = passed + sum(f for _, f in counts)
+    interval, method = _interval(counts, adaptive, confidence)
+    decision = classify_band(interval.low, interval.high, edges)
+    more = None
+    if not decision.decided and graded:
+        more = samples_to_decide(
+            passed, graded, edges, confidence, n_clusters=len(counts), repeats=max(1, round(graded / len(counts)))
+        )
+    max_k = min(repeats, max((p + f for p, f in counts), default=0))
+    at_k, hat_k = _pass_curves(counts, max_k)
+    return Reliability(
+        passed=passed,
+        graded=graded,
+        cases=len(counts),
+        interval=interval,
+        method=method,
+        band=decision,
+        samples_to_decide=0 if decision.decided else more,
+        recommendation=recommendation(decision, more) if graded else "Nothing graded yet: no recommendation.",
+        pass_at_k=at_k,
+        pass_hat_k=hat_k,
+    )
