@@ -34,6 +34,10 @@ from mendoza.runner import progress_for
 __all__ = ["cli", "main"]
 
 
+#: Above this many cases, reports leave the per case table out unless asked (it would drown the headline).
+CASES_SHOWN_BY_DEFAULT = 60
+
+
 @click.group()
 @click.version_option(package_name="mendoza")
 def cli() -> None:
@@ -126,7 +130,7 @@ def run(
             )
             sys.exit(EXIT_INTERRUPTED)
         report = build_report(store, finished.id)
-        print_report(console, report, show_cases=len(report.suite.cases) <= 60)
+        print_report(console, report, show_cases=len(report.suite.cases) <= CASES_SHOWN_BY_DEFAULT)
         regressions = []
         if baseline is not None:
             regressions = comparisons_for(store, baseline, finished.id, (), None)
@@ -154,7 +158,11 @@ def runs(db: Path | None, limit: int) -> None:
 @cli.command()
 @click.argument("run_ref", metavar="RUN", default="latest")
 @db_option
-@click.option("--cases/--no-cases", default=True, help="Show the per case table.")
+@click.option(
+    "--cases/--no-cases",
+    default=None,
+    help=f"Show the per case table (default: when the suite has at most {CASES_SHOWN_BY_DEFAULT} cases).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (schema mendoza.report/1).")
 @click.option("--markdown", is_flag=True, help="Print the report as Markdown.")
 @click.option(
@@ -164,7 +172,7 @@ def runs(db: Path | None, limit: int) -> None:
     help="Write the report as one self-contained HTML file with charts.",
 )
 def show(
-    run_ref: str, db: Path | None, cases: bool, as_json: bool, markdown: bool, html_path: Path | None
+    run_ref: str, db: Path | None, cases: bool | None, as_json: bool, markdown: bool, html_path: Path | None
 ) -> None:
     """The reliability report of RUN (an id, a unique prefix of one, or 'latest'): pass rate with its
     interval, band and advice per variant, pass@k and pass^k, k/n per case."""
@@ -178,7 +186,11 @@ def show(
         html_path.write_text(report_to_html(report), encoding="utf-8")
         click.echo(f"wrote {html_path}")
     else:
-        print_report(Console(), report, show_cases=cases)
+        console = Console()
+        many = len(report.suite.cases) > CASES_SHOWN_BY_DEFAULT
+        print_report(console, report, show_cases=not many if cases is None else cases)
+        if cases is None and many:
+            console.print(f"({len(report.suite.cases)} cases: --cases lists them, `mendoza view` browses them)")
 
 
 cli.add_command(show, name="report")
