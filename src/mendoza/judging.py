@@ -198,7 +198,7 @@ def regrade_run(
     revision = store.grader_set_revision(run.id)
     if [(s.name, s.definition_hash()) for s in after] != [(s.name, s.definition_hash()) for s in current]:
         revision = store.record_grader_set(run.id, after)
-    store.refresh_verdicts(run.id)
+    store.refresh_verdicts(run.id, [spec for spec in after if grader_class(spec.type).per_sample])
     return RegradeResult(store.get_run(run.id), chosen, samples, pairs, after, revision)
 
 
@@ -319,7 +319,10 @@ def label_queue(
     split, borderline = _judge_flags(store, run.id)
     for _, sample_id in split:
         add(sample_id, "judges disagree")
-    queue = [(sample_id, _REVIEW_TIERS[tier]) for sample_id, tier in store.review_candidates(run.id, variants)]
+    queue = [
+        (sample_id, _REVIEW_TIERS[min(tier, len(_REVIEW_TIERS) - 1)])
+        for sample_id, tier in store.review_candidates(run.id, variants)
+    ]
     for sample_id, reason in queue:
         if reason == "graders disagree":
             add(sample_id, reason)

@@ -33,7 +33,9 @@ def test_confusion_counts_and_rates() -> None:
         (0.99, 0.9, 0.9, 1.0),  # above its sensitivity: clipped to 1
     ],
 )
-def test_rogan_gladen_on_known_numbers(observed: float, sensitivity: float, specificity: float, expected: float) -> None:
+def test_rogan_gladen_on_known_numbers(
+    observed: float, sensitivity: float, specificity: float, expected: float
+) -> None:
     assert rogan_gladen(observed, sensitivity, specificity) == pytest.approx(expected)
 
 

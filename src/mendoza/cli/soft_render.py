@@ -99,7 +99,8 @@ def print_calibration(console: Console, calibration: Calibration) -> None:
         f"agreement {_pct(calibration.agreement)}, Cohen's kappa {_num(kappa.estimate)} "
         f"{level} {_interval(kappa.low, kappa.high, pct=False)} (bootstrap)"
     )
-    table = Table(title="confusion matrix (rows: human, columns: grader)", title_justify="left")
+    console.print("confusion matrix (rows: the human's verdict, columns: the grader's)")
+    table = Table()
     table.add_column("")
     table.add_column("grader pass", justify="right")
     table.add_column("grader fail", justify="right")
@@ -111,9 +112,9 @@ def print_calibration(console: Console, calibration: Calibration) -> None:
         f"sensitivity {_pct(sens.estimate)} {_interval(sens.low, sens.high)} (human passes it passes), "
         f"specificity {_pct(spec.estimate)} {_interval(spec.low, spec.high)} (human failures it fails)"
     )
-    rates = Table(title=f"pass rate by the grader, and corrected for its errors (Rogan-Gladen, {level})",
-                  title_justify="left")
-    for column in ("variant", "graded", "by the grader", "corrected [interval]"):
+    console.print(f"pass rate by the grader, and corrected for its errors (Rogan-Gladen, {level} interval)")
+    rates = Table()
+    for column in ("variant", "graded", "by the grader", "corrected \\[interval]"):
         rates.add_column(column, justify="left" if column == "variant" else "right")
     for rate in calibration.rates:
         corrected = rate.corrected
@@ -143,7 +144,8 @@ def print_ranking(console: Console, ranking: Ranking) -> None:
         table.add_row(str(position), rating.variant_id, shown, str(rating.wins), str(rating.losses), str(rating.ties))
     console.print(table)
     if ranking.pairs:
-        pairs = Table(title="head to head (each judged in both orders; inconsistent = tie)", title_justify="left")
+        console.print("head to head (each pair judged in both orders; an inconsistent pair is a tie)")
+        pairs = Table()
         for column in ("A", "B", "A wins", "B wins", "ties"):
             pairs.add_column(column, justify="left" if column in ("A", "B") else "right")
         for pair in ranking.pairs:

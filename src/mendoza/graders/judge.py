@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import random
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -110,9 +110,6 @@ def _style_of(spec: JudgeSpec) -> JudgeStyle:
 
 class Judge:
     """A provider built for judging (see the module), shared by every sample a grader grades."""
-
-    #: Shown with each error, so a user knows which judge failed.
-    kind: ClassVar[str] = "judge"
 
     def __init__(self, spec: JudgeSpec) -> None:
         self.spec = spec

@@ -20,12 +20,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["Vote", "json_objects", "parse_preference", "parse_vote", "parse_votes"]
+__all__ = ["Order", "Vote", "json_objects", "parse_preference", "parse_vote", "parse_votes"]
 
 Order = Literal["first", "second", "tie"]
+"""Which of two outputs a judge preferred, as they were shown to it."""
 
 _PASS_WORDS = {"pass", "passed", "passes", "yes", "true", "good", "acceptable", "correct", "meets"}
 _FAIL_WORDS = {"fail", "failed", "fails", "no", "false", "bad", "unacceptable", "incorrect"}
+_LOOSE_WORDS = {"yes", "no", "good", "bad", "true", "false", "correct", "incorrect"}
 _VERDICT_KEYS = ("verdict", "result", "decision", "answer", "pass", "passed", "grade", "label", "judgement", "judgment")
 _SCORE_KEYS = ("score", "rating", "points", "value")
 _REASON_KEYS = ("reason", "reasoning", "explanation", "rationale", "why", "justification", "comment", "comments")
@@ -82,11 +84,15 @@ def _reason(data: Mapping[str, Any]) -> str:
 
 
 def _word_verdict(text: str) -> bool | None:
-    """PASS/FAIL (and synonyms) as the first word of ``text``; None otherwise."""
+    """PASS/FAIL (and synonyms) as the first word of ``text``; None otherwise. A yes or no must stand alone
+    (``No.``, ``yes, because...``): ``No idea`` is not a verdict."""
     match = _TOKEN.search(text)
     if match is None:
         return None
     word = match.group(0).lower()
+    rest = text[match.end():]
+    if word in _LOOSE_WORDS and rest[:1].isspace() and rest.strip()[:1].isalnum():
+        return None
     if word in _PASS_WORDS:
         return True
     if word in _FAIL_WORDS:

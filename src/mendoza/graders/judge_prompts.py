@@ -1,8 +1,11 @@
 """The default judge prompts (Jinja2 templates a suite can replace) and the environment that renders them.
 
 Two styles (see ``JudgeStyle``): ``completion`` prompts suit a small *base* model such as the embedded Gemma 3
-270M: a few worked examples in a fixed format, ending in ``Verdict:`` (or ``Better:``), so the model only has
-to continue with one word. ``instruction`` prompts suit chat models: instructions and a JSON answer.
+270M: a few worked examples in a fixed format, ending in a question (``Does the output follow the rule?``,
+``Better:``), so the model only has to continue with one word (``yes``/``no``, ``A``/``B``). On the embedded
+model, yes/no worked better than ``Verdict: PASS/FAIL`` (which it answered FAIL to every reply of a design set),
+and the examples lean to ``no`` (four of seven): with three of each it said yes to 93% of that set's replies, a
+quarter of which a person passed. ``instruction`` prompts suit chat models: instructions and a JSON answer.
 
 A rubric template sees ``output``, ``input`` (what the feature was given: the rubric's ``input`` template, or
 the case's vars), ``expected``, ``vars``, ``case_id``, ``criterion`` (``name``, ``description``, ``scale``,
@@ -50,8 +53,7 @@ def compile_template(text: str) -> jinja2.Template:
 
 
 RUBRIC_COMPLETION = """\
-Each output below is checked against one rule. The verdict is PASS when the output follows the rule, \
-and FAIL when it does not.
+Each output below is checked against a rule.
 {% if criterion.scale %}
 Rule: The output answers the question fully. (score 1 to 5)
 Input: How do I reset my password?
@@ -72,40 +74,45 @@ Rule: {{ criterion.description | oneline }} (score 1 to {{ criterion.scale }})
 Input: {{ input | oneline | clip(600) }}
 Output: {{ output | oneline | clip(900) }}
 Score:{% else %}
-Rule: The output answers the question.
-Input: Do you ship to Canada?
-Output: Our office is open from 9am to 5pm on weekdays.
-Verdict: FAIL
-
 Rule: The output is polite.
 Input: My package arrived broken.
 Output: I am sorry your package arrived damaged. We will send you a replacement today.
-Verdict: PASS
+Does the output follow the rule? yes
 
-Rule: The output is polite.
-Input: I was charged twice this month.
-Output: Read your bank statement before you complain to us.
-Verdict: FAIL
+Rule: The output answers the question.
+Input: Do you ship to Canada?
+Output: Our office is open from 9am to 5pm on weekdays.
+Does the output follow the rule? no
 
 Rule: The output answers the question.
 Input: How do I reset my password?
 Output: Click "Forgot password" on the login page, then follow the link we email you.
-Verdict: PASS
+Does the output follow the rule? yes
 
-Rule: The output stays on topic.
-Input: Where is my order?
-Output: Customer: where is it? Agent: I like pizza. Customer: ok. Agent: ok. Customer:
-Verdict: FAIL
+Rule: The output is polite.
+Input: I was charged twice this month.
+Output: Read your bank statement before you complain to us.
+Does the output follow the rule? no
 
 Rule: The output stays on topic.
 Input: Can I change my delivery address?
 Output: Yes. Open your order, choose "Edit address" and save the new one before it ships.
-Verdict: PASS
+Does the output follow the rule? yes
+
+Rule: The output stays on topic.
+Input: Where is my order?
+Output: Customer: where is it? Agent: I like pizza. Customer: ok.
+Does the output follow the rule? no
+
+Rule: The output answers the question.
+Input: Can I pay with PayPal?
+Output: Thank you for your message. We value our customers.
+Does the output follow the rule? no
 
 Rule: {{ criterion.description | oneline }}
 Input: {{ input | oneline | clip(600) }}
 Output: {{ output | oneline | clip(900) }}
-Verdict:{% endif %}"""
+Does the output follow the rule?{% endif %}"""
 """Few-shot completion prompt for one criterion, for base models (the default for ``local/...`` judges)."""
 
 RUBRIC_INSTRUCTION = """\

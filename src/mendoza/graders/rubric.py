@@ -108,6 +108,7 @@ class _Answer:
     vote: Vote | None
     raw: str
     asks: int
+    rejected: str = ""
 
 
 class Rubric(Grader):
@@ -280,29 +281,30 @@ class Rubric(Grader):
             if name is not None:
                 answers[(index, repeat, name)] = result
                 continue
-            votes, raw, asks = result
+            votes, raw, asks, rejected = result
             for criterion, _ in criteria:
                 vote = None if votes is None else votes.get(criterion.name)
-                answers[(index, repeat, criterion.name)] = _Answer(vote, raw, asks)
+                answers[(index, repeat, criterion.name)] = _Answer(vote, raw, asks, rejected)
         return self._combine(answers, [criterion for criterion, _ in criteria])
 
     async def _ask(self, judge: Judge, prompt: str, seed: int, repeat: int, criterion: Criterion | None) -> Any:
         """One judge answer, asked again (up to ``max_reasks`` times) while it cannot be read."""
-        text = ""
+        text = rejected = ""
         for attempt in range(self.options.max_reasks + 1):
             asked = prompt if attempt == 0 or judge.style == "completion" else prompt + REASK_SUFFIX
             text = await judge.ask(asked, seed, repeat, attempt)
             if criterion is not None:
                 vote = parse_vote(text, criterion.scale)
                 if vote is not None:
-                    return _Answer(vote, text, attempt + 1)
+                    return _Answer(vote, text, attempt + 1, rejected)
             else:
                 votes = parse_votes(text, [(item.name, item.scale) for item in self.options.criteria])
                 if votes is not None:
-                    return votes, text, attempt + 1
+                    return votes, text, attempt + 1, rejected
+            rejected = rejected or text
         if criterion is not None:
-            return _Answer(None, text, self.options.max_reasks + 1)
-        return None, text, self.options.max_reasks + 1
+            return _Answer(None, text, self.options.max_reasks + 1, rejected)
+        return None, text, self.options.max_reasks + 1, rejected
 
     def _combine(self, answers: dict[tuple[int, int, str], _Answer], criteria: list[Criterion]) -> Verdict:
         options = self.options
@@ -372,7 +374,8 @@ class Rubric(Grader):
                     "label": None if answer.vote is None else answer.vote.label,
                     "reason": "" if answer.vote is None else shorten(answer.vote.reason, 300),
                     "asks": answer.asks,
-                    **({"raw": shorten(answer.raw, 200)} if answer.vote is None or answer.asks > 1 else {}),
+                    **({"raw": shorten(answer.raw, 200)} if answer.vote is None else {}),
+                    **({"rejected": shorten(answer.rejected, 200)} if answer.rejected else {}),
                 }
                 for (index, repeat, name), answer in answers.items()
                 if name == criterion.name

@@ -149,6 +149,11 @@ def rank_variants(
         notes.append(f"no decided judgements yet: run `mendoza rank {run.id}` to judge the pairs")
     if errors:
         notes.append(f"{errors} judgements failed (unreadable or a judge error) and are left out")
+    if decided:
+        notes.append(
+            "this ranking rests on the judge, whose agreement with people is unmeasured here (people label "
+            "samples, not pairs): check it on a rubric with `mendoza calibrate`, or by reading the pairs"
+        )
     judge = str(spec.params.get("judge", DEFAULT_JUDGE_MODEL))
     if isinstance(spec.params.get("judge"), dict):
         judge = str(spec.params["judge"].get("name") or spec.params["judge"].get("model"))

@@ -409,7 +409,7 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements):
 
     def latencies(self, run_id: str, variant_id: str) -> list[float]:
         """Latencies (ms) of a variant's samples that called the model and got an answer (not cached)."""
-        # Plain tuples, fetched at once: a run has a row per sample, and sqlite3.Row objects cost twice as much.
+        # Plain tuples fetched at once: one row per sample, and sqlite3.Row objects cost twice as much.
         cursor = self._db.cursor()
         cursor.row_factory = None
         try:

@@ -165,10 +165,13 @@ class GradingQueries:
             )
         return len(grades)
 
-    def refresh_verdicts(self, run_id: str) -> None:
+    def refresh_verdicts(self, run_id: str, deciding: Sequence[GraderSpec] | None = None) -> None:
         """Recompute every sample's automatic verdict (``passed``) and ``graders_disagree`` of a run from its
-        current grader set (see the module's rule)."""
-        current = [(spec.name, spec.definition_hash()) for spec in self.grader_set(run_id)]
+        current grader set (see the module's rule). ``deciding``: the current graders that grade each sample
+        (default: all of them); the caller leaves out steps that grade no single sample, such as a pairwise
+        comparison, which would otherwise leave every sample undecided."""
+        specs = self.grader_set(run_id) if deciding is None else deciding
+        current = [(spec.name, spec.definition_hash()) for spec in specs]
         with self._transaction():
             if not current:
                 self._db.execute(

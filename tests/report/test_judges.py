@@ -1,0 +1,67 @@
+"""The judge section of a report: noise across judge repeats, agreement between judges, trust and warnings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mendoza.api import run_suite
+from mendoza.report import build_judge_report, build_report
+from mendoza.review import record_label
+from mendoza.stats import cohen_kappa
+from mendoza.store import Store
+from tests.soft_suites import J, rubric_spec, soft_suite
+
+
+def test_no_judge_no_section(tmp_path: Path) -> None:
+    with Store(tmp_path / "m.db") as store:
+        run = run_suite(soft_suite(), db=store)
+        assert build_judge_report(store, run.id) is None and build_report(store, run.id).judges is None
+
+
+def test_noise_of_a_judge_that_flips(tmp_path: Path) -> None:
+    noisy = rubric_spec({"model": "mock", "params": {"outputs": ["PASS", "FAIL", "PASS"]}}, judge_repeats=3,
+                        combine="mean", threshold=0.5)
+    with Store(tmp_path / "m.db") as store:
+        run = run_suite(soft_suite((noisy,)), db=store)
+        report = build_judge_report(store, run.id)
+        assert report is not None
+        rows = {row.variant_id: row for row in report.noise}
+        assert set(rows) == {"app", "chatty"}
+        grades = store.current_grades(run.id)
+        for variant_id, row in rows.items():
+            mine = [g for g in grades if g.variant_id == variant_id]
+            flipped = sum(1 for g in mine if len({r["passed"] for r in g.detail["runs"]}) > 1)  # type: ignore[index]
+            assert row.samples == row.repeated == 12 and row.flipped == flipped and row.answers == 36
+            assert row.variance.within_sample > 0.0 and 0.0 <= row.variance.judge_share <= 1.0
+        assert report.trust[0].status == "unmeasured" and "unmeasured" in report.warnings[0]
+
+
+def test_agreement_between_two_judges_and_trust(tmp_path: Path) -> None:
+    pair = rubric_spec(judges=[f"{J}:good_word", {"model": "mock", "name": "lenient", "params": {"output": "PASS"}}])
+    pair = pair.model_copy(update={"params": {k: v for k, v in pair.params.items() if k != "judge"}})
+    with Store(tmp_path / "m.db") as store:
+        run = run_suite(soft_suite((pair,)), db=store)
+        report = build_judge_report(store, run.id)
+        assert report is not None
+        overall = next(row for row in report.agreement if row.criterion == "*")
+        assert (overall.judge_a, overall.judge_b, overall.n) == (f"{J}:good_word", "lenient", 24)
+        word_judge = [g.case_id.startswith("g") or g.variant_id == "chatty" for g in store.current_grades(run.id)]
+        assert overall.agreement == sum(word_judge) / 24
+        assert overall.kappa == cohen_kappa(word_judge, [True] * 24)  # nan: the lenient judge never fails
+        # the pair passes by majority only when both pass; label 12 samples exactly as the grader decided
+        for grade in store.current_grades(run.id)[:12]:
+            record_label(store, grade.sample_id, passed=bool(grade.passed), author="t")
+        trust = build_judge_report(store, run.id).trust[0]  # type: ignore[union-attr]
+        assert trust.labelled == 12 and trust.agreement == 1.0
+        assert trust.status == ("good" if trust.kappa == trust.kappa else "unmeasured")
+
+
+def test_poor_agreement_is_a_warning(tmp_path: Path) -> None:
+    with Store(tmp_path / "m.db") as store:
+        run = run_suite(soft_suite((rubric_spec(),)), db=store)
+        for grade in store.current_grades(run.id):
+            record_label(store, grade.sample_id, passed=not grade.passed, author="t")  # a person who disagrees
+        report = build_report(store, run.id).judges
+        assert report is not None and report.trust[0].status == "poor"
+        kappa = report.trust[0].kappa
+        assert kappa < 0 and "poor" in report.warnings[0] and f"kappa {kappa:.2f} < 0.6" in report.warnings[0]
