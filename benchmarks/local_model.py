@@ -109,8 +109,8 @@ def run(settings: Settings) -> list[Row]:
         return tokens, texts
 
     def raw_round() -> tuple[float, int, list[str]]:
-        # On a worker thread, as mendoza's provider calls llama.cpp: on a busy machine llama.cpp called from
-        # the main thread ran several times slower than from a worker thread, which would flatter mendoza.
+        # Always the same thread, as a script calling llama.cpp would: llama.cpp (built with OpenMP) keeps a
+        # team of spinning threads per calling thread, and a call from a new thread competes with them.
         started = time.perf_counter()
         tokens, texts = worker.submit(generate_raw).result()
         return time.perf_counter() - started, tokens, texts
