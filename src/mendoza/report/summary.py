@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
-from scipy.stats import norm
 
 from mendoza.core import Run, Suite
 from mendoza.report.judges import JudgeReport, build_judge_report
@@ -101,7 +101,7 @@ def fixed_design_to_decide(rate: float, edges: tuple[float, float, float], confi
     interval at this ``rate`` to lie in one band; None when the rate sits on an edge or needs over 10^7."""
     if math.isnan(rate) or any(math.isclose(rate, edge, abs_tol=1e-12) for edge in edges):
         return None
-    z = float(norm.ppf(0.5 + confidence / 2))
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
 
     def decides(n: int) -> bool:
         low, high = wilson_bounds(rate, n, z)

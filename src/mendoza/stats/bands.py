@@ -21,9 +21,8 @@ import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from scipy import stats as _scipy_stats
-
 from mendoza.stats._checks import as_count, check_confidence
+from mendoza.stats._lazy import scipy_stats as _scipy_stats
 from mendoza.stats.intervals import wilson_bounds
 
 __all__ = [

@@ -14,10 +14,9 @@ from collections.abc import Hashable, Iterable
 
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 from mendoza.stats._checks import as_count, check_confidence, cluster_index
+from mendoza.stats._lazy import scipy_sparse, scipy_sparse_csgraph
 from mendoza.stats.intervals import Interval
 
 __all__ = ["ELO_BASE", "ELO_SCALE", "bradley_terry", "bradley_terry_intervals", "win_matrix"]
@@ -55,7 +54,8 @@ def win_matrix(
 
 def _identifiable(wins: npt.NDArray[np.float64]) -> bool:
     """Finite ratings exist exactly when every item can reach every other through wins (strongly connected)."""
-    count, _ = connected_components(csr_matrix(wins > 0.0), directed=True, connection="strong")
+    graph = scipy_sparse.csr_matrix(wins > 0.0)
+    count, _ = scipy_sparse_csgraph.connected_components(graph, directed=True, connection="strong")
     return bool(count == 1)
 
 

@@ -6,15 +6,16 @@ case being correlated, so it stays honest when a run draws several samples of ea
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Hashable, Iterable
 from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as _scipy_stats
 
 from mendoza.stats._checks import as_count, as_scores, check_confidence
+from mendoza.stats._lazy import scipy_stats as _scipy_stats
 from mendoza.stats.variance import clustered_stderr
 
 __all__ = ["Interval", "clopper_pearson_interval", "mean_interval", "wilson_bounds", "wilson_interval"]
@@ -40,6 +41,7 @@ def _check_counts(successes: int, n: int) -> tuple[int, int]:
     return x, total
 
 
+@functools.lru_cache(maxsize=64)
 def _two_sided_z(confidence: float) -> float:
     return float(_scipy_stats.norm.ppf(0.5 + check_confidence(confidence) / 2.0))
 

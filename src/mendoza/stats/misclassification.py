@@ -12,9 +12,8 @@ import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from scipy import stats as _scipy_stats
-
 from mendoza.stats._checks import as_count, check_confidence
+from mendoza.stats._lazy import scipy_stats as _scipy_stats
 from mendoza.stats.intervals import Interval
 
 __all__ = ["Confusion", "confusion", "rogan_gladen", "rogan_gladen_interval"]

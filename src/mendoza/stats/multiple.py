@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats as _scipy_stats
 
 from mendoza.stats._checks import check_probability
+from mendoza.stats._lazy import scipy_stats as _scipy_stats
 
 __all__ = ["benjamini_hochberg", "bh_adjusted"]
 

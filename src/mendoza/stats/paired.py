@@ -12,9 +12,9 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as _scipy_stats
 
 from mendoza.stats._checks import as_count, as_scores, check_confidence
+from mendoza.stats._lazy import scipy_stats as _scipy_stats
 
 __all__ = ["PairedDifference", "exact_paired_case_test", "paired_difference"]
 

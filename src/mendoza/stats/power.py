@@ -11,9 +11,8 @@ import math
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from scipy import stats as _scipy_stats
-
 from mendoza.stats._checks import as_count, check_confidence, check_probability
+from mendoza.stats._lazy import scipy_stats as _scipy_stats
 
 __all__ = ["Design", "design_variance", "interval_halfwidth_design", "plan_designs", "sample_size"]
 

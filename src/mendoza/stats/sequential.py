@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 
-from scipy import optimize as _optimize
-from scipy import special as _special
-
 from mendoza.stats._checks import as_count, check_probability
+from mendoza.stats._lazy import scipy_optimize as _optimize
+from mendoza.stats._lazy import scipy_special as _special
 from mendoza.stats.intervals import Interval
 
 __all__ = ["confidence_sequence"]
