@@ -58,6 +58,12 @@ def is_loopback(url: str | None) -> bool:
         return False
 
 
+def _proxy_configured() -> bool:
+    """Whether the environment names an HTTP proxy (then the transport must read it)."""
+    names = ("http_proxy", "https_proxy", "all_proxy")
+    return any(os.environ.get(name) or os.environ.get(name.upper()) for name in names)
+
+
 def resolve_api_key(provider: str, env_var: str, base_url: str | None) -> str:
     """The API key from ``env_var``; a placeholder for a server on loopback; else a ``ProviderError``."""
     key = os.environ.get(env_var, "")
@@ -188,14 +194,20 @@ class OpenAIProvider(Provider):
 
     def _get_client(self) -> AsyncOpenAI:
         if self._client is None:
-            from openai import AsyncOpenAI, DefaultAioHttpClient
+            from openai import DEFAULT_CONNECTION_LIMITS, AsyncOpenAI, DefaultAioHttpClient
 
             key = resolve_api_key("openai", self.variant.api_key_env or "OPENAI_API_KEY", self._base_url)
             # aiohttp sustains far more concurrent requests than the default httpx transport; the runner
-            # retries, so the SDK must not.
-            self._client = AsyncOpenAI(
-                api_key=key, base_url=self._base_url, max_retries=0, http_client=DefaultAioHttpClient()
+            # retries, so the SDK must not. Keep a connection alive for every call that may be in flight
+            # (the transport's default keeps 20, so at concurrency 50 most calls opened a new connection),
+            # and read proxy settings from the environment only when there are some: the transport
+            # otherwise looks them (and ~/.netrc) up on a worker thread for every request.
+            in_flight = self.variant.concurrency or self.default_concurrency
+            limits = type(DEFAULT_CONNECTION_LIMITS)(
+                max_connections=max(100, in_flight), max_keepalive_connections=max(20, in_flight)
             )
+            http_client = DefaultAioHttpClient(limits=limits, trust_env=_proxy_configured())
+            self._client = AsyncOpenAI(api_key=key, base_url=self._base_url, max_retries=0, http_client=http_client)
         return self._client
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
