@@ -13,7 +13,7 @@ import asyncio
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 
@@ -48,16 +48,7 @@ LabelReason = Literal[
     "not yet reviewed",
     "random sample",
 ]
-LABEL_REASONS: tuple[LabelReason, ...] = (
-    "judges disagree",
-    "graders disagree",
-    "borderline judge verdict",
-    "failed in a flaky case",
-    "failed",
-    "passed in a flaky case",
-    "not yet reviewed",
-    "random sample",
-)
+LABEL_REASONS: tuple[LabelReason, ...] = get_args(LabelReason)
 """Why a sample is in the label queue, most worth a look first."""
 
 #: A judged score this close to the rubric's threshold is a borderline verdict.

@@ -37,6 +37,12 @@ class GradingOutcome:
     skipped: int = 0
     by_grader: dict[str, int] = field(default_factory=dict)
 
+    def record(self, grader: str, failed: bool) -> None:
+        """Count one stored verdict of ``grader`` (``failed``: the grader could not decide)."""
+        self.written += 1
+        self.errors += failed
+        self.by_grader[grader] = self.by_grader.get(grader, 0) + 1
+
 
 async def _pool(
     items: Iterable[_Item],
@@ -96,9 +102,7 @@ async def regrade_outputs(
     def finished(result: tuple[int, Grade]) -> None:
         pending.append(result)
         grade = result[1]
-        outcome.written += 1
-        outcome.errors += grade.error is not None
-        outcome.by_grader[grade.grader] = outcome.by_grader.get(grade.grader, 0) + 1
+        outcome.record(grade.grader, grade.error is not None)
         progress.advance(1, int(grade.error is not None))
         if len(pending) >= batch_size:
             flush()
@@ -182,9 +186,7 @@ async def judge_pairs(
 
     def finished(judgement: PairJudgement) -> None:
         pending.append(judgement)
-        outcome.written += 1
-        outcome.errors += judgement.error is not None
-        outcome.by_grader[judgement.grader] = outcome.by_grader.get(judgement.grader, 0) + 1
+        outcome.record(judgement.grader, judgement.error is not None)
         progress.advance(1, int(judgement.error is not None))
         if len(pending) >= batch_size:
             flush()
