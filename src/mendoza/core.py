@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -19,10 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 __all__ = [
     "BandName",
     "Case",
+    "ErrorPolicy",
     "Grade",
     "GraderSpec",
     "ModelRequest",
     "ModelResponse",
+    "Outcome",
+    "OutcomeCounts",
     "Pricing",
     "Run",
     "RunStatus",
@@ -30,11 +33,87 @@ __all__ = [
     "Suite",
     "Thresholds",
     "Variant",
+    "adjusted_verdict",
+    "combined_verdict",
+    "sample_outcome",
     "sample_seed",
     "stable_hash",
 ]
 
 RunStatus = Literal["running", "interrupted", "complete", "failed"]
+
+Outcome = Literal["passed", "failed", "errored", "undecided"]
+"""How one planned sample ended: its graders passed it or failed it; the call or the app errored (no output
+to grade); or a grader could not decide (a judge's unreadable answer, a grader that crashed)."""
+
+ErrorPolicy = Literal["fail", "exclude"]
+"""What an errored sample counts as in the headline pass rate: a failure (``fail``, the default: a user who
+hit an error did not get a good answer) or nothing (``exclude``: infrastructure noise to retry later)."""
+
+
+def sample_outcome(error: str | None, passed: bool | None) -> Outcome:
+    """The outcome of a sample from its error and its verdict: the one rule every count is made with (the
+    store's SQL mirrors it in ``store.verdicts``, and a test holds the two equal)."""
+    if error is not None:
+        return "errored"
+    if passed is None:
+        return "undecided"
+    return "passed" if passed else "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeCounts:
+    """How many samples ended in each outcome. ``headline`` is the one rule for what a pass rate counts."""
+
+    passed: int = 0
+    failed: int = 0
+    errored: int = 0
+    undecided: int = 0
+
+    @classmethod
+    def of(cls, samples: int, passed: int, failed: int, errored: int) -> OutcomeCounts:
+        """Counts from a total: the samples neither passed, failed nor errored are undecided."""
+        return cls(passed, failed, errored, samples - passed - failed - errored)
+
+    @property
+    def samples(self) -> int:
+        """Every sample counted, whatever its outcome."""
+        return self.passed + self.failed + self.errored + self.undecided
+
+    def __add__(self, other: OutcomeCounts) -> OutcomeCounts:
+        return OutcomeCounts(
+            self.passed + other.passed,
+            self.failed + other.failed,
+            self.errored + other.errored,
+            self.undecided + other.undecided,
+        )
+
+    def headline(self, errors: ErrorPolicy) -> tuple[int, int]:
+        """``(passed, failed)`` as a pass rate counts them: errored samples are failures under ``errors:
+        fail`` and left out under ``exclude``; undecided samples (no verdict) are always left out, and the
+        report's bounds say what they could change."""
+        failed = self.failed + self.errored if errors == "fail" else self.failed
+        return self.passed, failed
+
+    def bounds(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """``(passed, failed)`` if every errored or undecided sample had failed, and if every one had passed:
+        the two ends of what the rate could be whatever those samples would have given."""
+        unknown = self.errored + self.undecided
+        return (self.passed, self.failed + unknown), (self.passed + unknown, self.failed)
+
+
+def combined_verdict(verdicts: Sequence[bool | None]) -> bool | None:
+    """A sample's automatic verdict from its current graders' verdicts: passed when every grader passed it,
+    failed when one failed it and none could not decide, undecided (None) when a grader could not decide or
+    there is no grader's verdict at all."""
+    if not verdicts or any(verdict is None for verdict in verdicts):
+        return None
+    return all(verdicts)
+
+
+def adjusted_verdict(automatic: bool | None, human: bool | None) -> bool | None:
+    """The human-adjusted verdict of a sample: the person's label where there is one, else the graders'."""
+    return automatic if human is None else human
 
 
 def stable_hash(value: Any) -> str:
@@ -143,16 +222,21 @@ BandName = Literal["below the Mendoza line", "assistive", "supervised", "autonom
 class Thresholds(_Frozen):
     """What a run must reach for ``mendoza run`` / ``mendoza compare`` to exit 0 (so a suite can gate CI).
 
-    With ``basis: interval`` (the default) a threshold is met only when the whole confidence interval
-    clears it: the lower end for ``min_pass_rate`` and ``band``, the lower end of the paired difference for
-    ``max_regression``. ``basis: estimate`` compares the point estimates instead (quicker to pass, and
-    fooled by noise). ``variants`` limits the gate to some variants (default: all).
+    Each threshold has three outcomes (``report.gate``). With ``basis: interval`` (the default) it *passes*
+    when the whole confidence interval lies on the good side of it, *fails* when the whole interval lies on
+    the bad side, and is *inconclusive* otherwise (the data decide neither way); ``on_inconclusive`` says
+    whether an inconclusive gate fails CI (default ``pass``: a gate that fails on noise gets switched off).
+    ``basis: estimate`` compares the point estimates instead (never inconclusive, and fooled by noise).
+    ``max_error_rate`` bounds the share of samples that errored. ``variants`` limits the gate to some
+    variants (default: all).
     """
 
     min_pass_rate: float | None = Field(default=None, ge=0.0, le=1.0)
     band: BandName | None = None
     max_regression: float | None = Field(default=None, ge=0.0, le=1.0)
+    max_error_rate: float | None = Field(default=None, ge=0.0, le=1.0)
     basis: Literal["interval", "estimate"] = "interval"
+    on_inconclusive: Literal["pass", "fail"] = "pass"
     variants: tuple[str, ...] | None = None
 
 
@@ -168,6 +252,7 @@ class Suite(_Frozen):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     band_edges: tuple[float, float, float] = (0.60, 0.90, 0.99)
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    errors: ErrorPolicy = "fail"
     seed: int = 0
     timeout: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=3, ge=0)
@@ -269,13 +354,14 @@ class Sample:
     @property
     def passed(self) -> bool | None:
         """All automatic grades passed; None when the sample errored or a grader could not decide."""
-        automatic = [grade for grade in self.grades if grade.source == "auto"]
-        if self.error is not None or not automatic:
+        if self.error is not None:
             return None
-        verdicts = [grade.passed for grade in automatic]
-        if any(verdict is None for verdict in verdicts):
-            return None
-        return all(verdicts)
+        return combined_verdict([grade.passed for grade in self.grades if grade.source == "auto"])
+
+    @property
+    def outcome(self) -> Outcome:
+        """Passed, failed, errored or undecided (see ``sample_outcome``)."""
+        return sample_outcome(self.error, self.passed)
 
 
 @dataclass(frozen=True, slots=True)

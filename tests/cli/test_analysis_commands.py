@@ -37,7 +37,7 @@ def test_show_formats(write_suite: Any, tmp_path: Path) -> None:
     db = tmp_path / "m.db"
     run_id = _run(write_suite, db)
     data = json.loads(_invoke("show", run_id, "--db", str(db), "--json").output)
-    assert data["schema"] == "mendoza.report/1" and len(data["variants"]) == 2
+    assert data["schema"] == "mendoza.report/2" and len(data["variants"]) == 2
     markdown = _invoke("report", run_id, "--db", str(db), "--markdown").output
     assert markdown.startswith("# two-prompts") and "| strong |" in markdown
     page = tmp_path / "r.html"
@@ -71,7 +71,9 @@ def test_run_with_baseline_gates_on_max_regression(write_suite: Any, tmp_path: P
                        thresholds={"max_regression": 0.05, "variants": ["strong"]})
     result = _invoke("run", str(path), "--db", str(db), "-q", "--baseline", base)
     assert result.exit_code == 1, result.output
-    assert "threshold missed" in result.output and "regressed" in result.output
+    assert "gate fail:" in result.output and "a regression is shown, estimated beyond max_regression 5.0%" in result.output
+    compared = _invoke("compare", base, result.output.split("run id: ")[1].split()[0], "--db", str(db))
+    assert compared.exit_code == 1 and "a regression is shown" in compared.output
 
 
 def test_run_until_decided_reports_the_samples_used(write_suite: Any, tmp_path: Path) -> None:

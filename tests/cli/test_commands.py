@@ -43,10 +43,12 @@ def test_run_prints_pass_rates_and_the_run_id(write_suite: Any, tmp_path: Path) 
 
 
 def test_threshold_missed_exits_1(write_suite: Any, tmp_path: Path) -> None:
-    suite = write_suite(graders=[{"contains": "never there"}], thresholds={"min_pass_rate": 0.5})
+    cases = [{"id": f"c{i}", "word": f"w{i}", "expected": f"w{i}"} for i in range(12)]
+    suite = write_suite(cases=cases, repeats=2, graders=[{"contains": "never there"}],
+                        thresholds={"min_pass_rate": 0.5})
     result = mendoza("run", str(suite), "--db", str(tmp_path / "x.db"), cwd=tmp_path)
-    assert result.returncode == 1
-    assert "threshold missed" in result.stdout and "below min_pass_rate 50.0%" in result.stdout
+    assert result.returncode == 1, result.stdout
+    assert "gate fail:" in result.stdout and "lies below min_pass_rate 50.0%" in result.stdout
 
 
 @pytest.mark.parametrize(

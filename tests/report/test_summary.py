@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import pytest
@@ -69,27 +68,29 @@ def test_pass_at_k_and_pass_hat_k_average_the_unbiased_estimators(store: Store) 
     assert variant.pass_at_k[0] == pytest.approx(variant.pass_hat_k[0]) == pytest.approx(variant.pass_rate)
 
 
-def test_errors_are_counted_apart_not_as_failures(store: Store) -> None:
+def test_an_all_errored_variant_counts_as_failing_and_says_why(store: Store) -> None:
     suite = _suite({"ok": 1.0}, repeats=2, n_cases=5)
     broken = Variant(id="broken", model="mock", params={"fail_always": True, "error": "fatal"})
     suite = suite.model_copy(update={"variants": (*suite.variants, broken)})
     run = run_suite(suite, db=store)
     report = build_report(store, run.id)
     broken_result = report.variant("broken")
-    assert broken_result.errors == 10 and broken_result.graded == 0 and broken_result.pass_rate is None
-    assert math.isnan(broken_result.interval.estimate)
-    assert report.variant("ok").errors == 0
+    assert broken_result.errors == 10 and broken_result.graded == 10 and broken_result.pass_rate == 0.0
+    assert broken_result.all_errored and broken_result.top_errors[0].count == 10
+    assert any("every sample of 'broken' errored (10)" in warning for warning in broken_result.warnings)
+    assert report.variant("ok").errors == 0 and report.variant("ok").pass_rate == 1.0
 
 
 def test_json_export_is_versioned_and_complete(store: Store) -> None:
     run = run_suite(_suite({"a": 0.8, "b": 0.4}, repeats=3, n_cases=6), db=store)
     data = json.loads(json.dumps(report_to_dict(build_report(store, run.id))))
-    assert data["schema"] == "mendoza.report/1"
+    assert data["schema"] == "mendoza.report/2" and data["verdicts"] == "human-adjusted"
     assert data["run"]["id"] == run.id and data["run"]["mode"] == "fixed"
     assert data["band_edges"] == [0.6, 0.9, 0.99] and data["confidence"] == 0.95
     assert [v["id"] for v in data["variants"]] == ["a", "b"]
     variant = data["variants"][0]
     assert set(variant["pass_rate"]) == {"estimate", "low", "high", "method"}
+    assert variant["errors"] == "fail" and variant["bounds"] is None and variant["top_errors"] == []
     assert set(variant["pass_at_k"]) == {"1", "2", "3"}
     assert set(variant["band"]) == {"decided", "band", "between", "samples_to_decide"}
     assert len(data["cases"]) == 12 and {"variant", "case", "passed", "graded", "flaky"} <= set(data["cases"][0])

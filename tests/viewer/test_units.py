@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from mendoza.core import OutcomeCounts
+from mendoza.report import rate_of
 from mendoza.viewer.charts import band_chart, curve_chart
 from mendoza.viewer.pages.labels import safe_next
 from mendoza.viewer.params import Pagination
 from mendoza.viewer.render import jsonable, rate_class
 from mendoza.viewer.security import is_loopback
 from mendoza.viewer.server import viewer_url
-from mendoza.viewer.summary import PassCurvePoint, rate_summary
+from mendoza.viewer.summary import PassCurvePoint, RateSummary, rate_summary
 
 
 @dataclass(frozen=True)
@@ -94,14 +96,18 @@ def test_the_printed_address_carries_the_token_when_there_is_one() -> None:
 
 
 def test_the_band_chart_marks_the_mendoza_line_between_its_bands() -> None:
-    summary = rate_summary([(3, 1), (2, 2), (4, 0), (1, 3)], repeats=4)
+    def summarise(cells: list[tuple[int, int]]) -> RateSummary:
+        rate = rate_of([OutcomeCounts(p, f) for p, f in cells], repeats=4)
+        return rate_summary(rate, 0.95)
+
+    summary = summarise([(3, 1), (2, 2), (4, 0), (1, 3)])
     chart = band_chart([("v", summary)])
     below, assistive = chart.bands[0], chart.bands[1]
     assert below.name == "below the Mendoza line" and assistive.name == "assistive"
     assert chart.mendoza_x == pytest.approx(below.x + below.width) == pytest.approx(assistive.x)
     (row,) = chart.rows
     assert row.x_low < row.x_rate < row.x_high and "62.5%" in row.title
-    assert band_chart([("empty", rate_summary([], repeats=1))]).rows == []
+    assert band_chart([("empty", summarise([]))]).rows == []
 
 
 def test_the_curve_chart_needs_two_values_of_k() -> None:

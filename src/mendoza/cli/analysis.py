@@ -5,23 +5,24 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Literal
 
 import click
 from rich.console import Console
 
 from mendoza import api
-from mendoza.cli.options import EXIT_THRESHOLD_MISSED, db_option
-from mendoza.cli.render import print_comparison, print_plan
+from mendoza.cli.options import db_option, exit_for_gate, on_inconclusive_option, verdicts_option
+from mendoza.cli.render import print_comparison, print_gate, print_plan
 from mendoza.report import (
     Comparison,
-    build_report,
+    Verdicts,
     compare_variants,
     comparison_to_dict,
     estimate_components,
     estimate_difference_components,
     plan_comparison,
     plan_precision,
-    threshold_failures,
+    regression_gate,
 )
 from mendoza.store import Store
 
@@ -29,12 +30,17 @@ __all__ = ["compare", "plan"]
 
 
 def comparisons_for(
-    store: Store, run_a: str, run_b: str | None, variants: tuple[str, ...], variant: str | None
+    store: Store,
+    run_a: str,
+    run_b: str | None,
+    variants: tuple[str, ...],
+    variant: str | None,
+    *,
+    verdicts: Verdicts = "human-adjusted",
 ) -> list[Comparison]:
     """The comparisons a ``compare`` call asks for (see its help)."""
     first = store.get_run(run_a)
     second = store.get_run(run_b) if run_b else first
-    confidence = store.run_suite(second.id).confidence
     if variants:
         pairs = [(variants[0], variants[1])]
     elif variant:
@@ -57,8 +63,7 @@ def comparisons_for(
         if a_id not in first.variant_ids or b_id not in second.variant_ids:
             raise click.UsageError(f"no variant '{a_id}' in run {first.id} or '{b_id}' in run {second.id}")
     return [
-        compare_variants(store, first.id, a_id, second.id, b_id, confidence=confidence)
-        for a_id, b_id in pairs
+        compare_variants(store, first.id, a_id, second.id, b_id, verdicts=verdicts) for a_id, b_id in pairs
     ]
 
 
@@ -73,6 +78,8 @@ def comparisons_for(
 )
 @click.option("--variant", help="Compare this variant of RUN_A with the same variant of RUN_B.")
 @db_option
+@verdicts_option
+@on_inconclusive_option
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 def compare(
     run_a: str,
@@ -80,30 +87,32 @@ def compare(
     variants: tuple[str, ...],
     variant: str | None,
     db: Path | None,
+    verdicts: Verdicts,
+    on_inconclusive: Literal["pass", "fail"] | None,
     as_json: bool,
 ) -> None:
     """Paired comparison, case by case: did B really get better or worse than A?
 
     Two variants of one run (``mendoza compare RUN --variants A B``) or two runs (``mendoza compare RUN_A RUN_B``,
-    every variant id they share). Exits 1 when RUN_B's suite sets ``max_regression`` and it is exceeded.
+    every variant id they share). With two runs, gates on RUN_B's suite's ``max_regression``: exits 1 when a
+    regression beyond it is shown, 3 when it is inconclusive and on_inconclusive is fail.
     """
     with api.open_store(db, readonly=True) as store:
-        comparisons = comparisons_for(store, run_a, run_b, variants, variant)
-        failures = []
-        if run_b is not None:
-            report = build_report(store, run_b)
-            if report.suite.thresholds.max_regression is not None:
-                failures = [line for line in threshold_failures(report, comparisons) if "regress" in line]
+        comparisons = comparisons_for(store, run_a, run_b, variants, variant, verdicts=verdicts)
+        second = store.get_run(run_b or run_a)
+        thresholds = store.run_suite(second.id).thresholds
+    gated = comparisons if run_b is not None else []
+    gate = regression_gate(thresholds, gated, second.repeats, on_inconclusive=on_inconclusive)
     if as_json:
         click.echo(json.dumps([comparison_to_dict(c) for c in comparisons], indent=2))
     else:
         console = Console()
         for comparison in comparisons:
             print_comparison(console, comparison)
-        for line in failures:
-            console.print(f"[red]threshold missed:[/red] {line}")
-    if failures:
-        sys.exit(EXIT_THRESHOLD_MISSED)
+        print_gate(console, gate)
+    code = exit_for_gate(gate)
+    if code:
+        sys.exit(code)
 
 
 @click.command()

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 from rich.console import Console
@@ -17,17 +17,25 @@ from rich.table import Table
 
 from mendoza import api
 from mendoza.cli.analysis import compare, comparisons_for, plan
-from mendoza.cli.options import EXIT_INTERRUPTED, EXIT_THRESHOLD_MISSED, EXIT_USAGE, db_option
-from mendoza.cli.render import print_comparison, print_report, print_runs
+from mendoza.cli.options import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    db_option,
+    exit_for_gate,
+    on_inconclusive_option,
+    verdicts_option,
+)
+from mendoza.cli.render import print_comparison, print_gate, print_report, print_runs
 from mendoza.cli.soft import calibrate_command, label, rank, regrade
 from mendoza.errors import MendozaError
 from mendoza.registry import grader_class, grader_names, provider_class, provider_names
 from mendoza.report import (
+    Verdicts,
     build_report,
+    evaluate_gate,
     report_to_dict,
     report_to_html,
     report_to_markdown,
-    threshold_failures,
 )
 from mendoza.runner import progress_for
 
@@ -84,6 +92,8 @@ def init(directory: Path) -> None:
     metavar="RUN",
     help="Compare with this earlier run, paired by case (and gate on the suite's max_regression).",
 )
+@verdicts_option
+@on_inconclusive_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def run(
     suite: Path | None,
@@ -95,11 +105,14 @@ def run(
     until_decided: bool,
     budget: int | None,
     baseline: str | None,
+    verdicts: Verdicts,
+    on_inconclusive: Literal["pass", "fail"] | None,
     quiet: bool,
 ) -> None:
     """Run SUITE (cases x variants x repeats), store every sample and grade, print the reliability report.
 
-    Exits 1 when a threshold of the suite is missed, so it can gate CI.
+    Gates CI on the suite's thresholds: exits 0 when they pass, 1 when one fails (or every sample of a
+    variant errored), 3 when one is inconclusive and on_inconclusive is fail (see the README's exit codes).
     """
     if (suite is None) == (resume is None):
         raise click.UsageError("give a SUITE file to run, or --resume RUN to finish an interrupted run")
@@ -129,19 +142,19 @@ def run(
                 err=True,
             )
             sys.exit(EXIT_INTERRUPTED)
-        report = build_report(store, finished.id)
+        report = build_report(store, finished.id, verdicts=verdicts)
         print_report(console, report, show_cases=len(report.suite.cases) <= CASES_SHOWN_BY_DEFAULT)
         regressions = []
         if baseline is not None:
-            regressions = comparisons_for(store, baseline, finished.id, (), None)
+            regressions = comparisons_for(store, baseline, finished.id, (), None, verdicts=verdicts)
             for comparison in regressions:
                 print_comparison(console, comparison)
-        failures = threshold_failures(report, regressions)
-        for line in failures:
-            console.print(f"[red]threshold missed:[/red] {line}")
+        gate = evaluate_gate(report, regressions, on_inconclusive=on_inconclusive)
+        print_gate(console, gate)
         console.print(f"run id: {finished.id}  (mendoza show {finished.id})")
-        if failures:
-            sys.exit(EXIT_THRESHOLD_MISSED)
+        code = exit_for_gate(gate)
+        if code:
+            sys.exit(code)
     finally:
         store.close()
 
@@ -163,7 +176,8 @@ def runs(db: Path | None, limit: int) -> None:
     default=None,
     help=f"Show the per case table (default: when the suite has at most {CASES_SHOWN_BY_DEFAULT} cases).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (schema mendoza.report/1).")
+@verdicts_option
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (schema mendoza.report/2).")
 @click.option("--markdown", is_flag=True, help="Print the report as Markdown.")
 @click.option(
     "--html",
@@ -172,16 +186,24 @@ def runs(db: Path | None, limit: int) -> None:
     help="Write the report as one self-contained HTML file with charts.",
 )
 def show(
-    run_ref: str, db: Path | None, cases: bool | None, as_json: bool, markdown: bool, html_path: Path | None
+    run_ref: str,
+    db: Path | None,
+    cases: bool | None,
+    verdicts: Verdicts,
+    as_json: bool,
+    markdown: bool,
+    html_path: Path | None,
 ) -> None:
     """The reliability report of RUN (an id, a unique prefix of one, or 'latest'): pass rate with its
-    interval, band and advice per variant, pass@k and pass^k, k/n per case."""
+    interval, band and advice per variant, errors and bounds, pass@k and pass^k, k/n per case, and how the
+    suite's thresholds (other than max_regression, which needs a baseline) stand."""
     with api.open_store(db, readonly=True) as store:
-        report = build_report(store, run_ref)
+        report = build_report(store, run_ref, verdicts=verdicts)
+    gate = evaluate_gate(report)
     if as_json:
-        click.echo(json.dumps(report_to_dict(report), indent=2))
+        click.echo(json.dumps(report_to_dict(report, gate), indent=2))
     elif markdown:
-        click.echo(report_to_markdown(report), nl=False)
+        click.echo(report_to_markdown(report, gate), nl=False)
     elif html_path is not None:
         html_path.write_text(report_to_html(report), encoding="utf-8")
         click.echo(f"wrote {html_path}")
@@ -189,6 +211,7 @@ def show(
         console = Console()
         many = len(report.suite.cases) > CASES_SHOWN_BY_DEFAULT
         print_report(console, report, show_cases=not many if cases is None else cases)
+        print_gate(console, gate)
         if cases is None and many:
             console.print(f"({len(report.suite.cases)} cases: --cases lists them, `mendoza view` browses them)")
 

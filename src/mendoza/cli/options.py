@@ -18,6 +18,8 @@ from pathlib import Path
 
 import click
 
+from mendoza.report import VERDICTS, Gate
+
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_GATE_FAILED",
@@ -28,6 +30,9 @@ __all__ = [
     "EXIT_THRESHOLD_MISSED",
     "EXIT_USAGE",
     "db_option",
+    "exit_for_gate",
+    "on_inconclusive_option",
+    "verdicts_option",
 ]
 
 EXIT_OK = 0
@@ -47,3 +52,29 @@ db_option = click.option(
     default=None,
     help="The SQLite file (default: .mendoza/mendoza.db).",
 )
+
+verdicts_option = click.option(
+    "--verdicts",
+    type=click.Choice(VERDICTS),
+    default="human-adjusted",
+    show_default=True,
+    help="Count a person's label where there is one (human-adjusted), or the graders' verdicts alone "
+    "(automatic). Where labels exist, the other figure is shown beside it.",
+)
+
+on_inconclusive_option = click.option(
+    "--on-inconclusive",
+    type=click.Choice(["pass", "fail"]),
+    default=None,
+    help="Whether an inconclusive gate fails (exit 3) or passes (exit 0); default: the suite's "
+    "thresholds.on_inconclusive (pass).",
+)
+
+
+def exit_for_gate(gate: Gate) -> int:
+    """The exit code of a gate: 0 pass, 1 fail, 3 inconclusive when it fails CI (else 0)."""
+    if gate.outcome == "fail":
+        return EXIT_GATE_FAILED
+    if gate.fails_ci:
+        return EXIT_INCONCLUSIVE
+    return EXIT_OK

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from mendoza.config.datasets import case_from_mapping, load_cases_file
 from mendoza.config.grader_specs import parse_grader_entries
 from mendoza.config.yaml_source import YamlDocument, read_yaml
-from mendoza.core import Case, Pricing, Suite, Thresholds, Variant
+from mendoza.core import Case, ErrorPolicy, Pricing, Suite, Thresholds, Variant
 from mendoza.errors import ConfigError
 
 __all__ = ["DEFAULT_MODEL", "load_suite", "suite_from_document"]
@@ -49,6 +49,7 @@ class _SuiteEntry(BaseModel):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     band_edges: tuple[float, float, float] = (0.60, 0.90, 0.99)
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    errors: ErrorPolicy = "fail"
     seed: int = 0
     timeout: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=3, ge=0)
@@ -239,6 +240,7 @@ def suite_from_document(document: YamlDocument) -> Suite:
         thresholds=entry.thresholds,
         band_edges=entry.band_edges,
         confidence=entry.confidence,
+        errors=entry.errors,
         seed=entry.seed,
         timeout=entry.timeout,
         max_retries=entry.max_retries,

@@ -8,12 +8,17 @@ false discovery rate over all the cases tested. Cases present on one side only a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from mendoza.core import ErrorPolicy
+from mendoza.report.summary import Verdicts
 from mendoza.stats import PairedDifference, bh_adjusted, exact_paired_case_test, paired_difference
-from mendoza.store import CaseCounts, Store
+from mendoza.store import Store
 
-__all__ = ["CaseChange", "Comparison", "compare_variants"]
+__all__ = ["CaseChange", "Comparison", "compare_counts", "compare_variants", "side_counts"]
+
+_NOTHING_PAIRED = PairedDifference(float("nan"), float("nan"), float("nan"), float("nan"), float("nan"), 0)
 
 
 @dataclass(frozen=True)
@@ -62,9 +67,16 @@ class Comparison:
         return self.paired.low > 0 or self.paired.high < 0
 
     @property
+    def paired_cases(self) -> int:
+        """How many cases were counted on both sides."""
+        return self.paired.n
+
+    @property
     def verdict(self) -> str:
         """One sentence: is the difference real?"""
         diff = self.paired.difference
+        if self.paired.n == 0:
+            return f"Nothing to pair: no case of {self.b_label} and {self.a_label} was counted on both sides."
         if not self.significant:
             return (
                 f"No real difference shown: {self.b_label} vs {self.a_label} is {diff:+.1%} "
@@ -81,8 +93,55 @@ class Comparison:
         return [case for case in self.cases if case.significant and case.direction == direction]
 
 
-def _graded(cells: list[CaseCounts]) -> dict[str, CaseCounts]:
-    return {cell.case_id: cell for cell in cells if cell.passed + cell.failed > 0}
+def compare_counts(
+    side_a: Mapping[str, tuple[int, int]],
+    side_b: Mapping[str, tuple[int, int]],
+    *,
+    label_a: str = "A",
+    label_b: str = "B",
+    confidence: float = 0.95,
+    fdr: float = 0.05,
+) -> Comparison:
+    """B against A from each side's ``case id -> (passed, failed)`` counts, paired on the cases both sides
+    counted (cases with no counted sample on a side are left out of it)."""
+    a = {case: counts for case, counts in side_a.items() if sum(counts) > 0}
+    b = {case: counts for case, counts in side_b.items() if sum(counts) > 0}
+    common = sorted(set(a) & set(b))
+    rates_a = [a[case][0] / sum(a[case]) for case in common]
+    rates_b = [b[case][0] / sum(b[case]) for case in common]
+    paired = _NOTHING_PAIRED
+    if common:
+        paired = paired_difference(rates_b, rates_a, confidence)
+        paired = paired._replace(low=max(-1.0, paired.low), high=min(1.0, paired.high))  # a rate moves <= 100%
+    p_values = [exact_paired_case_test(a[c][0], sum(a[c]), b[c][0], sum(b[c])) for c in common]
+    q_values = bh_adjusted(p_values) if p_values else []
+    cases = [
+        CaseChange(case, a[case][0], sum(a[case]), b[case][0], sum(b[case]), p, q, q <= fdr)
+        for case, p, q in zip(common, p_values, q_values, strict=True)
+    ]
+    return Comparison(
+        a_label=label_a,
+        b_label=label_b,
+        a_rate=sum(rates_a) / len(rates_a) if rates_a else float("nan"),
+        b_rate=sum(rates_b) / len(rates_b) if rates_b else float("nan"),
+        paired=paired,
+        confidence=confidence,
+        cases=cases,
+        only_in_a=sorted(set(a) - set(b)),
+        only_in_b=sorted(set(b) - set(a)),
+        fdr=fdr,
+    )
+
+
+def side_counts(
+    store: Store, run_id: str, variant_id: str, *, verdicts: Verdicts, errors: ErrorPolicy
+) -> dict[str, tuple[int, int]]:
+    """One variant's ``case id -> (passed, failed)`` as a pass rate counts them (see ``OutcomeCounts``)."""
+    human = verdicts == "human-adjusted"
+    return {
+        cell.case_id: (cell.adjusted if human else cell.automatic).headline(errors)
+        for cell in store.cell_outcomes(run_id, [variant_id])
+    }
 
 
 def compare_variants(
@@ -92,52 +151,19 @@ def compare_variants(
     run_b: str,
     variant_b: str,
     *,
-    confidence: float = 0.95,
+    confidence: float | None = None,
     fdr: float = 0.05,
+    verdicts: Verdicts = "human-adjusted",
 ) -> Comparison:
     """Compare variant ``variant_b`` of run ``run_b`` against ``variant_a`` of run ``run_a`` (which may be the
-    same run), paired by case."""
-    side_a = _graded([cell for cell in store.case_counts(run_a) if cell.variant_id == variant_a])
-    side_b = _graded([cell for cell in store.case_counts(run_b) if cell.variant_id == variant_b])
-    common = sorted(set(side_a) & set(side_b))
-    rates_a = [side_a[case].passed / (side_a[case].passed + side_a[case].failed) for case in common]
-    rates_b = [side_b[case].passed / (side_b[case].passed + side_b[case].failed) for case in common]
-    paired = paired_difference(rates_b, rates_a, confidence) if common else paired_difference([0.0], [0.0])
-    paired = paired._replace(low=max(-1.0, paired.low), high=min(1.0, paired.high))  # a rate moves at most 100%
-    p_values = [
-        exact_paired_case_test(
-            side_a[c].passed,
-            side_a[c].passed + side_a[c].failed,
-            side_b[c].passed,
-            side_b[c].passed + side_b[c].failed,
-        )
-        for c in common
-    ]
-    q_values = bh_adjusted(p_values) if p_values else []
-    cases = [
-        CaseChange(
-            case,
-            side_a[case].passed,
-            side_a[case].passed + side_a[case].failed,
-            side_b[case].passed,
-            side_b[case].passed + side_b[case].failed,
-            p,
-            q,
-            q <= fdr,
-        )
-        for case, p, q in zip(common, p_values, q_values, strict=True)
-    ]
-    label_a = variant_a if run_a == run_b else f"{run_a}:{variant_a}"
-    label_b = variant_b if run_a == run_b else f"{run_b}:{variant_b}"
-    return Comparison(
-        a_label=label_a,
-        b_label=label_b,
-        a_rate=sum(rates_a) / len(rates_a) if rates_a else float("nan"),
-        b_rate=sum(rates_b) / len(rates_b) if rates_b else float("nan"),
-        paired=paired,
-        confidence=confidence,
-        cases=cases,
-        only_in_a=sorted(set(side_a) - set(side_b)),
-        only_in_b=sorted(set(side_b) - set(side_a)),
+    same run), paired by case, under run B's suite's rules (its error rule and, unless given, its confidence)."""
+    suite = store.run_suite(run_b)
+    errors = suite.errors
+    return compare_counts(
+        side_counts(store, run_a, variant_a, verdicts=verdicts, errors=errors),
+        side_counts(store, run_b, variant_b, verdicts=verdicts, errors=errors),
+        label_a=variant_a if run_a == run_b else f"{run_a}:{variant_a}",
+        label_b=variant_b if run_a == run_b else f"{run_b}:{variant_b}",
+        confidence=suite.confidence if confidence is None else confidence,
         fdr=fdr,
     )

@@ -6,16 +6,63 @@ import math
 from typing import Any
 
 from mendoza.report.comparison import Comparison
-from mendoza.report.summary import RunReport, VariantResult
+from mendoza.report.gate import Gate
+from mendoza.report.reliability import Rate
+from mendoza.report.summary import Breakdown, RunReport, VariantResult
+from mendoza.report.wording import band_words, percent, rate_words, variant_notes
+from mendoza.stats import Interval
 
-__all__ = ["REPORT_SCHEMA", "comparison_to_dict", "report_to_dict", "report_to_markdown"]
+__all__ = [
+    "REPORT_SCHEMA",
+    "comparison_to_dict",
+    "gate_to_dict",
+    "rate_to_dict",
+    "report_to_dict",
+    "report_to_markdown",
+]
 
-#: Bumped on any change a consumer could notice; additions of new keys keep the version.
-REPORT_SCHEMA = "mendoza.report/1"
+#: Bumped on any change a consumer could notice; additions of new keys keep the version. Version 2: errored
+#: samples count as failures unless the suite says ``errors: exclude``; outcomes, bounds, breakdowns, verdicts.
+REPORT_SCHEMA = "mendoza.report/2"
 
 
 def _number(value: float | None) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(value, 6)
+
+
+def _interval(interval: Interval) -> dict[str, float | None]:
+    return {"estimate": _number(interval.estimate), "low": _number(interval.low), "high": _number(interval.high)}
+
+
+def rate_to_dict(rate: Rate) -> dict[str, Any]:
+    """A rate as data: outcomes, what errors count as, the rate with its interval, band, bounds."""
+    result = rate.reliability
+    outcomes = rate.outcomes
+    return {
+        "outcomes": {
+            "passed": outcomes.passed,
+            "failed": outcomes.failed,
+            "errored": outcomes.errored,
+            "undecided": outcomes.undecided,
+        },
+        "errors": rate.errors,
+        "counted": result.graded,
+        "pass_rate": {**_interval(result.interval), "method": result.method},
+        "band": {
+            "decided": result.band.decided,
+            "band": result.band.band,
+            "between": list(result.band.between) if result.band.between else None,
+            "samples_to_decide": result.samples_to_decide,
+        },
+        "error_rate": _number(rate.error_share),
+        "bounds": None
+        if rate.bounds is None
+        else {"if_all_failed": _interval(rate.bounds.low), "if_all_passed": _interval(rate.bounds.high)},
+    }
+
+
+def _breakdown(breakdown: Breakdown) -> dict[str, Any]:
+    return {"name": breakdown.name, "cases": breakdown.cases, **rate_to_dict(breakdown.rate)}
 
 
 def _variant_dict(variant: VariantResult) -> dict[str, Any]:
@@ -28,32 +75,48 @@ def _variant_dict(variant: VariantResult) -> dict[str, Any]:
         "failed": variant.failed,
         "undecided": variant.undecided,
         "errors": variant.errors,
-        "pass_rate": {
-            "estimate": _number(variant.interval.estimate),
-            "low": _number(variant.interval.low),
-            "high": _number(variant.interval.high),
-            "method": variant.interval_method,
-        },
+        **{key: value for key, value in rate_to_dict(variant.rate).items() if key not in ("outcomes",)},
+        "other_verdicts": None if variant.other is None else rate_to_dict(variant.other),
+        "labelled": variant.labelled,
+        "overruled": variant.overruled,
+        "top_errors": [{"message": group.message, "count": group.count} for group in variant.top_errors],
         "pass_at_k": {str(k): _number(v) for k, v in enumerate(variant.pass_at_k, start=1)},
         "pass_hat_k": {str(k): _number(v) for k, v in enumerate(variant.pass_hat_k, start=1)},
-        "band": {
-            "decided": variant.band.decided,
-            "band": variant.band.band,
-            "between": list(variant.band.between) if variant.band.between else None,
-            "samples_to_decide": variant.samples_to_decide,
-        },
         "recommendation": variant.recommendation,
         "cases": variant.cases,
         "flaky_cases": variant.flaky_cases,
+        "by_grader": [_breakdown(item) for item in variant.by_grader],
+        "by_tag": [_breakdown(item) for item in variant.by_tag],
         "tokens": {"input": variant.tokens_in, "output": variant.tokens_out},
         "cost_usd": _number(variant.cost),
+        "cost_per_pass_usd": _number(variant.cost_per_pass),
         "latency_ms": {"p50": _number(variant.latency_p50_ms), "p95": _number(variant.latency_p95_ms)},
+        "warnings": variant.warnings,
         "fixed_design_to_decide": variant.fixed_design_to_decide,
     }
 
 
-def report_to_dict(report: RunReport) -> dict[str, Any]:
-    """The report as JSON-ready data (schema ``mendoza.report/1``)."""
+def gate_to_dict(gate: Gate) -> dict[str, Any]:
+    """A gate as data: its outcome, whether it fails CI, and every check."""
+    return {
+        "outcome": gate.outcome,
+        "fails_ci": gate.fails_ci,
+        "on_inconclusive": gate.on_inconclusive,
+        "checks": [
+            {
+                "threshold": check.threshold,
+                "subject": check.subject,
+                "outcome": check.outcome,
+                "message": check.message,
+                "samples_to_decide": check.samples_to_decide,
+            }
+            for check in gate.checks
+        ],
+    }
+
+
+def report_to_dict(report: RunReport, gate: Gate | None = None) -> dict[str, Any]:
+    """The report as JSON-ready data (schema ``mendoza.report/2``), with its gate when given."""
     run = report.run
     return {
         "schema": REPORT_SCHEMA,
@@ -72,6 +135,8 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
         },
         "confidence": report.confidence,
         "band_edges": list(report.band_edges),
+        "verdicts": report.verdicts,
+        "errors": report.suite.errors,
         "variants": [_variant_dict(variant) for variant in report.variants],
         "cases": [
             {
@@ -80,12 +145,14 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
                 "passed": case.passed,
                 "graded": case.graded,
                 "errors": case.errors,
+                "undecided": case.undecided,
                 "low": _number(case.interval.low),
                 "high": _number(case.interval.high),
                 "flaky": case.flaky,
             }
             for case in report.cases
         ],
+        "gate": None if gate is None else gate_to_dict(gate),
     }
 
 
@@ -127,47 +194,63 @@ def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
     }
 
 
-def _rate(value: float | None) -> str:
-    return "-" if value is None or math.isnan(value) else f"{value:.1%}"
-
-
-def report_to_markdown(report: RunReport) -> str:
-    """The report as Markdown (for a pull request comment or a wiki)."""
+def report_to_markdown(report: RunReport, gate: Gate | None = None) -> str:
+    """The report as Markdown (for a pull request comment or a wiki), with its gate when given."""
     run = report.run
     lines = [
         f"# {run.suite_name}: run {run.id}",
         "",
         f"{run.status}, {run.done_samples}/{run.expected_samples} samples, {run.n_cases} cases x "
-        f"{run.repeats} repeats; {report.confidence:.0%} intervals.",
+        f"{run.repeats} repeats; {report.confidence:.0%} intervals; {report.verdicts} verdicts; errored samples "
+        + ("count as failures." if report.suite.errors == "fail" else "are left out (errors: exclude)."),
         "",
-        "| variant | pass rate | interval | band | pass@k | pass^k | errors | p50 / p95 latency |",
-        "|---|---|---|---|---|---|---|---|",
+        "| variant | pass rate | interval | band | passed | failed | errored | undecided | pass@k | pass^k "
+        "| cost / pass | p50 / p95 latency |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for variant in report.variants:
-        band = (
-            variant.band.band
-            if variant.band.decided
-            else "undecided: " + " / ".join(variant.band.between or ())
-        )
         k = len(variant.pass_at_k)
         latency = (
             "-"
-            if variant.latency_p50_ms is None
+            if variant.latency_p50_ms is None or variant.latency_p95_ms is None
             else (f"{variant.latency_p50_ms:.0f} / {variant.latency_p95_ms:.0f} ms")
         )
+        per_pass = "-" if variant.cost_per_pass is None else f"${variant.cost_per_pass:.4f}"
         lines.append(
-            f"| {variant.variant_id} | {_rate(variant.pass_rate)} | {_rate(variant.interval.low)} – "
-            f"{_rate(variant.interval.high)} | {band} | "
-            f"{_rate(variant.pass_at_k[-1] if k else None)} (k={k}) | "
-            f"{_rate(variant.pass_hat_k[-1] if k else None)} (k={k}) | {variant.errors} | {latency} |"
+            f"| {variant.variant_id} | {percent(variant.pass_rate)} | {percent(variant.interval.low)} – "
+            f"{percent(variant.interval.high)} | {band_words(variant.rate)} | {variant.passed} | {variant.failed} | "
+            f"{variant.errors} | {variant.undecided} | "
+            f"{percent(variant.pass_at_k[-1] if k else None)} (k={k}) | "
+            f"{percent(variant.pass_hat_k[-1] if k else None)} (k={k}) | {per_pass} | {latency} |"
         )
+    notes = [
+        f"- **{variant.variant_id}**: {words}"
+        for variant in report.variants
+        for words in variant_notes(report, variant)
+    ]
+    if notes:
+        lines += ["", "## Errors, bounds and warnings", "", *notes]
+    if gate is not None and gate.checks:
+        lines += ["", f"## Gate: {gate.outcome}", ""]
+        lines += [f"- {check.outcome}: {check.message}" for check in gate.checks]
     lines += ["", "## What to build", ""]
     lines += [f"- **{variant.variant_id}**: {variant.recommendation}" for variant in report.variants]
+    breakdowns = [(variant, item) for variant in report.variants for item in (*variant.by_grader, *variant.by_tag)]
+    if breakdowns:
+        lines += [
+            "",
+            "## Per grader and per tag",
+            "",
+            "| variant | grader or tag | pass rate | band |",
+            "|---|---|---|---|",
+        ]
+        for variant, item in breakdowns:
+            lines.append(f"| {variant.variant_id} | {item.name} | {rate_words(item.rate)} | {band_words(item.rate)} |")
     variant_ids = [variant.variant_id for variant in report.variants]
     cells = {(case.variant_id, case.case_id): case for case in report.cases}
     lines += [
         "",
-        "## Per case (passed / graded; * flaky)",
+        "## Per case (passed / counted; * flaky)",
         "",
         "| case | " + " | ".join(variant_ids) + " |",
         "|---|" + "---|" * len(variant_ids),

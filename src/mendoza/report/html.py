@@ -7,6 +7,7 @@ import math
 import jinja2
 
 from mendoza.report.summary import RunReport, VariantResult
+from mendoza.report.wording import band_words, rate_words, variant_notes
 from mendoza.stats import BAND_NAMES
 
 __all__ = ["report_to_html"]
@@ -87,6 +88,9 @@ def report_to_html(report: RunReport) -> str:
         curves=_curves,
         cells={(case.variant_id, case.case_id): case for case in report.cases},
         pct=_pct,
+        band_words=band_words,
+        rate_words=rate_words,
+        notes=lambda variant: variant_notes(report, variant),
         money=lambda value: "-" if value is None else f"${value:.4f}",
         ms=lambda value: "-" if value is None else f"{value:.0f} ms",
     )

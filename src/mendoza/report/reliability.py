@@ -1,7 +1,10 @@
 """How reliable one variant is, from per case counts: the interval, the band, the advice, pass@k and pass^k.
 
-This is the one place that turns counts into a reliability verdict; the CLI report and the viewer (for both
-the automatic and the human-adjusted verdicts) call it.
+This is the one place that turns counts into a reliability verdict: ``rate_of`` takes each case's outcome
+counts and the suite's rules (what an error counts as, the confidence, the band edges, adaptive or not) and
+gives the headline rate and the bounds that hold whatever the errored and undecided samples would have been.
+The CLI report, its exports, the gates and the viewer (for both the automatic and the human-adjusted
+verdicts) all call it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mendoza.core import ErrorPolicy, OutcomeCounts
 from mendoza.stats import (
     BAND_ADVICE,
     DEFAULT_BAND_EDGES,
@@ -25,7 +29,7 @@ from mendoza.stats import (
     samples_to_decide,
 )
 
-__all__ = ["Reliability", "recommendation", "reliability"]
+__all__ = ["Bounds", "Rate", "RateRules", "Reliability", "rate_of", "recommendation", "reliability"]
 
 #: A k is reported on the pass@k curves only when at least this share of cases has k graded samples.
 _ELIGIBLE_SHARE = 0.9
@@ -133,3 +137,58 @@ def reliability(
         pass_at_k=at_k,
         pass_hat_k=hat_k,
     )
+
+
+@dataclass(frozen=True)
+class RateRules:
+    """The rules a suite sets for turning counts into a rate: what an error counts as, the interval's
+    confidence, the band edges, and whether the run sampled adaptively (a confidence sequence)."""
+
+    errors: ErrorPolicy = "fail"
+    confidence: float = 0.95
+    edges: tuple[float, float, float] = (DEFAULT_BAND_EDGES[0], DEFAULT_BAND_EDGES[1], DEFAULT_BAND_EDGES[2])
+    adaptive: bool = False
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What the rate would be if every errored or undecided sample had failed (``low``) or passed
+    (``high``), each with its interval: ``low.low`` .. ``high.high`` holds whatever those samples gave."""
+
+    low: Interval
+    high: Interval
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A pass rate as a suite's rules count it: the outcomes, the reliability of the counted samples, and
+    (when some samples errored or are undecided) the bounds."""
+
+    outcomes: OutcomeCounts
+    errors: ErrorPolicy
+    reliability: Reliability
+    bounds: Bounds | None
+
+    @property
+    def error_share(self) -> float | None:
+        """Errored samples over all samples, or None when there are none."""
+        total = self.outcomes.samples
+        return self.outcomes.errored / total if total else None
+
+
+def rate_of(cells: Sequence[OutcomeCounts], *, repeats: int, rules: RateRules = RateRules()) -> Rate:
+    """The rate of per case outcome counts (one ``OutcomeCounts`` per case) under ``rules``."""
+    outcomes = sum(cells, OutcomeCounts())
+
+    def measure(counts: list[tuple[int, int]]) -> Reliability:
+        return reliability(
+            counts, repeats=repeats, adaptive=rules.adaptive, confidence=rules.confidence, edges=rules.edges
+        )
+
+    headline = measure([cell.headline(rules.errors) for cell in cells])
+    bounds = None
+    if outcomes.errored or outcomes.undecided:
+        lows = measure([cell.bounds()[0] for cell in cells])
+        highs = measure([cell.bounds()[1] for cell in cells])
+        bounds = Bounds(lows.interval, highs.interval)
+    return Rate(outcomes, rules.errors, headline, bounds)

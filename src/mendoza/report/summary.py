@@ -1,5 +1,10 @@
-"""The reliability report of a run: per variant the pass rate with an honest interval, pass@k and pass^k, the
-band and whether it is decided, cost and latency; per case k/n with its interval and a flaky marker."""
+"""The reliability report of a run: per variant the pass rate with an honest interval (errors counted as the
+suite says), the bounds whatever the errored and undecided samples would have been, the most common errors,
+pass@k and pass^k, the band and whether it is decided, per grader and per tag breakdowns, cost and latency,
+warnings about silent garbage; per case k/n with its interval and a flaky marker.
+
+Every figure comes from ``report.reliability.rate_of``; ``build_report`` is what the CLI, its exports, the
+gates and the viewer all read, for the verdicts asked for (automatic or human-adjusted)."""
 
 from __future__ import annotations
 
@@ -7,21 +12,40 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import Literal
 
 import numpy as np
 
-from mendoza.core import Run, Suite
+from mendoza.core import OutcomeCounts, Run, Suite
+from mendoza.errors import MendozaError
+from mendoza.registry import grader_class
 from mendoza.report.judges import JudgeReport, build_judge_report
-from mendoza.report.reliability import reliability
-from mendoza.stats import BandDecision, Interval, classify_band, wilson_bounds, wilson_interval
-from mendoza.store import CaseCounts, Store
+from mendoza.report.reliability import Rate, RateRules, Reliability, rate_of
+from mendoza.stats import BandDecision, Interval, classify_band, cohen_kappa, wilson_bounds, wilson_interval
+from mendoza.store import CellOutcomes, ErrorGroup, OutputSigns, Store
 
-__all__ = ["CaseResult", "RunReport", "VariantResult", "build_report", "fixed_design_to_decide"]
+__all__ = [
+    "VERDICTS",
+    "Breakdown",
+    "CaseResult",
+    "RunReport",
+    "VariantResult",
+    "Verdicts",
+    "build_report",
+    "fixed_design_to_decide",
+    "rules_of",
+]
+
+Verdicts = Literal["automatic", "human-adjusted"]
+VERDICTS: tuple[Verdicts, ...] = ("human-adjusted", "automatic")
+"""Which verdicts a figure counts: the graders' alone, or a person's label wherever there is one (the
+default: a label overrules the grader). Wherever labels exist, the other figure is shown beside it."""
 
 
 @dataclass(frozen=True)
 class CaseResult:
-    """One (variant, case) cell: k passed of n graded, its Wilson interval, and whether it is flaky."""
+    """One (variant, case) cell: k passed of n counted (errors counted as the suite says), its Wilson
+    interval, and whether it is flaky."""
 
     variant_id: str
     case_id: str
@@ -29,6 +53,8 @@ class CaseResult:
     graded: int
     errors: int
     interval: Interval
+    undecided: int = 0
+    samples: int = 0
 
     @property
     def flaky(self) -> bool:
@@ -37,24 +63,27 @@ class CaseResult:
 
 
 @dataclass(frozen=True)
+class Breakdown:
+    """The rate of one slice of a variant's samples: one grader's own verdicts, or the cases with one tag."""
+
+    name: str
+    cases: int
+    rate: Rate
+
+
+@dataclass(frozen=True)
 class VariantResult:
-    """One variant's reliability. ``interval`` is clustered by case (a confidence sequence for an adaptive
-    run); ``pass_at_k[k-1]`` / ``pass_hat_k[k-1]`` are the unbiased estimates for k = 1..repeats."""
+    """One variant's reliability. ``rate`` is the headline (the report's verdicts, the suite's error rule);
+    ``other`` the same with the other verdicts, when people labelled some samples. The properties are the
+    headline's figures: ``interval`` is clustered by case (a confidence sequence for an adaptive run);
+    ``pass_at_k[k-1]`` / ``pass_hat_k[k-1]`` are the unbiased estimates for k = 1..repeats."""
 
     variant_id: str
     model: str
-    samples: int
-    passed: int
-    failed: int
-    undecided: int
-    errors: int
-    interval: Interval
-    interval_method: str
-    pass_at_k: list[float]
-    pass_hat_k: list[float]
-    band: BandDecision
-    samples_to_decide: int | None
-    recommendation: str
+    rate: Rate
+    other: Rate | None
+    labelled: int
+    overruled: int
     cases: int
     flaky_cases: int
     tokens_in: int
@@ -62,17 +91,102 @@ class VariantResult:
     cost: float | None
     latency_p50_ms: float | None
     latency_p95_ms: float | None
+    top_errors: list[ErrorGroup]
+    by_grader: list[Breakdown]
+    by_tag: list[Breakdown]
+    warnings: list[str]
+    #: Cohen's kappa between the automatic verdicts and the people's labels (None below 2 labels).
+    label_kappa: float | None = None
     fixed_design_to_decide: int | None = None
 
     @property
+    def _reliability(self) -> Reliability:
+        return self.rate.reliability
+
+    @property
+    def samples(self) -> int:
+        """Every sample of the variant, whatever its outcome."""
+        return self.rate.outcomes.samples
+
+    @property
+    def passed(self) -> int:
+        """Samples that passed."""
+        return self.rate.outcomes.passed
+
+    @property
+    def failed(self) -> int:
+        """Samples the graders failed (errored samples are counted apart, in ``errors``)."""
+        return self.rate.outcomes.failed
+
+    @property
+    def errors(self) -> int:
+        """Samples whose call or app errored (no output to grade)."""
+        return self.rate.outcomes.errored
+
+    @property
+    def undecided(self) -> int:
+        """Samples a grader could not decide."""
+        return self.rate.outcomes.undecided
+
+    @property
     def graded(self) -> int:
-        """Samples with a verdict (passed or failed); errored and undecided samples are counted apart."""
-        return self.passed + self.failed
+        """The samples the pass rate counts: passed and failed, plus the errored under ``errors: fail``."""
+        return self._reliability.graded
 
     @property
     def pass_rate(self) -> float | None:
-        """Passed / graded, or None when nothing was graded."""
-        return self.passed / self.graded if self.graded else None
+        """The headline pass rate, or None when no sample counts."""
+        return self._reliability.rate
+
+    @property
+    def interval(self) -> Interval:
+        """The headline rate's interval."""
+        return self._reliability.interval
+
+    @property
+    def interval_method(self) -> str:
+        """How the interval was computed."""
+        return self._reliability.method
+
+    @property
+    def pass_at_k(self) -> list[float]:
+        """pass@k for k = 1..repeats."""
+        return self._reliability.pass_at_k
+
+    @property
+    def pass_hat_k(self) -> list[float]:
+        """pass^k for k = 1..repeats."""
+        return self._reliability.pass_hat_k
+
+    @property
+    def band(self) -> BandDecision:
+        """The band the interval decides, or the bands it lies between."""
+        return self._reliability.band
+
+    @property
+    def samples_to_decide(self) -> int | None:
+        """About how many more samples would decide the band (0 when decided)."""
+        return self._reliability.samples_to_decide
+
+    @property
+    def recommendation(self) -> str:
+        """What to build around this reliability."""
+        return self._reliability.recommendation
+
+    @property
+    def error_share(self) -> float | None:
+        """Errored samples over all samples."""
+        return self.rate.error_share
+
+    @property
+    def cost_per_pass(self) -> float | None:
+        """The variant's cost divided by its passing samples (None without a cost or a pass)."""
+        return self.cost / self.passed if self.cost is not None and self.passed else None
+
+    @property
+    def all_errored(self) -> bool:
+        """Every sample of the variant errored."""
+        return self.samples > 0 and self.errors == self.samples
 
 
 @dataclass(frozen=True)
@@ -87,6 +201,17 @@ class RunReport:
     cases: list[CaseResult]
     #: The judges behind the verdicts (noise, agreement, trust), when a current grader uses one.
     judges: JudgeReport | None = None
+    verdicts: Verdicts = "human-adjusted"
+
+    @property
+    def rules(self) -> RateRules:
+        """The suite's rules for counting a rate."""
+        return rules_of(self.suite, self.run)
+
+    @property
+    def labelled(self) -> int:
+        """How many samples of the run a person labelled."""
+        return sum(variant.labelled for variant in self.variants)
 
     def variant(self, variant_id: str) -> VariantResult:
         """The result of one variant (``KeyError`` if the run has none by that id)."""
@@ -94,6 +219,12 @@ class RunReport:
             if result.variant_id == variant_id:
                 return result
         raise KeyError(variant_id)
+
+
+def rules_of(suite: Suite, run: Run) -> RateRules:
+    """The rules a run's rates are counted by: its suite's error rule, confidence and band edges, and
+    whether it sampled adaptively."""
+    return RateRules(errors=suite.errors, confidence=suite.confidence, edges=suite.band_edges, adaptive=run.adaptive)
 
 
 def fixed_design_to_decide(rate: float, edges: tuple[float, float, float], confidence: float) -> int | None:
@@ -123,67 +254,153 @@ def _percentiles(values: list[float]) -> tuple[float | None, float | None]:
     return float(p50), float(p95)
 
 
-def build_report(store: Store, run_ref: str) -> RunReport:
-    """The report of a run (by id, unique prefix or ``latest``), at the suite's confidence level."""
+def _warnings(variant_id: str, signs: OutputSigns | None, rate: Rate, errors: list[ErrorGroup]) -> list[str]:
+    """Signs of silent garbage in one variant, each one line with counts."""
+    warnings = []
+    if rate.outcomes.samples and rate.outcomes.errored == rate.outcomes.samples:
+        first = f": {errors[0].message}" if errors else ""
+        warnings.append(f"every sample of '{variant_id}' errored ({rate.outcomes.errored}){first}")
+    if signs is not None and signs.empty:
+        warnings.append(f"{signs.empty} of {signs.answered} answered samples of '{variant_id}' are empty")
+    if signs is not None and signs.distinct_outputs == 1 and signs.cases > 1:
+        warnings.append(
+            f"all {signs.answered} answered samples of '{variant_id}' have the same output across {signs.cases} "
+            "cases: the graders may be grading a constant"
+        )
+    if rate.outcomes.undecided:
+        warnings.append(
+            f"{rate.outcomes.undecided} samples of '{variant_id}' are undecided (a grader could not decide): "
+            "the rate leaves them out; the bounds show what they could change"
+        )
+    return warnings
+
+
+def _by_tag(suite: Suite, cells: dict[str, OutcomeCounts], repeats: int, rules: RateRules) -> list[Breakdown]:
+    tagged: dict[str, list[OutcomeCounts]] = defaultdict(list)
+    for case in suite.cases:
+        if case.id in cells:
+            for tag in case.tags:
+                tagged[tag].append(cells[case.id])
+    return [
+        Breakdown(tag, len(found), rate_of(found, repeats=repeats, rules=rules))
+        for tag, found in sorted(tagged.items())
+    ]
+
+
+def _by_grader(store: Store, run: Run, rules: RateRules) -> dict[str, list[Breakdown]]:
+    """Each sample grader's own rate per variant (automatic verdicts: a label overrules the combined verdict,
+    not one grader's)."""
+    specs = [spec for spec in store.grader_set(run.id) if _grades_samples(spec.type)]
+    if len(specs) < 2:
+        return {}
+    cells: dict[tuple[str, str], list[OutcomeCounts]] = defaultdict(list)
+    for cell in store.grader_cells(run.id, [(spec.name, spec.definition_hash()) for spec in specs]):
+        cells[(cell.variant_id, cell.grader)].append(cell.counts)
+    found: dict[str, list[Breakdown]] = defaultdict(list)
+    for variant_id in run.variant_ids:
+        for spec in specs:
+            counts = cells.get((variant_id, spec.name), [])
+            found[variant_id].append(
+                Breakdown(spec.name, len(counts), rate_of(counts, repeats=run.repeats, rules=rules))
+            )
+    return found
+
+
+def _label_kappas(store: Store, run_id: str) -> dict[str, float | None]:
+    """Per variant, Cohen's kappa between the automatic verdicts and the people's labels of its samples."""
+    pairs: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    for pair in store.label_pairs(run_id):
+        pairs[pair.variant_id].append((pair.automatic, pair.human))
+    kappas: dict[str, float | None] = {}
+    for variant_id, found in pairs.items():
+        value = cohen_kappa([a for a, _ in found], [h for _, h in found]) if len(found) >= 2 else math.nan
+        kappas[variant_id] = None if math.isnan(value) else value
+    return kappas
+
+
+def _grades_samples(grader_type: str) -> bool:
+    try:
+        return bool(grader_class(grader_type).per_sample)
+    except MendozaError:  # an unknown plugin: count it as a sample grader, as the run did
+        return True
+
+
+def build_report(
+    store: Store, run_ref: str, *, verdicts: Verdicts = "human-adjusted", judges: bool = True
+) -> RunReport:
+    """The report of a run (by id, unique prefix or ``latest``) under its suite's rules, counting the
+    ``verdicts`` asked for; ``judges=False`` leaves out the judge section (slow on large judged runs)."""
     run = store.get_run(run_ref)
     suite = store.run_suite(run.id)
-    confidence, edges = suite.confidence, suite.band_edges
+    rules = rules_of(suite, run)
+    human = verdicts == "human-adjusted"
     totals = {row.variant_id: row for row in store.variant_counts(run.id)}
-    cells_by_variant: dict[str, list[CaseCounts]] = defaultdict(list)
-    for cell in store.case_counts(run.id):
+    cells_by_variant: dict[str, list[CellOutcomes]] = defaultdict(list)
+    for cell in store.cell_outcomes(run.id):
         cells_by_variant[cell.variant_id].append(cell)
+    errors_by_variant: dict[str, list[ErrorGroup]] = defaultdict(list)
+    for group in store.error_groups(run.id):
+        errors_by_variant[group.variant_id].append(group)
+    signs = {row.variant_id: row for row in store.output_signs(run.id)}
+    kappas = _label_kappas(store, run.id)
+    graders = _by_grader(store, run, rules)
     variants: list[VariantResult] = []
     cases: list[CaseResult] = []
     for variant in suite.variants:
-        cells = [cell for cell in cells_by_variant.get(variant.id, []) if cell.passed + cell.failed > 0]
-        for cell in cells_by_variant.get(variant.id, []):
-            graded = cell.passed + cell.failed
+        cells = cells_by_variant.get(variant.id, [])
+        labelled = sum(cell.labelled for cell in cells)
+        chosen = {cell.case_id: (cell.adjusted if human else cell.automatic) for cell in cells}
+        for cell in cells:
+            counts = chosen[cell.case_id]
+            passed, failed = counts.headline(rules.errors)
             cases.append(
                 CaseResult(
                     variant.id,
                     cell.case_id,
-                    cell.passed,
-                    graded,
-                    cell.errors,
-                    wilson_interval(cell.passed, graded, confidence),
+                    passed,
+                    passed + failed,
+                    counts.errored,
+                    wilson_interval(passed, passed + failed, rules.confidence),
+                    counts.undecided,
+                    counts.samples,
                 )
             )
-        result = reliability(
-            [(cell.passed, cell.failed) for cell in cells],
-            repeats=run.repeats,
-            adaptive=run.adaptive,
-            confidence=confidence,
-            edges=edges,
-        )
-        interval = result.interval
+        rate = rate_of(list(chosen.values()), repeats=run.repeats, rules=rules)
+        other = None
+        if labelled:
+            others = [cell.automatic if human else cell.adjusted for cell in cells]
+            other = rate_of(others, repeats=run.repeats, rules=rules)
+        counted = [counts.headline(rules.errors) for counts in chosen.values()]
+        counted = [(p, f) for p, f in counted if p + f > 0]
         p50, p95 = _percentiles(store.latencies(run.id, variant.id))
         total = totals.get(variant.id)
+        top_errors = errors_by_variant.get(variant.id, [])
         variants.append(
             VariantResult(
                 variant_id=variant.id,
                 model=variant.model,
-                samples=total.samples if total else 0,
-                passed=result.passed,
-                failed=result.graded - result.passed,
-                undecided=total.undecided if total else 0,
-                errors=total.errors if total else 0,
-                interval=interval,
-                interval_method=result.method,
-                pass_at_k=result.pass_at_k,
-                pass_hat_k=result.pass_hat_k,
-                band=result.band,
-                samples_to_decide=result.samples_to_decide,
-                recommendation=result.recommendation,
-                cases=len(cells),
-                flaky_cases=sum(1 for cell in cells if 0 < cell.passed < cell.passed + cell.failed),
+                rate=rate,
+                other=other,
+                labelled=labelled,
+                overruled=sum(cell.overruled for cell in cells),
+                cases=len(counted),
+                flaky_cases=sum(1 for p, f in counted if p and f),
                 tokens_in=total.tokens_in if total else 0,
                 tokens_out=total.tokens_out if total else 0,
                 cost=total.cost if total else None,
                 latency_p50_ms=p50,
                 latency_p95_ms=p95,
+                top_errors=top_errors,
+                by_grader=graders.get(variant.id, []),
+                by_tag=_by_tag(suite, chosen, run.repeats, rules),
+                warnings=_warnings(variant.id, signs.get(variant.id), rate, top_errors),
+                label_kappa=kappas.get(variant.id),
                 fixed_design_to_decide=(
-                    fixed_design_to_decide(interval.estimate, edges, confidence) if run.adaptive else None
+                    fixed_design_to_decide(rate.reliability.interval.estimate, rules.edges, rules.confidence)
+                    if run.adaptive
+                    else None
                 ),
             )
         )
-    return RunReport(run, suite, confidence, edges, variants, cases, judges=build_judge_report(store, run.id))
+    judge_report = build_judge_report(store, run.id) if judges else None
+    return RunReport(run, suite, rules.confidence, rules.edges, variants, cases, judges=judge_report, verdicts=verdicts)

@@ -13,21 +13,27 @@ from mendoza.store.browse import (
 from mendoza.store.database import DEFAULT_DB_PATH, CaseCounts, Store, VariantCounts, new_run_id
 from mendoza.store.grading import CurrentGrade, RegradeInput
 from mendoza.store.labels import HUMAN_GRADER, LabelPair
+from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL, CellOutcomes, ErrorGroup, GraderCell, OutputSigns
 from mendoza.store.pairwise import PairJudgement, PairSamples, Preference
 
 __all__ = [
+    "ADJUSTED_VERDICT_SQL",
     "DEFAULT_DB_PATH",
     "GRID_SORTS",
     "HUMAN_GRADER",
     "CaseCounts",
     "CaseRecord",
+    "CellOutcomes",
     "CellVerdicts",
     "CurrentGrade",
+    "ErrorGroup",
     "GradeRecord",
+    "GraderCell",
     "GridPage",
     "GridQuery",
     "GridSort",
     "LabelPair",
+    "OutputSigns",
     "PairJudgement",
     "PairSamples",
     "Preference",

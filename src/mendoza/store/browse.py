@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL
+
 __all__ = [
     "GRID_SORTS",
     "BrowseQueries",
@@ -206,7 +208,7 @@ def _sample_from_row(row: sqlite3.Row) -> SampleRecord:
     )
 
 
-_ADJUSTED = "COALESCE(human_passed, passed)"
+_ADJUSTED = ADJUSTED_VERDICT_SQL
 
 # Per case totals over the chosen variants, from which the grid filters and sorts (one pass over the run).
 _CASE_TOTALS = """

@@ -22,6 +22,7 @@ from mendoza.store.browse import BrowseQueries
 from mendoza.store.grading import GradingQueries
 from mendoza.store.labels import HumanLabels
 from mendoza.store.migrations import MIGRATIONS, apply_migrations
+from mendoza.store.outcomes import OutcomeQueries
 from mendoza.store.pairwise import PairwiseJudgements
 
 __all__ = ["DEFAULT_DB_PATH", "CaseCounts", "Store", "VariantCounts", "new_run_id"]
@@ -102,7 +103,7 @@ def _detail_json(detail: Any) -> str | None:
     return None if detail is None else json.dumps(detail, ensure_ascii=False, default=str)
 
 
-class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements):
+class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, OutcomeQueries):
     """A mendoza database file. Open with ``Store(path)``; close with ``close()`` or a ``with`` block.
 
     Looking at runs (``BrowseQueries``), human labels (``HumanLabels``), regrading and judges' verdicts

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mendoza.stats import BAND_NAMES, DEFAULT_BAND_EDGES
+from mendoza.report import BAND_NAMES, DEFAULT_BAND_EDGES
 from mendoza.viewer.summary import PassCurvePoint, RateSummary
 
 __all__ = ["BandChart", "CurveChart", "band_chart", "curve_chart"]
@@ -82,7 +82,8 @@ def band_chart(rows: Sequence[tuple[str, RateSummary]], edges: Sequence[float] =
                 x_high=_x(summary.high),
                 x_rate=_x(summary.rate),
                 title=(
-                    f"{label}: {summary.rate:.1%} (95% interval {summary.low:.1%} – {summary.high:.1%}), "
+                    f"{label}: {summary.rate:.1%} ({summary.confidence:.0%} interval {summary.low:.1%} – "
+                    f"{summary.high:.1%}), "
                     f"{summary.passed}/{summary.graded} samples; {where}"
                 ),
             )

@@ -1,30 +1,37 @@
-"""How reliable each variant of a run is, for the viewer: pass rates with their 95% intervals (clustered by
-case), the band they decide (or the bands they lie between) in words, pass@k and pass^k, agreement between
-the automatic verdicts and the human labels, cost, tokens and latency. Computed from the store's per cell
-counts with ``mendoza.stats``, for both the automatic and the human-adjusted verdicts."""
+"""What the viewer shows of each variant of a run, adapted from the one report (``mendoza.report.build_report``,
+which the CLI, its JSON, Markdown and HTML read too): pass rates with their intervals and bands for the
+automatic and the human-adjusted verdicts, errors and bounds, breakdowns, pass@k and pass^k, agreement between
+the automatic verdicts and the human labels, cost, tokens and latency. Nothing here computes a statistic."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from mendoza.core import Run, Suite
-from mendoza.report import reliability
-from mendoza.stats import DEFAULT_BAND_EDGES, cohen_kappa
+from mendoza.report import Rate, RunReport, VariantResult, build_report, variant_notes
 from mendoza.store import CellVerdicts, Store
 
-__all__ = ["PassCurvePoint", "RateSummary", "VariantSummary", "rate_summary", "summarise_run"]
-
+__all__ = [
+    "BreakdownSummary",
+    "PassCurvePoint",
+    "RateSummary",
+    "VariantSummary",
+    "rate_summary",
+    "summarise_report",
+    "summarise_run",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class RateSummary:
-    """A pass rate over graded samples with its 95% interval (clustered by case), and what it means.
+    """A pass rate with its interval (clustered by case, at the suite's confidence), and what it means.
 
     ``decided`` when the whole interval lies in one band (``band``); otherwise ``between`` names the bands of
-    its two ends and ``samples_to_decide`` estimates how many more samples would decide it.
+    its two ends and ``samples_to_decide`` estimates how many more samples would decide it. ``errored`` and
+    ``undecided`` samples are counted as the suite says (``errors``); ``bounds_low`` .. ``bounds_high`` is
+    the rate whatever they would have been (None when there are none).
     """
 
     passed: int
@@ -38,16 +45,68 @@ class RateSummary:
     between: tuple[str, str] | None
     samples_to_decide: int | None
     recommendation: str
+    confidence: float
+    errors: str
+    errored: int
+    undecided: int
+    bounds_low: float | None
+    bounds_high: float | None
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def rate_summary(rate: Rate, confidence: float) -> RateSummary:
+    """The viewer's form of a report's ``Rate`` (the same figures, for templates and JSON twins)."""
+    result = rate.reliability
+    decision = result.band
+    if result.graded == 0:
+        words = result.recommendation
+    elif decision.decided and decision.band is not None:
+        words = f"{decision.band[0].upper()}{decision.band[1:]}. {result.recommendation}"
+    else:
+        words = f"Not decided. {result.recommendation}"
+    graded = result.graded > 0
+    return RateSummary(
+        passed=result.passed,
+        graded=result.graded,
+        cases=result.cases,
+        rate=result.rate,
+        low=result.interval.low if graded else None,
+        high=result.interval.high if graded else None,
+        decided=decision.decided and graded,
+        band=decision.band if graded else None,
+        between=decision.between if graded else None,
+        samples_to_decide=result.samples_to_decide if graded else None,
+        recommendation=words,
+        confidence=confidence,
+        errors=rate.errors,
+        errored=rate.outcomes.errored,
+        undecided=rate.outcomes.undecided,
+        bounds_low=None if rate.bounds is None else _finite(rate.bounds.low.estimate),
+        bounds_high=None if rate.bounds is None else _finite(rate.bounds.high.estimate),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class PassCurvePoint:
-    """pass@k and pass^k at one k, averaged over the ``cases`` with at least k graded samples."""
+    """pass@k and pass^k at one k, averaged over the ``cases`` with at least k counted samples."""
 
     k: int
     pass_at_k: float
     pass_hat_k: float
     cases: int
+
+
+@dataclass(frozen=True, slots=True)
+class BreakdownSummary:
+    """One grader's own rate, or the rate of the cases with one tag."""
+
+    kind: str
+    name: str
+    cases: int
+    rate: RateSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,98 +125,74 @@ class VariantSummary:
     disagree: int
     kappa: float | None
     curve: list[PassCurvePoint]
+    breakdowns: list[BreakdownSummary]
+    top_errors: list[tuple[int, str]]
+    notes: list[str]
     tokens_in: int
     tokens_out: int
     cost: float | None
-    latency_mean_ms: float | None
+    cost_per_pass: float | None
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
 
 
-def rate_summary(
-    per_case: Sequence[tuple[int, int]],
-    repeats: int,
-    *,
-    edges: Sequence[float] = DEFAULT_BAND_EDGES,
-    adaptive: bool = False,
-    confidence: float = 0.95,
-) -> RateSummary:
-    """The pass rate of ``(passed, failed)`` counts, one pair per case, with its interval and band (computed by
-    ``mendoza.report.reliability``, as the CLI report does)."""
-    result = reliability(per_case, repeats=repeats, adaptive=adaptive, confidence=confidence, edges=edges)
-    if result.graded == 0:
-        return RateSummary(0, 0, 0, None, None, None, False, None, None, None, result.recommendation)
-    decision = result.band
-    if decision.decided and decision.band is not None:
-        words = f"{decision.band[0].upper()}{decision.band[1:]}. {result.recommendation}"
-    else:
-        words = f"Not decided. {result.recommendation}"
-    return RateSummary(
-        passed=result.passed,
-        graded=result.graded,
-        cases=result.cases,
-        rate=result.interval.estimate,
-        low=result.interval.low,
-        high=result.interval.high,
-        decided=decision.decided,
-        band=decision.band,
-        between=decision.between,
-        samples_to_decide=result.samples_to_decide,
-        recommendation=words,
-    )
-
-
-def _curve(per_case: Sequence[tuple[int, int]], max_k: int) -> list[PassCurvePoint]:
-    """pass@k and pass^k for k = 1..max_k (the report's estimates), with how many cases reached each k."""
-    counts = [(p, f) for p, f in per_case if p + f > 0]
-    result = reliability(counts, repeats=max_k)
+def _curve(report: RunReport, variant: VariantResult) -> list[PassCurvePoint]:
+    counted = [case.graded for case in report.cases if case.variant_id == variant.variant_id and case.graded]
     points = []
-    for k, (at_k, hat_k) in enumerate(zip(result.pass_at_k, result.pass_hat_k, strict=True), start=1):
+    for k, (at_k, hat_k) in enumerate(zip(variant.pass_at_k, variant.pass_hat_k, strict=True), start=1):
         if math.isnan(at_k):
             break
-        points.append(PassCurvePoint(k, at_k, hat_k, sum(1 for p, f in counts if p + f >= k)))
+        points.append(PassCurvePoint(k, at_k, hat_k, sum(1 for n in counted if n >= k)))
     return points
 
 
-def _kappa(pairs: Sequence[tuple[bool, bool]]) -> float | None:
-    if len(pairs) < 2:
-        return None
-    value = cohen_kappa([a for a, _ in pairs], [h for _, h in pairs])
-    return None if math.isnan(value) else value
-
-
-def summarise_run(store: Store, run: Run, suite: Suite) -> list[VariantSummary]:
-    """One summary per variant of a run, in suite order."""
-    cells: dict[str, list[CellVerdicts]] = {}
-    for cell in store.cell_verdicts(run.id):
-        cells.setdefault(cell.variant_id, []).append(cell)
-    totals = {row.variant_id: row for row in store.variant_counts(run.id)}
-    pairs: dict[str, list[tuple[bool, bool]]] = {}
-    for pair in store.label_pairs(run.id):
-        pairs.setdefault(pair.variant_id, []).append((pair.automatic, pair.human))
-    rules: dict[str, Any] = {"edges": suite.band_edges, "adaptive": run.adaptive, "confidence": suite.confidence}
+def summarise_report(report: RunReport, cells: Sequence[CellVerdicts]) -> list[VariantSummary]:
+    """The viewer's summaries of a report built with human-adjusted verdicts (whose ``other`` rate is the
+    automatic one wherever labels exist)."""
+    if report.verdicts != "human-adjusted":
+        raise ValueError("the viewer summarises a report of human-adjusted verdicts")
+    disagree: dict[str, int] = {}
+    for cell in cells:
+        disagree[cell.variant_id] = disagree.get(cell.variant_id, 0) + cell.disagree
     summaries = []
-    for variant in suite.variants:
-        mine = cells.get(variant.id, [])
-        automatic = [(cell.passed, cell.failed) for cell in mine]
-        adjusted = [(cell.adjusted_passed, cell.adjusted_failed) for cell in mine]
-        total = totals.get(variant.id)
+    for variant in report.variants:
+        adjusted = rate_summary(variant.rate, report.confidence)
+        automatic = rate_summary(variant.other, report.confidence) if variant.other is not None else adjusted
+        breakdowns = [
+            BreakdownSummary(kind, item.name, item.cases, rate_summary(item.rate, report.confidence))
+            for kind, items in (("grader", variant.by_grader), ("tag", variant.by_tag))
+            for item in items
+        ]
         summaries.append(
             VariantSummary(
-                variant_id=variant.id,
+                variant_id=variant.variant_id,
                 model=variant.model,
-                samples=sum(cell.samples for cell in mine),
-                errors=sum(cell.errors for cell in mine),
-                undecided=total.undecided if total else 0,
-                automatic=rate_summary(automatic, run.repeats, **rules),
-                adjusted=rate_summary(adjusted, run.repeats, **rules),
-                labelled=sum(cell.labelled for cell in mine),
-                overruled=sum(cell.overruled for cell in mine),
-                disagree=sum(cell.disagree for cell in mine),
-                kappa=_kappa(pairs.get(variant.id, [])),
-                curve=_curve(adjusted, max(run.repeats, 1)),
-                tokens_in=total.tokens_in if total else 0,
-                tokens_out=total.tokens_out if total else 0,
-                cost=total.cost if total else None,
-                latency_mean_ms=total.mean_latency_ms if total else None,
+                samples=variant.samples,
+                errors=variant.errors,
+                undecided=variant.undecided,
+                automatic=automatic,
+                adjusted=adjusted,
+                labelled=variant.labelled,
+                overruled=variant.overruled,
+                disagree=disagree.get(variant.variant_id, 0),
+                kappa=variant.label_kappa,
+                curve=_curve(report, variant),
+                breakdowns=breakdowns,
+                top_errors=[(group.count, group.message) for group in variant.top_errors],
+                notes=variant_notes(report, variant),
+                tokens_in=variant.tokens_in,
+                tokens_out=variant.tokens_out,
+                cost=variant.cost,
+                cost_per_pass=variant.cost_per_pass,
+                latency_p50_ms=variant.latency_p50_ms,
+                latency_p95_ms=variant.latency_p95_ms,
             )
         )
     return summaries
+
+
+def summarise_run(store: Store, run: Run, suite: Suite) -> list[VariantSummary]:
+    """One summary per variant of a run, in suite order (``suite`` is the run's own snapshot)."""
+    del suite  # the report reads the run's snapshot itself
+    report = build_report(store, run.id, verdicts="human-adjusted", judges=False)
+    return summarise_report(report, store.cell_verdicts(run.id))

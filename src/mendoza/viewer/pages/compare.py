@@ -1,9 +1,9 @@
-"""Compare two runs, or two variants of one run, paired by case: the overall difference in pass rate with its
-95% interval (a paired t interval on per-case pass rates), then the cases that got better and worse."""
+"""Compare two runs, or two variants of one run, paired by case: the difference in pass rate with its interval
+and p-value, then the cases that got better and worse with their exact tests and false-discovery control.
+Every figure is ``mendoza.report.compare_variants``'s, as ``mendoza compare`` prints it."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -11,8 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mendoza.core import Run
-from mendoza.stats import exact_paired_case_test, paired_difference
-from mendoza.store import CellVerdicts
+from mendoza.report import Comparison, Verdicts, build_report, compare_variants
 from mendoza.viewer.params import BadParameter, choice, integer, text
 from mendoza.viewer.render import page
 from mendoza.viewer.state import ViewerState, viewer_state
@@ -21,20 +20,24 @@ from mendoza.viewer.summary import RateSummary, rate_summary
 __all__ = ["CaseChange", "CompareSide", "CompareView", "build_compare", "compare_page"]
 
 View = Literal["adjusted", "auto"]
+_VERDICTS: dict[View, Verdicts] = {"adjusted": "human-adjusted", "auto": "automatic"}
 
 
 @dataclass(frozen=True, slots=True)
 class CompareSide:
-    """One side of a comparison: a run and one of its variants, its pass rate over the paired cases."""
+    """One side of a comparison: a run and one of its variants, its rate over all its cases (``rate``) and
+    its mean per-case rate over the paired cases (``paired_rate``)."""
 
     run: Run
     variant_id: str
     rate: RateSummary
+    paired_rate: float | None
 
 
 @dataclass(frozen=True, slots=True)
 class CaseChange:
-    """One paired case whose pass rate changed from A to B; ``p_value`` is Fisher's exact test on it alone."""
+    """One paired case whose pass rate changed from A to B: the exact test's p-value, its false-discovery
+    adjusted q-value and whether it is significant, and the samples to open on each side."""
 
     case_id: str
     a_passed: int
@@ -45,26 +48,34 @@ class CaseChange:
     b_rate: float
     change: float
     p_value: float
-    a_sample_id: int
-    b_sample_id: int
+    q_value: float
+    significant: bool
+    a_sample_id: int | None
+    b_sample_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
 class CompareView:
-    """The comparison page: B minus A over the cases both graded."""
+    """The comparison page: B minus A over the cases both counted."""
 
     a: CompareSide
     b: CompareSide
     view: View
+    verdicts: Verdicts
+    confidence: float
+    fdr: float
     paired_cases: int
     difference: float | None
     low: float | None
     high: float | None
     p_value: float | None
+    verdict: str
     better: list[CaseChange]
     worse: list[CaseChange]
     better_total: int
     worse_total: int
+    better_significant: int
+    worse_significant: int
     unchanged: int
     only_a: int
     only_b: int
@@ -72,21 +83,8 @@ class CompareView:
     runs: list[Run]
 
 
-def _cells(state: ViewerState, run: Run, variant_id: str, adjusted: bool) -> dict[str, tuple[int, int, int]]:
-    """Per case of one variant: (passed, graded, sample to open)."""
-    found: dict[str, tuple[int, int, int]] = {}
-    cell: CellVerdicts
-    for cell in state.store.cell_verdicts(run.id, variant_ids=[variant_id], human=adjusted):
-        passed = cell.adjusted_passed if adjusted else cell.passed
-        failed = cell.adjusted_failed if adjusted else cell.failed
-        if passed + failed:
-            target = cell.first_failing_id if cell.first_failing_id is not None else cell.first_sample_id
-            found[cell.case_id] = (passed, passed + failed, target)
-    return found
-
-
 def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
+    return value if value == value and abs(value) != float("inf") else None
 
 
 def _pick_b(state: ViewerState, run_a: Run, ref_b: str | None) -> Run:
@@ -98,6 +96,21 @@ def _pick_b(state: ViewerState, run_a: Run, ref_b: str | None) -> Run:
         if other.suite_name == run_a.suite_name and other.created_at < run_a.created_at:
             return other
     raise BadParameter(f"run {run_a.id} has one variant and no earlier run of its suite: choose b to compare")
+
+
+def _targets(state: ViewerState, run: Run, variant_id: str, adjusted: bool) -> dict[str, int]:
+    """Per case of one variant: the sample to open (its first failing one, else its first)."""
+    found = {}
+    for cell in state.store.cell_verdicts(run.id, variant_ids=[variant_id], human=adjusted):
+        found[cell.case_id] = cell.first_failing_id if cell.first_failing_id is not None else cell.first_sample_id
+    return found
+
+
+def _side(state: ViewerState, run: Run, variant_id: str, verdicts: Verdicts, paired_rate: float) -> CompareSide:
+    report = build_report(state.store, run.id, verdicts=verdicts, judges=False)
+    return CompareSide(
+        run, variant_id, rate_summary(report.variant(variant_id).rate, report.confidence), _finite(paired_rate)
+    )
 
 
 def build_compare(
@@ -124,58 +137,55 @@ def build_compare(
         raise BadParameter(f"run {run_b.id} has no variant {vb[:60]!r}")
     if run_a.id == run_b.id and va == vb:
         raise BadParameter("compare two runs, or two different variants of one run")
-    adjusted = view == "adjusted"
-    cells_a = _cells(state, run_a, va, adjusted)
-    cells_b = _cells(state, run_b, vb, adjusted)
-    paired = [case_id for case_id in cells_a if case_id in cells_b]
-    rates_a = [cells_a[case_id][0] / cells_a[case_id][1] for case_id in paired]
-    rates_b = [cells_b[case_id][0] / cells_b[case_id][1] for case_id in paired]
-    changes = []
-    for case_id, rate_a, rate_b in zip(paired, rates_a, rates_b, strict=True):
-        if rate_a != rate_b:
-            changes.append((case_id, rate_a, rate_b))
-    changes.sort(key=lambda item: (-abs(item[2] - item[1]), item[0]))
-    better = [item for item in changes if item[2] > item[1]]
-    worse = [item for item in changes if item[2] < item[1]]
-
-    def change(item: tuple[str, float, float]) -> CaseChange:
-        case_id, rate_a, rate_b = item
-        a_passed, a_graded, a_sample = cells_a[case_id]
-        b_passed, b_graded, b_sample = cells_b[case_id]
-        p_value = exact_paired_case_test(a_passed, a_graded, b_passed, b_graded)
-        return CaseChange(
-            case_id,
-            a_passed,
-            a_graded,
-            b_passed,
-            b_graded,
-            rate_a,
-            rate_b,
-            rate_b - rate_a,
-            p_value,
-            a_sample,
-            b_sample,
+    verdicts = _VERDICTS[view]
+    comparison: Comparison = compare_variants(state.store, run_a.id, va, run_b.id, vb, verdicts=verdicts)
+    targets_a = _targets(state, run_a, va, view == "adjusted")
+    targets_b = _targets(state, run_b, vb, view == "adjusted")
+    changes = [
+        CaseChange(
+            case.case_id,
+            case.a_passed,
+            case.a_graded,
+            case.b_passed,
+            case.b_graded,
+            case.a_passed / case.a_graded,
+            case.b_passed / case.b_graded,
+            case.difference,
+            case.p_value,
+            case.q_value,
+            case.significant,
+            targets_a.get(case.case_id),
+            targets_b.get(case.case_id),
         )
-
-    difference = paired_difference(rates_b, rates_a) if paired else None
-    side_a = [(cells_a[case_id][0], cells_a[case_id][1] - cells_a[case_id][0]) for case_id in paired]
-    side_b = [(cells_b[case_id][0], cells_b[case_id][1] - cells_b[case_id][0]) for case_id in paired]
+        for case in comparison.cases
+        if case.direction != "same"
+    ]
+    changes.sort(key=lambda change: (not change.significant, -abs(change.change), change.case_id))
+    better = [change for change in changes if change.change > 0]
+    worse = [change for change in changes if change.change < 0]
+    paired = comparison.paired
     return CompareView(
-        a=CompareSide(run_a, va, rate_summary(side_a, run_a.repeats)),
-        b=CompareSide(run_b, vb, rate_summary(side_b, run_b.repeats)),
+        a=_side(state, run_a, va, verdicts, comparison.a_rate),
+        b=_side(state, run_b, vb, verdicts, comparison.b_rate),
         view=view,
-        paired_cases=len(paired),
-        difference=_finite(difference.difference) if difference else None,
-        low=_finite(difference.low) if difference else None,
-        high=_finite(difference.high) if difference else None,
-        p_value=_finite(difference.p_value) if difference else None,
-        better=[change(item) for item in better[:limit]],
-        worse=[change(item) for item in worse[:limit]],
+        verdicts=verdicts,
+        confidence=comparison.confidence,
+        fdr=comparison.fdr,
+        paired_cases=paired.n,
+        difference=_finite(paired.difference),
+        low=_finite(paired.low),
+        high=_finite(paired.high),
+        p_value=_finite(paired.p_value),
+        verdict=comparison.verdict,
+        better=better[:limit],
+        worse=worse[:limit],
         better_total=len(better),
         worse_total=len(worse),
-        unchanged=len(paired) - len(changes),
-        only_a=len(cells_a) - len(paired),
-        only_b=len(cells_b) - len(paired),
+        better_significant=len(comparison.changed("better")),
+        worse_significant=len(comparison.changed("worse")),
+        unchanged=paired.n - len(changes),
+        only_a=len(comparison.only_in_a),
+        only_b=len(comparison.only_in_b),
         limit=limit,
         runs=state.store.list_runs(limit=50),
     )

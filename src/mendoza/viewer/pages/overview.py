@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mendoza.core import Run
-from mendoza.stats import BAND_ADVICE, BAND_NAMES
+from mendoza.report import BAND_ADVICE, BAND_NAMES
 from mendoza.viewer.charts import BandChart, CurveChart, band_chart, curve_chart
 from mendoza.viewer.render import page
 from mendoza.viewer.state import ViewerState, viewer_state
@@ -34,6 +34,8 @@ class OverviewView:
 
     run: Run
     description: str
+    confidence: float
+    errors: str
     band_edges: tuple[float, ...]
     bands: dict[str, str]
     variants: list[VariantSummary]
@@ -65,6 +67,8 @@ def build_overview(state: ViewerState, run: Run) -> OverviewView:
     return OverviewView(
         run=run,
         description=suite.description,
+        confidence=suite.confidence,
+        errors=suite.errors,
         band_edges=suite.band_edges,
         bands={name: BAND_ADVICE[name] for name in BAND_NAMES},
         variants=summaries,

@@ -1,0 +1,89 @@
+"""The report's sentences, written once: what the errors were and what they could change, the band, the
+other verdicts, a breakdown's figure. The terminal report, Markdown, HTML and the viewer print these."""
+
+from __future__ import annotations
+
+import math
+
+from mendoza.report.reliability import Rate
+from mendoza.report.summary import RunReport, VariantResult
+
+__all__ = [
+    "band_words",
+    "bounds_words",
+    "error_words",
+    "other_verdicts_words",
+    "percent",
+    "rate_words",
+    "variant_notes",
+]
+
+
+def percent(value: float | None) -> str:
+    """A rate as ``62.0%``, or ``-`` when there is none."""
+    return "-" if value is None or math.isnan(value) else f"{value:.1%}"
+
+
+def rate_words(rate: Rate) -> str:
+    """``62.0% [55.1%, 68.4%]``: a rate with its interval."""
+    interval = rate.reliability.interval
+    return f"{percent(rate.reliability.rate)} [{percent(interval.low)}, {percent(interval.high)}]"
+
+
+def band_words(rate: Rate) -> str:
+    """The band the rate's interval decides, or ``undecided: X / Y``."""
+    band = rate.reliability.band
+    if rate.reliability.graded == 0:
+        return "-"
+    if band.decided and band.band is not None:
+        return band.band
+    return "undecided: " + " / ".join(band.between or ())
+
+
+def error_words(variant: VariantResult) -> str | None:
+    """How many samples errored, what they count as, and the most common errors; None when none did."""
+    outcomes = variant.rate.outcomes
+    if not outcomes.errored:
+        return None
+    share = outcomes.errored / outcomes.samples
+    counted = "counted as failures" if variant.rate.errors == "fail" else "left out of the rate (errors: exclude)"
+    top = "; ".join(f"{group.count}x {group.message}" for group in variant.top_errors[:3])
+    return f"{outcomes.errored} of {outcomes.samples} samples errored ({share:.1%}), {counted}: {top}"
+
+
+def bounds_words(rate: Rate) -> str | None:
+    """The rate whatever the errored and undecided samples would have been; None when there are none."""
+    if rate.bounds is None:
+        return None
+    outcomes = rate.outcomes
+    unknown = " and ".join(
+        part
+        for part in (
+            f"{outcomes.errored} errored" if outcomes.errored else "",
+            f"{outcomes.undecided} undecided" if outcomes.undecided else "",
+        )
+        if part
+    )
+    low, high = rate.bounds.low, rate.bounds.high
+    return (
+        f"whatever the {unknown} samples would have been: {percent(low.estimate)} (all failed) to "
+        f"{percent(high.estimate)} (all passed); with the intervals {percent(low.low)} to {percent(high.high)}"
+    )
+
+
+def other_verdicts_words(report: RunReport, variant: VariantResult) -> str | None:
+    """The variant's rate by the other verdicts (automatic beside human-adjusted), when people labelled."""
+    if variant.other is None:
+        return None
+    other = "automatic" if report.verdicts == "human-adjusted" else "human-adjusted"
+    return (
+        f"{other} verdicts: {rate_words(variant.other)} ({band_words(variant.other)}); "
+        f"{variant.labelled} samples labelled, {variant.overruled} overruled"
+    )
+
+
+def variant_notes(report: RunReport, variant: VariantResult) -> list[str]:
+    """Every sentence the report adds under a variant's figures: its errors, the bounds, the other verdicts,
+    and its warnings (each starting ``warning:``)."""
+    notes = [error_words(variant), bounds_words(variant.rate), other_verdicts_words(report, variant)]
+    return [note for note in notes if note] + [f"warning: {warning}" for warning in variant.warnings]

@@ -1,0 +1,168 @@
+"""Counting how samples ended: per (variant, case) cell the four outcomes (passed, failed, errored, undecided)
+by automatic and by human-adjusted verdicts, per grader, the errors grouped by message, and the signs of
+silent garbage (empty outputs, one output for every case).
+
+The outcome rule is ``mendoza.core.sample_outcome`` (and ``adjusted_verdict`` for labels); the SQL below is
+its mirror for counting in one pass, and ``tests/store/test_outcomes.py`` holds the two equal on every
+combination of error, verdict and label. ``OutcomeQueries`` is a part of ``Store`` (which inherits it).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mendoza.core import OutcomeCounts
+
+__all__ = [
+    "ADJUSTED_VERDICT_SQL",
+    "CellOutcomes",
+    "ErrorGroup",
+    "GraderCell",
+    "OutcomeQueries",
+    "OutputSigns",
+]
+
+ADJUSTED_VERDICT_SQL = "COALESCE(human_passed, CASE WHEN error IS NULL THEN passed END)"
+"""A sample's human-adjusted verdict in SQL (``core.adjusted_verdict`` of its automatic verdict and label)."""
+
+#: The first line of an error, at most 200 characters: what errors are grouped by.
+_FIRST_LINE = "SUBSTR(SUBSTR(error, 1, INSTR(error || CHAR(10), CHAR(10)) - 1), 1, 200)"
+
+
+@dataclass(frozen=True, slots=True)
+class CellOutcomes:
+    """One (variant, case) cell: its samples' outcomes by automatic and by human-adjusted verdicts, how many
+    were labelled by a person, and how many of those labels overrule the automatic verdict."""
+
+    variant_id: str
+    case_id: str
+    automatic: OutcomeCounts
+    adjusted: OutcomeCounts
+    labelled: int
+    overruled: int
+
+
+@dataclass(frozen=True, slots=True)
+class GraderCell:
+    """One grader's own verdicts on one (variant, case) cell (the grade of its current definition)."""
+
+    variant_id: str
+    case_id: str
+    grader: str
+    counts: OutcomeCounts
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorGroup:
+    """Errors of one variant that share their first line, and how many samples ended in it."""
+
+    variant_id: str
+    message: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSigns:
+    """Signs that a variant's outputs are garbage the graders may not catch: how many answered samples
+    (no error) it has, how many of them are empty or blank, how many distinct outputs over how many cases."""
+
+    variant_id: str
+    answered: int
+    empty: int
+    distinct_outputs: int
+    cases: int
+
+
+def _values(pairs: Sequence[tuple[str, str]]) -> str:
+    return ", ".join("(?, ?)" for _ in pairs)
+
+
+class OutcomeQueries:
+    """The store's outcome counts (a mixin of ``Store``)."""
+
+    if TYPE_CHECKING:
+
+        def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
+
+    def cell_outcomes(self, run_id: str, variant_ids: Sequence[str] | None = None) -> list[CellOutcomes]:
+        """Per (variant, case) cell of a run (or of the given variants), ordered by variant and case id."""
+        where, args = "run_id = ?", [run_id]
+        if variant_ids is not None:
+            if not variant_ids:
+                return []
+            where += f" AND variant_id IN ({','.join('?' * len(variant_ids))})"
+            args.extend(variant_ids)
+        adjusted = ADJUSTED_VERDICT_SQL
+        rows = self._rows(
+            "SELECT variant_id, case_id, COUNT(*), "
+            "SUM(error IS NULL AND passed = 1), SUM(error IS NULL AND passed = 0), SUM(error IS NOT NULL), "
+            f"SUM({adjusted} = 1), SUM({adjusted} = 0), SUM(human_passed IS NULL AND error IS NOT NULL), "
+            "SUM(human_passed IS NOT NULL), "
+            "SUM(human_passed IS NOT NULL AND human_passed IS NOT (CASE WHEN error IS NULL THEN passed END)) "
+            f"FROM samples WHERE {where} GROUP BY variant_id, case_id ORDER BY variant_id, case_id",
+            args,
+        )
+        cells = []
+        for row in rows:
+            samples = int(row[2])
+            auto = OutcomeCounts.of(samples, row[3] or 0, row[4] or 0, row[5] or 0)
+            human = OutcomeCounts.of(samples, row[6] or 0, row[7] or 0, row[8] or 0)
+            cells.append(CellOutcomes(row[0], row[1], auto, human, row[9] or 0, row[10] or 0))
+        return cells
+
+    def grader_cells(self, run_id: str, graders: Sequence[tuple[str, str]]) -> list[GraderCell]:
+        """Per (variant, case, grader) of the given ``(name, definition hash)`` graders: the outcomes of that
+        grader's latest automatic grade of each sample. A sample that errored is errored for every grader;
+        one the grader has no verdict on (a grader error, or not graded by it) is undecided."""
+        if not graders:
+            return []
+        rows = self._rows(
+            f"WITH cur(name, hash) AS (VALUES {_values(graders)}), "
+            "latest AS ("
+            "  SELECT g.sample_id, g.grader, g.passed, "
+            "         ROW_NUMBER() OVER (PARTITION BY g.sample_id, g.grader ORDER BY g.id DESC) AS rn "
+            "  FROM grades AS g JOIN samples AS s ON s.id = g.sample_id "
+            "  JOIN cur ON cur.name = g.grader AND cur.hash = g.grader_hash "
+            "  WHERE s.run_id = ? AND g.source = 'auto'"
+            ") "
+            "SELECT s.variant_id, s.case_id, cur.name, COUNT(*), "
+            "  SUM(s.error IS NULL AND l.passed = 1), SUM(s.error IS NULL AND l.passed = 0), "
+            "  SUM(s.error IS NOT NULL) "
+            "FROM samples AS s CROSS JOIN cur "
+            "LEFT JOIN latest AS l ON l.sample_id = s.id AND l.grader = cur.name AND l.rn = 1 "
+            "WHERE s.run_id = ? GROUP BY s.variant_id, s.case_id, cur.name "
+            "ORDER BY s.variant_id, s.case_id, cur.name",
+            (*[value for pair in graders for value in pair], run_id, run_id),
+        )
+        return [
+            GraderCell(row[0], row[1], row[2], OutcomeCounts.of(int(row[3]), row[4] or 0, row[5] or 0, row[6] or 0))
+            for row in rows
+        ]
+
+    def error_groups(self, run_id: str, per_variant: int = 5) -> list[ErrorGroup]:
+        """The most common errors of each variant of a run (by first line), most frequent first."""
+        rows = self._rows(
+            f"SELECT variant_id, {_FIRST_LINE} AS line, COUNT(*) AS n FROM samples "
+            "WHERE run_id = ? AND error IS NOT NULL GROUP BY variant_id, line ORDER BY variant_id, n DESC, line",
+            (run_id,),
+        )
+        groups: list[ErrorGroup] = []
+        kept: dict[str, int] = {}
+        for row in rows:
+            if kept.get(row[0], 0) < per_variant:
+                kept[row[0]] = kept.get(row[0], 0) + 1
+                groups.append(ErrorGroup(row[0], str(row[1]), int(row[2])))
+        return groups
+
+    def output_signs(self, run_id: str) -> list[OutputSigns]:
+        """Per variant of a run: answered samples, empty outputs, distinct outputs and cases answered."""
+        rows = self._rows(
+            "SELECT variant_id, COUNT(*), SUM(TRIM(COALESCE(output, '')) = ''), COUNT(DISTINCT output), "
+            "COUNT(DISTINCT case_id) FROM samples WHERE run_id = ? AND error IS NULL "
+            "GROUP BY variant_id ORDER BY variant_id",
+            (run_id,),
+        )
+        return [OutputSigns(row[0], int(row[1]), int(row[2] or 0), int(row[3]), int(row[4])) for row in rows]
