@@ -71,7 +71,8 @@ def test_run_with_baseline_gates_on_max_regression(write_suite: Any, tmp_path: P
                        thresholds={"max_regression": 0.05, "variants": ["strong"]})
     result = _invoke("run", str(path), "--db", str(db), "-q", "--baseline", base)
     assert result.exit_code == 1, result.output
-    assert "gate fail:" in result.output and "a regression is shown, estimated beyond max_regression 5.0%" in result.output
+    assert "gate fail:" in result.output
+    assert "a regression is shown, estimated beyond max_regression 5.0%" in result.output
     compared = _invoke("compare", base, result.output.split("run id: ")[1].split()[0], "--db", str(db))
     assert compared.exit_code == 1 and "a regression is shown" in compared.output
 
