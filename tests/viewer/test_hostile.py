@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from mendoza.api import run_suite
 from mendoza.core import Case, GraderSpec, Suite, Variant
+from mendoza.viewer.links import local_path
 from tests.viewer.conftest import BASE_URL, Runs
 
 TOKEN = "s3cret-token-for-tests"
@@ -53,6 +54,21 @@ def test_the_json_link_of_a_path_starting_with_two_slashes_stays_on_this_server(
     target = urlsplit(urljoin(BASE_URL + path, href))
     assert (target.scheme, target.netloc) == ("http", "127.0.0.1:8765")
     assert "evil.example/x.json" in target.path  # the same address, as a path on this server
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("//evil.example/x", "/evil.example/x"),
+        ("/\\/evil.example", "/evil.example"),
+        ("/runs/a\\b c", "/runs/a%5Cb%20c"),
+        ("/runs/x?y#z", "/runs/x%3Fy%23z"),
+        ("", "/"),
+    ],
+)
+def test_local_path_is_one_slash_then_an_encoded_path(path: str, expected: str) -> None:
+    assert local_path(path) == expected
+    assert urlsplit(urljoin("http://127.0.0.1:8765/a/b", local_path(path))).netloc == "127.0.0.1:8765"
 
 
 def test_the_json_link_keeps_the_query_and_leads_to_the_twin(shared_client: TestClient, shared_runs: Runs) -> None:

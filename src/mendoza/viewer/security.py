@@ -61,12 +61,11 @@ _HEADERS = {
 }
 
 
-def secure(response: Response, *, no_store: bool = True) -> Response:
-    """``response`` with the security headers (those it sets itself are kept)."""
+def secure(response: Response) -> Response:
+    """``response`` with the security headers and no caching (those it sets itself are kept)."""
     for name, value in _HEADERS.items():
         response.headers.setdefault(name, value)
-    if no_store:
-        response.headers.setdefault("cache-control", "no-store")
+    response.headers.setdefault("cache-control", "no-store")
     return response
 
 
