@@ -6,6 +6,7 @@ Routes (each page also answers as JSON at the same path + ``.json``, or with ``?
     GET  /runs/{run}                       overview of a run (an id, a unique prefix, or ``latest``)
     GET  /runs/{run}/grid                  cases x variants, filtered, sorted, paged
     GET  /runs/{run}/samples/{sample}      one sample, its grades, its case's other repeats
+    GET  /runs/{run}/samples/{sample}/output.txt, .../prompt.txt   the whole output or prompt, as plain text
     POST /runs/{run}/samples/{sample}/label   overrule: a human label (CSRF token required)
     GET  /runs/{run}/review                review mode: the samples most worth a look, one by one
     GET  /compare                          two runs or two variants, paired by case
@@ -22,7 +23,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -35,10 +36,10 @@ from mendoza.viewer.pages.labels import label_sample
 from mendoza.viewer.pages.overview import overview_page
 from mendoza.viewer.pages.review_mode import review_page
 from mendoza.viewer.pages.runs import runs_page
-from mendoza.viewer.pages.sample import SampleNotFound, sample_page
+from mendoza.viewer.pages.sample import SampleNotFound, sample_page, sample_text
 from mendoza.viewer.params import BadParameter
 from mendoza.viewer.render import error_response, template_env
-from mendoza.viewer.security import ViewerGuard
+from mendoza.viewer.security import ViewerGuard, secure
 from mendoza.viewer.state import ViewerState
 
 __all__ = ["create_app", "open_viewer_store"]
@@ -70,6 +71,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(request, exc.status_code, str(exc.detail))
 
 
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    # Sent from outside the ViewerGuard middleware (by Starlette's ServerErrorMiddleware, which then re-raises
+    # for the server's log): the security headers must be set here. The exception's text is not shown.
+    try:
+        response = error_response(request, 500, "internal error in mendoza view: see the terminal it runs in")
+    except Exception:  # the error page itself failed: plain text still carries the headers
+        response = PlainTextResponse("internal error in mendoza view: see the terminal it runs in", 500)
+    return secure(response)
+
+
 def create_app(
     store: Store,
     *,
@@ -86,6 +97,7 @@ def create_app(
         Route("/runs/{run}/grid", grid_page, name="grid"),
         Route("/runs/{run}/samples/{sample:int}", sample_page, name="sample"),
         Route("/runs/{run}/samples/{sample:int}/label", label_sample, methods=["POST"], name="label"),
+        Route("/runs/{run}/samples/{sample:int}/{part}.txt", sample_text, name="sample_text"),
         Route("/runs/{run}/review", review_page, name="review"),
         Route("/compare", compare_page, name="compare"),
         Mount("/static", StaticFiles(packages=[("mendoza.viewer", "static")]), name="static"),
@@ -99,6 +111,7 @@ def create_app(
             BadParameter: _bad_request,
             MendozaError: _store_error,
             HTTPException: _http_error,
+            Exception: _internal_error,
         },
     )
     app.state.viewer = ViewerState(store, author=author or default_author())

@@ -14,6 +14,8 @@ __all__ = ["BadParameter", "Pagination", "choice", "flag", "integer", "paginate"
 
 T = TypeVar("T", bound=str)
 
+INT64_MAX = 2**63 - 1
+"""The largest whole number SQLite can bind: every number parameter is clamped within +-this."""
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 
@@ -23,7 +25,8 @@ class BadParameter(ValueError):
 
 
 def integer(params: QueryParams, name: str, default: int, *, low: int, high: int | None = None) -> int:
-    """A whole number parameter, clamped to ``[low, high]``; not a number is a ``BadParameter``."""
+    """A whole number parameter, clamped to ``[low, high]`` (and to SQLite's 64-bit integers); not a number is a
+    ``BadParameter``."""
     raw = params.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -31,7 +34,7 @@ def integer(params: QueryParams, name: str, default: int, *, low: int, high: int
         value = int(raw.strip())
     except ValueError:
         raise BadParameter(f"'{name}' must be a whole number, got {raw[:40]!r}") from None
-    value = max(low, value)
+    value = max(low, -INT64_MAX, min(INT64_MAX, value))
     return value if high is None else min(high, value)
 
 

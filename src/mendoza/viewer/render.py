@@ -1,33 +1,57 @@
 """Pages and their JSON twins: every page is one view model, rendered as HTML (Jinja2, always autoescaped)
-or as JSON (the same URL with ``.json``, or ``?format=json``)."""
+or as JSON (the same URL with ``.json``, or ``?format=json``).
+
+Model text is untrusted twice over: escaped (autoescape), and isolated from the text around it, so that bidi
+control characters in it cannot reorder what the page shows (the ``bidi`` filter; ``ident`` also makes them
+visible in ids, where a reordered name would be a spoof). Long text is cut (``clip``) where it is listed."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from mendoza import __version__
+from mendoza.viewer.links import json_twin
+from mendoza.viewer.state import viewer_state
 
 __all__ = [
+    "BIDI_CONTROLS",
     "JSON_FLAG",
+    "LIST_CHARS",
+    "PAGE_CHARS",
+    "TEXT_CHARS",
+    "clip",
     "error_response",
     "json_response",
     "jsonable",
     "page",
     "rate_class",
+    "reveal_bidi",
     "template_env",
     "wants_json",
 ]
 
 JSON_FLAG = "mendoza.json"
 """The scope key set when a request asked for the JSON twin of a page."""
+
+LIST_CHARS = 2_000
+"""Text shown in a list or side by side (other repeats, other variants) is cut after this many characters."""
+PAGE_CHARS = 100_000
+"""A sample's own output is cut after this many characters (the whole of it is a link away)."""
+TEXT_CHARS = 20_000
+"""A sample's prompt, inputs, errors and grade explanations are cut after this many characters."""
+
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""The characters that change the direction of the text after them (embeddings, overrides, isolates, marks)."""
 
 
 def wants_json(request: Request) -> bool:
@@ -113,6 +137,31 @@ def _verdict(value: bool | None) -> str:
     return "–" if value is None else ("pass" if value else "fail")
 
 
+def reveal_bidi(text: str) -> str:
+    """``text`` with each bidi control character shown as its code point (``⟨U+202E⟩``)."""
+    return BIDI_CONTROLS.sub(lambda match: f"⟨U+{ord(match.group()):04X}⟩", text)
+
+
+def _bidi(value: Any) -> Markup:
+    """Untrusted text, escaped and isolated (``<bdi>``): it cannot reorder the text around it."""
+    return Markup("<bdi>%s</bdi>") % str(value)
+
+
+def _ident(value: Any) -> Markup:
+    """An untrusted id or name, isolated and with its bidi control characters made visible."""
+    return Markup("<bdi>%s</bdi>") % reveal_bidi(str(value))
+
+
+def _reveal(value: Any) -> str:
+    """An untrusted id where no element may wrap it (``<title>``, ``<option>``, SVG text): controls shown."""
+    return reveal_bidi(str(value))
+
+
+def clip(text: str | None, limit: int = LIST_CHARS) -> str | None:
+    """The first ``limit`` characters of ``text`` (all of it when shorter)."""
+    return text if text is None or len(text) <= limit else text[:limit]
+
+
 def _pretty_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, default=str, sort_keys=False)
 
@@ -135,8 +184,18 @@ def template_env() -> jinja2.Environment:
         verdict=_verdict,
         pretty_json=_pretty_json,
         rate_class=rate_class,
+        bidi=_bidi,
+        ident=_ident,
+        reveal=_reveal,
+        clip=clip,
     )
-    env.globals["version"] = __version__
+    env.globals.update(
+        version=__version__,
+        json_twin=json_twin,
+        list_chars=LIST_CHARS,
+        page_chars=PAGE_CHARS,
+        text_chars=TEXT_CHARS,
+    )
     return env
 
 
@@ -150,7 +209,9 @@ def page(request: Request, template: str, view: Any, *, status_code: int = 200) 
 
 
 def error_response(request: Request, status_code: int, message: str) -> Response:
-    """An error page (or JSON ``{"error": ...}``) with one line that says what is wrong."""
+    """An error page (or JSON ``{"error": ...}``) with one line that says what is wrong (the database named by
+    its file name, never by its path)."""
+    message = viewer_state(request).redact(message)
     if wants_json(request):
         return json_response({"error": message, "status": status_code}, status_code)
     env: jinja2.Environment = request.app.state.templates

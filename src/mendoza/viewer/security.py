@@ -3,12 +3,15 @@
 - **Host**: served without a token, the viewer answers only to loopback host names (127.0.0.1, localhost,
   [::1]), so a web page that rebinds its own domain to 127.0.0.1 cannot read it.
 - **Token**: given a token (required off loopback), every request must carry it: ``Authorization: Bearer``,
-  an ``X-Mendoza-Token`` header, or the cookie set by a first visit to ``?token=...``.
+  an ``X-Mendoza-Token`` header, or the cookie set by a first visit to ``?token=...``. A request that carries
+  ``?token=`` is always redirected to the same address without it (so it never stays in the address bar, the
+  history, or a link the page builds), and the cookie is set when the token is right.
 - **Cross-site writes**: a write (any method but GET, HEAD, OPTIONS) must come from the viewer's own origin
   (``Origin``, else ``Referer``) and carry the per-server CSRF token (a hidden form field or an
   ``X-CSRF-Token`` header, checked by :func:`check_csrf_token` where the body is read).
 - **Headers**: a strict Content-Security-Policy (scripts and styles only from the viewer's own static files,
-  no inline script), no framing, no MIME sniffing, no caching of pages.
+  no inline script), no framing, no MIME sniffing, no caching of pages: on every response, refusals and
+  errors included (:func:`secure` for the 500 page, which is sent from outside this middleware).
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ import hmac
 import ipaddress
 from collections.abc import Iterable
 from http.cookies import SimpleCookie
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mendoza.viewer.links import TOKEN_PARAM, has_token, local_url
 from mendoza.viewer.render import JSON_FLAG
 
 __all__ = [
@@ -34,6 +38,7 @@ __all__ = [
     "ViewerGuard",
     "check_csrf_token",
     "is_loopback",
+    "secure",
 ]
 
 CONTENT_SECURITY_POLICY = (
@@ -56,6 +61,14 @@ _HEADERS = {
 }
 
 
+def secure(response: Response) -> Response:
+    """``response`` with the security headers and no caching (those it sets itself are kept)."""
+    for name, value in _HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("cache-control", "no-store")
+    return response
+
+
 def is_loopback(host: str) -> bool:
     """Whether a host name or address is this machine only (127.0.0.0/8, ::1, localhost)."""
     if host.lower() == "localhost":
@@ -73,6 +86,11 @@ def _same(a: str, b: str) -> bool:
 def check_csrf_token(expected: str, given: str | None) -> bool:
     """Whether a write carries the server's CSRF token."""
     return given is not None and _same(expected, given)
+
+
+def _query(scope: Scope) -> str:
+    query: bytes = scope.get("query_string", b"")
+    return query.decode("latin-1")
 
 
 def _hostname(host_header: str) -> str:
@@ -102,6 +120,7 @@ class ViewerGuard:
             return
         path: str = scope["path"]
         if path.endswith(".json") and not path.startswith("/static/"):
+            scope[JSON_FLAG] = True  # also where the 500 page is made, outside: it answers in JSON too
             scope = dict(scope)
             scope["path"] = path[: -len(".json")] or "/"
             scope["raw_path"] = scope["path"].encode("utf-8")
@@ -120,10 +139,7 @@ class ViewerGuard:
         await self.app(scope, receive, send_with_headers)
 
     async def _with_headers(self, response: Response, scope: Scope, receive: Receive, send: Send) -> None:
-        for name, value in _HEADERS.items():
-            response.headers.setdefault(name, value)
-        response.headers.setdefault("cache-control", "no-store")
-        await response(scope, receive, send)
+        await secure(response)(scope, receive, send)
 
     def _refusal(self, scope: Scope, headers: Headers) -> Response | None:
         """The response that refuses this request, or None to let it through."""
@@ -136,10 +152,22 @@ class ViewerGuard:
                 return denied
         if scope["method"] not in _SAFE_METHODS and not self._same_origin(scope, headers):
             return PlainTextResponse("cross-site write refused: writes must come from the viewer's own pages", 403)
+        if scope["method"] in ("GET", "HEAD") and has_token(_query(scope)):
+            return self._drop_token(scope, set_cookie=False)  # let in otherwise (a cookie), or no token needed
         return None
+
+    def _drop_token(self, scope: Scope, *, set_cookie: bool) -> Response:
+        """The redirect to the same address without ``?token=`` (setting the cookie when asked)."""
+        response = RedirectResponse(local_url(scope["path"], _query(scope)), status_code=303)
+        if set_cookie and self.token is not None:
+            response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict", path="/")
+        return response
 
     def _check_token(self, scope: Scope, headers: Headers) -> Response | None:
         assert self.token is not None
+        offered = [value for key, value in parse_qsl(_query(scope), keep_blank_values=True) if key == TOKEN_PARAM]
+        if scope["method"] in ("GET", "HEAD") and offered and _same(self.token, offered[-1]):
+            return self._drop_token(scope, set_cookie=True)
         authorization = headers.get("authorization", "")
         candidates = [headers.get(TOKEN_HEADER)]
         if authorization.lower().startswith("bearer "):
@@ -153,14 +181,6 @@ class ViewerGuard:
             candidates.append(cookie[TOKEN_COOKIE].value)
         if any(given is not None and _same(self.token, given) for given in candidates):
             return None
-        pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        offered = [value for key, value in pairs if key == "token"]
-        if scope["method"] == "GET" and offered and _same(self.token, offered[-1]):
-            kept = [(key, value) for key, value in pairs if key != "token"]
-            target = scope["path"] + ("?" + urlencode(kept) if kept else "")
-            response = RedirectResponse(target, status_code=303)
-            response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict", path="/")
-            return response
         return PlainTextResponse(
             "this viewer needs its token: open the address `mendoza view` printed (it ends in ?token=...)", 401
         )

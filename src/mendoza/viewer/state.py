@@ -28,6 +28,15 @@ class ViewerState:
         self.author = author
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
 
+    def redact(self, message: str) -> str:
+        """``message`` with the database's path (as given, absolute, resolved) shown as its file name only."""
+        path = self.store.path
+        spellings = {str(path), str(path.absolute()), str(path.resolve())}
+        for spelling in sorted(spellings, key=len, reverse=True):
+            if spelling and spelling != path.name:
+                message = message.replace(spelling, path.name)
+        return message
+
     def run(self, ref: str) -> Run:
         """The run with this id, unique prefix, or ``latest`` (``RunNotFound`` if none)."""
         return self.store.get_run(ref)

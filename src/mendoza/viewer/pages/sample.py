@@ -1,5 +1,9 @@
 """The sample page: the rendered prompt, the output (whitespace kept), every grade with its explanation and
-source, tokens and latency, the form to overrule it, and the other repeats of the same case side by side."""
+source, tokens and latency, the form to overrule it, and the other repeats of the same case side by side.
+
+Long text is cut where it is shown beside other text (the other repeats: their first ``LIST_CHARS``
+characters, the page itself: its first ``PAGE_CHARS``); the whole prompt and output are one link away, as
+plain text (``.../prompt.txt``, ``.../output.txt``)."""
 
 from __future__ import annotations
 
@@ -7,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from mendoza.core import Run
 from mendoza.store import CaseRecord, GradeRecord, SampleRecord
-from mendoza.viewer.render import page
+from mendoza.viewer.render import LIST_CHARS, clip, page
 from mendoza.viewer.state import ViewerState, viewer_state
 
 __all__ = [
@@ -23,7 +27,11 @@ __all__ = [
     "build_sample",
     "find_run_sample",
     "sample_page",
+    "sample_text",
 ]
+
+_MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id names no sample (and cannot be bound)
+_TEXT_PARTS = ("prompt", "output")
 
 
 class SampleNotFound(LookupError):
@@ -43,7 +51,8 @@ class VariantInfo:
 
 @dataclass(frozen=True, slots=True)
 class SampleBrief:
-    """Another sample of the same case, shown beside this one."""
+    """Another sample of the same case, shown beside this one: its output (or error) cut to its first
+    ``LIST_CHARS`` characters (``clipped``; ``chars``: how long the whole is)."""
 
     id: int
     variant_id: str
@@ -54,6 +63,8 @@ class SampleBrief:
     human_passed: bool | None
     adjusted_passed: bool | None
     current: bool
+    chars: int
+    clipped: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +98,8 @@ class SampleView:
 
 def find_run_sample(state: ViewerState, run: Run, sample_id: int) -> SampleRecord:
     """The sample with this id in this run (``SampleNotFound`` otherwise)."""
+    if not 0 <= sample_id <= _MAX_ID:
+        raise SampleNotFound(f"run {run.id} has no sample {sample_id}")
     record = state.store.find_sample(sample_id)
     if record is None or record.run_id != run.id:
         raise SampleNotFound(f"run {run.id} has no sample {sample_id}")
@@ -94,16 +107,19 @@ def find_run_sample(state: ViewerState, run: Run, sample_id: int) -> SampleRecor
 
 
 def _brief(record: SampleRecord, current: int) -> SampleBrief:
+    chars = len(record.error or record.output or "")
     return SampleBrief(
         id=record.id,
         variant_id=record.variant_id,
         repeat=record.repeat,
-        output=record.output,
-        error=record.error,
+        output=clip(record.output, LIST_CHARS),
+        error=clip(record.error, LIST_CHARS),
         passed=record.passed,
         human_passed=record.human_passed,
         adjusted_passed=record.adjusted_passed,
         current=record.id == current,
+        chars=chars,
+        clipped=chars > LIST_CHARS,
     )
 
 
@@ -148,3 +164,18 @@ async def sample_page(request: Request) -> Response:
     run = state.run(request.path_params["run"])
     record = find_run_sample(state, run, request.path_params["sample"])
     return page(request, "sample.html", build_sample(state, run, record))
+
+
+async def sample_text(request: Request) -> Response:
+    """``GET /runs/{run}/samples/{sample}/{part}.txt``: the whole prompt or output of a sample, as plain text
+    (never rendered: the security headers forbid sniffing it into HTML)."""
+    state = viewer_state(request)
+    part = request.path_params["part"]
+    run = state.run(request.path_params["run"])
+    record = find_run_sample(state, run, request.path_params["sample"])
+    if part not in _TEXT_PARTS:
+        raise SampleNotFound(f"a sample has no {str(part)[:40]!r} (only {', '.join(_TEXT_PARTS)})")
+    text: str | None = getattr(record, part)
+    if text is None:
+        raise SampleNotFound(f"sample {record.id} has no {part}")
+    return PlainTextResponse(text, headers={"content-disposition": "inline"})
