@@ -75,7 +75,8 @@ def test_errors_exclude_leaves_them_out_and_says_so(tmp_path: Path, monkeypatch:
     assert variant.pass_rate == 1.0 and variant.graded == 200 - variant.errors
     assert "left out of the rate (errors: exclude)" in result.output
     data = report_to_dict(report)
-    assert data["errors"] == "exclude" and data["variants"][0]["errors"] == "exclude"
+    assert data["error_rule"] == "exclude" and data["variants"][0]["error_rule"] == "exclude"
+    assert data["variants"][0]["errors"] == variant.errors
     bounds = data["variants"][0]["bounds"]
     assert bounds["if_all_failed"]["estimate"] == pytest.approx((200 - variant.errors) / 200)
     assert "left out" in report_to_markdown(report)

@@ -90,7 +90,8 @@ def test_json_export_is_versioned_and_complete(store: Store) -> None:
     assert [v["id"] for v in data["variants"]] == ["a", "b"]
     variant = data["variants"][0]
     assert set(variant["pass_rate"]) == {"estimate", "low", "high", "method"}
-    assert variant["errors"] == "fail" and variant["bounds"] is None and variant["top_errors"] == []
+    assert variant["error_rule"] == "fail" and variant["errors"] == 0
+    assert variant["bounds"] is None and variant["top_errors"] == []
     assert set(variant["pass_at_k"]) == {"1", "2", "3"}
     assert set(variant["band"]) == {"decided", "band", "between", "samples_to_decide"}
     assert len(data["cases"]) == 12 and {"variant", "case", "passed", "graded", "flaky"} <= set(data["cases"][0])

@@ -45,7 +45,7 @@ def rate_to_dict(rate: Rate) -> dict[str, Any]:
             "errored": outcomes.errored,
             "undecided": outcomes.undecided,
         },
-        "errors": rate.errors,
+        "error_rule": rate.errors,
         "counted": result.graded,
         "pass_rate": {**_interval(result.interval), "method": result.method},
         "band": {
@@ -136,7 +136,7 @@ def report_to_dict(report: RunReport, gate: Gate | None = None) -> dict[str, Any
         "confidence": report.confidence,
         "band_edges": list(report.band_edges),
         "verdicts": report.verdicts,
-        "errors": report.suite.errors,
+        "error_rule": report.suite.errors,
         "variants": [_variant_dict(variant) for variant in report.variants],
         "cases": [
             {
