@@ -33,6 +33,7 @@ __all__ = [
     "Suite",
     "Thresholds",
     "Variant",
+    "adjusted_outcome",
     "adjusted_verdict",
     "combined_verdict",
     "sample_outcome",
@@ -114,6 +115,14 @@ def combined_verdict(verdicts: Sequence[bool | None]) -> bool | None:
 def adjusted_verdict(automatic: bool | None, human: bool | None) -> bool | None:
     """The human-adjusted verdict of a sample: the person's label where there is one, else the graders'."""
     return automatic if human is None else human
+
+
+def adjusted_outcome(error: str | None, passed: bool | None, human: bool | None) -> Outcome:
+    """The outcome of a sample by human-adjusted verdicts: a person's label decides it (even an errored
+    sample's: the person saw what the user would get), else its automatic outcome."""
+    if human is not None:
+        return "passed" if human else "failed"
+    return sample_outcome(error, passed)
 
 
 def stable_hash(value: Any) -> str:

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from mendoza.core import Case, Run
+from mendoza.core import Case, OutcomeCounts, Run
 from mendoza.runner.engine import RunPlan, close_plan, sample_items
 from mendoza.stats import classify_band, confidence_sequence
 from mendoza.store import Store
@@ -62,12 +62,13 @@ def _draws(
 
 
 def _is_decided(store: Store, run_id: str, variant_id: str, plan: RunPlan) -> bool:
-    counts = {row.variant_id: row for row in store.variant_counts(run_id)}.get(variant_id)
-    if counts is None or counts.passed + counts.failed == 0:
+    """Whether the variant's band is decided, counting its samples as the report does (the suite's error
+    rule; the automatic verdicts, which are all there is while the run samples)."""
+    outcomes = sum((cell.automatic for cell in store.cell_outcomes(run_id, [variant_id])), OutcomeCounts())
+    passed, failed = outcomes.headline(plan.suite.errors)
+    if passed + failed == 0:
         return False
-    interval = confidence_sequence(
-        counts.passed, counts.passed + counts.failed, alpha=1 - plan.suite.confidence
-    )
+    interval = confidence_sequence(passed, passed + failed, alpha=1 - plan.suite.confidence)
     return classify_band(interval.low, interval.high, plan.suite.band_edges).decided
 
 
