@@ -65,5 +65,5 @@ def test_errors_are_grouped_by_their_first_line(store: Store) -> None:
         ],
     )
     groups = store.error_groups(run.id)
-    assert [(group.message, group.count) for group in groups][0] == ("TimeoutError: slow", 2)
+    assert (groups[0].message, groups[0].count) == ("TimeoutError: slow", 2)
     assert len(groups[1].message) == 200
