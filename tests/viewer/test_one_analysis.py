@@ -105,6 +105,15 @@ def test_the_viewers_figures_are_the_clis(
             assert [point["pass_at_k"] for point in shown["curve"]] == pytest.approx(
                 [value for value in adjusted_cli["pass_at_k"].values() if value is not None], abs=1e-6
             )
+        grid = client.get(f"/runs/{run_id}/grid.json?per_page=100").json()
+        cli_cells = {(case["variant"], case["case"]): case for case in human["cases"]}
+        shown_cells = [cell for row in grid["rows"] for cell in row["cells"] if cell is not None]
+        assert len(shown_cells) == len(cli_cells)
+        for row in grid["rows"]:
+            for cell in row["cells"]:
+                if cell is not None:
+                    cli_cell = cli_cells[(cell["variant_id"], row["case"]["case_id"])]
+                    assert (cell["passed"], cell["graded"]) == (cli_cell["passed"], cli_cell["graded"])
         runs = {row["run"]["id"]: row for row in client.get("/runs.json").json()["runs"]}
         for headline, cli_variant in zip(runs[run_id]["variants"], human["variants"], strict=True):
             assert _close(headline["rate"], cli_variant["pass_rate"]["estimate"])

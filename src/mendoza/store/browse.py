@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from mendoza.core import OutcomeCounts
 from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL
 
 __all__ = [
@@ -117,6 +118,13 @@ class CellVerdicts:
     disagree: int
     first_sample_id: int
     first_failing_id: int | None
+    adjusted_errors: int = 0
+
+    def outcomes(self, adjusted: bool) -> OutcomeCounts:
+        """The cell's outcomes by human-adjusted (``adjusted``) or automatic verdicts."""
+        if adjusted:
+            return OutcomeCounts.of(self.samples, self.adjusted_passed, self.adjusted_failed, self.adjusted_errors)
+        return OutcomeCounts.of(self.samples, self.passed, self.failed, self.errors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,7 +344,8 @@ class BrowseQueries:
             "SELECT variant_id, case_id, COUNT(*), SUM(passed = 1), SUM(passed = 0), SUM(error IS NOT NULL), "
             f"SUM({_ADJUSTED} = 1), SUM({_ADJUSTED} = 0), SUM(human_passed IS NOT NULL), "
             "SUM(human_passed IS NOT NULL AND human_passed IS NOT passed), SUM(graders_disagree), MIN(id), "
-            f"MIN(CASE WHEN {failing} IS NOT 1 THEN id END) "
+            f"MIN(CASE WHEN {failing} IS NOT 1 THEN id END), "
+            "SUM(human_passed IS NULL AND error IS NOT NULL) "
             f"FROM samples WHERE {where} GROUP BY variant_id, case_id ORDER BY variant_id, case_id",
             args,
         )

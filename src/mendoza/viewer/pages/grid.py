@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mendoza.core import Run
+from mendoza.core import ErrorPolicy, Run
 from mendoza.store import GRID_SORTS, CaseRecord, CellVerdicts, GridQuery, GridSort
 from mendoza.viewer.params import BadParameter, Pagination, choice, flag, paginate, text
 from mendoza.viewer.render import page
@@ -130,9 +130,9 @@ def _preview(case: CaseRecord) -> str:
     return joined if len(joined) <= PREVIEW_CHARS else joined[: PREVIEW_CHARS - 1] + "…"
 
 
-def _cell(cell: CellVerdicts, adjusted: bool) -> GridCell:
-    passed = cell.adjusted_passed if adjusted else cell.passed
-    failed = cell.adjusted_failed if adjusted else cell.failed
+def _cell(cell: CellVerdicts, adjusted: bool, errors: ErrorPolicy) -> GridCell:
+    """A cell's k/n as the report counts it (the suite's error rule), in the view asked for."""
+    passed, failed = cell.outcomes(adjusted).headline(errors)
     graded = passed + failed
     return GridCell(
         variant_id=cell.variant_id,
@@ -141,7 +141,7 @@ def _cell(cell: CellVerdicts, adjusted: bool) -> GridCell:
         graded=graded,
         rate=passed / graded if graded else None,
         auto_passed=cell.passed,
-        auto_graded=cell.passed + cell.failed,
+        auto_graded=sum(cell.outcomes(False).headline(errors)),
         errors=cell.errors,
         labelled=cell.labelled,
         overruled=cell.overruled,
@@ -171,7 +171,8 @@ def build_grid(state: ViewerState, run: Run, filters: GridFilters, page_number: 
     found = state.store.grid_page(run.id, query)
     pagination = Pagination.of(found.offset // per_page + 1, per_page, found.total)
     cells, cases = found.cells, found.cases
-    by_cell = {(cell.case_id, cell.variant_id): _cell(cell, adjusted) for cell in cells}
+    errors = state.suite(run).errors
+    by_cell = {(cell.case_id, cell.variant_id): _cell(cell, adjusted, errors) for cell in cells}
     rows = [
         GridRow(case, _preview(case), [by_cell.get((case.case_id, variant)) for variant in filters.variants])
         for case in cases
