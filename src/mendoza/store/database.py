@@ -130,6 +130,25 @@ _GRADE_TEXTS = {1: "name", 2: "hash", 6: "explanation", 7: "error", 8: "author",
 _SAMPLE_NOTES = 16
 
 
+_SQLITE_BUSY = 5
+
+
+def _use_wal(db: sqlite3.Connection, patience: float = 10.0) -> None:
+    """Put the file in WAL mode. Several processes opening a new file at once may each be refused ("database
+    is locked") without the busy timeout's wait while another switches the mode: try again for a while."""
+    deadline = time.monotonic() + patience
+    delay = 0.002
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(2 * delay, 0.1)
+
+
 class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements):
     """A mendoza database file. Open with ``Store(path)``; close with ``close()`` or a ``with`` block.
 
@@ -160,7 +179,7 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements):
             else:
                 # Before anything writes: a file of another program, or of a newer mendoza, is left as it was.
                 check_schema_is_ours(self._db, self.path)
-                self._db.execute("PRAGMA journal_mode = WAL")
+                _use_wal(self._db)
                 self._db.execute("PRAGMA synchronous = NORMAL")
                 apply_migrations(self._db, self.path)
         except (StoreError, sqlite3.Error) as exc:

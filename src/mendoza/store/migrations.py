@@ -216,16 +216,6 @@ MIGRATIONS: list[Callable[[], str]] = [m001_initial, m002_run_options, m003_view
 _CREATE_RECORD = "CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
 
 
-def _recorded(db: sqlite3.Connection) -> set[str] | None:
-    """The migrations a file records, or None when it has no ``_migrations`` table."""
-    try:
-        return {row[0] for row in db.execute("SELECT name FROM _migrations")}
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            return None
-        raise
-
-
 def _version(names: set[str] | list[str]) -> int:
     """The schema version a set of migration names stands for: the highest ``mNNN`` among them."""
     numbers = [int(name[1:4]) for name in names if name[:1] == "m" and name[1:4].isdigit()]
@@ -236,15 +226,16 @@ def check_schema_is_ours(db: sqlite3.Connection, where: object) -> set[str] | No
     """Refuse, with one line, a file this mendoza must not write: an SQLite file of another program (tables
     but no ``_migrations``) or one written by a newer mendoza. Returns the migrations recorded (None: none
     yet, a new or empty file). Reads only: a refused file is left exactly as it was."""
-    recorded = _recorded(db)
-    if recorded is None:
-        tables = [
-            row[0]
-            for row in db.execute(
-                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
-                "ORDER BY name"
-            )
-        ]
+    # From sqlite_master, not by trying the table: a statement is prepared against the schema this connection
+    # last read, so "no such table" may only mean that another process has just created it.
+    tables = [
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"
+        )
+    ]
+    if "_migrations" not in tables:
         if tables:
             shown = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
             raise StoreError(
@@ -252,6 +243,7 @@ def check_schema_is_ours(db: sqlite3.Connection, where: object) -> set[str] | No
                 "give mendoza a file of its own with --db"
             )
         return None
+    recorded = {row[0] for row in db.execute("SELECT name FROM _migrations")}
     unknown = recorded - {migration.__name__ for migration in MIGRATIONS}
     if unknown:
         raise StoreError(
