@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from mendoza.core import Case, Grade, ModelResponse, Sample
-from mendoza.store import Store
+from mendoza.store import PairJudgement, Store
 from tests.store.factories import make_suite, sample
 
 LONE = "\ud800"
@@ -109,3 +109,22 @@ def test_what_can_be_stored_as_given_is_stored_exactly_as_given(tmp_path: Path) 
     with _store(tmp_path) as store:
         store.write_samples("r", [*normal, sample("c2", "a", 0, output=LONE)])
         assert [s for s in store.iter_samples("r") if s.case_id == "c1"] == normal
+
+
+def test_regrades_judgements_and_labels_with_a_lone_surrogate_are_stored(tmp_path: Path) -> None:
+    with _store(tmp_path) as store:
+        store.write_samples("r", [sample("c1", "a", 0), sample("c1", "b", 0)])
+        ids = {item.variant_id: item.sample_id for item in store.regrade_inputs("r")}
+        regraded = Grade("judge", False, 0.0, f"why {LONE}", grader_hash="h2", detail={"reason": LONE})
+        good = Grade("judge", True, 1.0, "fine", grader_hash="h2")
+        assert store.add_grades([(ids["b"], good), (ids["a"], regraded)]) == 2
+        (judged,) = [g for g in store.grade_records([ids["a"]])[ids["a"]] if g.grader_hash == "h2"]
+        assert judged.explanation == f"why {FFFD}"
+        assert [g.explanation for g in store.grade_records([ids["b"]])[ids["b"]] if g.grader_hash == "h2"] == ["fine"]
+        pair = PairJudgement("pair", "hp", "a", "b", "c1", 0, ids["a"], ids["b"], "a", "a", "b",
+                             explanation=f"A {LONE}", detail={"x": LONE})
+        assert store.add_pairwise_judgements("r", [pair]) == 1
+        (stored,) = store.pairwise_judgements("r")
+        assert (stored.explanation, stored.detail) == (f"A {FFFD}", {"x": FFFD})
+        label = store.add_human_grade(ids["a"], passed=True, score=None, note=f"ok {LONE}", author=f"ana{LONE}")
+        assert (label.explanation, label.author) == (f"ok {FFFD}", f"ana{FFFD}")

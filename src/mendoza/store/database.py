@@ -540,6 +540,17 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements):
         except sqlite3.Error as exc:
             raise store_error(self.path, "read", exc) from None
 
+    def _write_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """``executemany`` in one transaction; if a row holds text UTF-8 cannot (a lone surrogate), all are
+        written again with such text stored as U+FFFD (see ``safe_text``)."""
+        try:
+            with self._transaction():
+                self._db.executemany(sql, rows)
+        except UnicodeEncodeError:
+            storable = [[safe_text(value)[0] if isinstance(value, str) else value for value in row] for row in rows]
+            with self._transaction():
+                self._db.executemany(sql, storable)
+
     def _transaction(self, passing: tuple[type[Exception], ...] = ()) -> _Transaction:
         if self.readonly:
             raise StoreError(f"{self.path}: opened read-only")

@@ -74,6 +74,8 @@ class GradingQueries:
 
         def _transaction(self) -> AbstractContextManager[None]: ...
 
+        def _write_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
     # --- which graders count ------------------------------------------------------------------------------
 
     def grader_set(self, run_id: str) -> list[GraderSpec]:
@@ -157,29 +159,29 @@ class GradingQueries:
         return {int(row[0]) for row in rows}
 
     def add_grades(self, grades: Sequence[tuple[int, Grade]]) -> int:
-        """Store automatic grades of stored samples, ``(sample_id, grade)``, beside any earlier ones."""
+        """Store automatic grades of stored samples, ``(sample_id, grade)``, beside any earlier ones (text
+        UTF-8 cannot hold is stored as U+FFFD)."""
         if not grades:
             return 0
         now = _now()
-        with self._transaction():
-            self._db.executemany(
-                "INSERT INTO grades (sample_id, grader, grader_hash, source, passed, score, explanation, error, "
-                "author, created_at, detail) VALUES (?, ?, ?, 'auto', ?, ?, ?, ?, NULL, ?, ?)",
-                [
-                    (
-                        sample_id,
-                        grade.grader,
-                        grade.grader_hash,
-                        None if grade.passed is None else int(grade.passed),
-                        grade.score,
-                        grade.explanation,
-                        grade.error,
-                        now,
-                        None if grade.detail is None else json.dumps(grade.detail, ensure_ascii=False, default=str),
-                    )
-                    for sample_id, grade in grades
-                ],
-            )
+        self._write_rows(
+            "INSERT INTO grades (sample_id, grader, grader_hash, source, passed, score, explanation, error, "
+            "author, created_at, detail) VALUES (?, ?, ?, 'auto', ?, ?, ?, ?, NULL, ?, ?)",
+            [
+                (
+                    sample_id,
+                    grade.grader,
+                    grade.grader_hash,
+                    None if grade.passed is None else int(grade.passed),
+                    grade.score,
+                    grade.explanation,
+                    grade.error,
+                    now,
+                    None if grade.detail is None else json.dumps(grade.detail, ensure_ascii=False, default=str),
+                )
+                for sample_id, grade in grades
+            ],
+        )
         return len(grades)
 
     def refresh_verdicts(self, run_id: str, deciding: Sequence[GraderSpec] | None = None) -> None:
