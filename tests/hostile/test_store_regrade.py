@@ -9,6 +9,7 @@ import pytest
 
 from mendoza.api import run_suite
 from mendoza.core import Case, GraderSpec, Suite, Variant
+from mendoza.errors import DiskError
 from mendoza.judging import regrade_run
 from mendoza.store import Store
 
@@ -48,3 +49,20 @@ def test_a_regrade_killed_before_the_verdicts_leaves_the_old_state(
         assert _pass_rate(store, run.id) == before
         result = regrade_run(store, run.id, graders=[stricter])  # run again: done, consistently
         assert result.revision == 1 and _pass_rate(store, run.id) == pytest.approx(3 / 9)
+
+
+def test_a_full_disk_during_a_regrade_is_one_error_and_changes_no_verdict(tmp_path: Path) -> None:
+    suite = Suite(
+        name="regrade-full",
+        cases=tuple(Case(id=f"c{i:03}", vars={"word": "yes"}) for i in range(300)),
+        variants=(Variant(id="echo", model="echo", prompt="{{ word }}"),),
+        graders=(GraderSpec(type="contains", params={"value": "yes"}, name="says"),),
+        repeats=2,
+    )
+    with Store(tmp_path / "m.db") as store:
+        run = run_suite(suite, db=store)
+        pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+        store._db.execute(f"PRAGMA max_page_count = {pages}")  # no room for 600 more grades
+        with pytest.raises(DiskError, match="the disk is full"):  # the old code: an ExceptionGroup
+            regrade_run(store, run.id, graders=[GraderSpec(type="contains", params={"value": "no"}, name="says")])
+        assert store.grader_set_revision(run.id) == 0 and _pass_rate(store, run.id) == 1.0

@@ -26,7 +26,7 @@ from mendoza.runner.retry import RetryPolicy, call_with_retries
 from mendoza.runner.writer import SampleWriter
 from mendoza.store import Store
 
-__all__ = ["Items", "RunOptions", "RunPlan", "close_plan", "execute_run", "plan_run", "sample_items"]
+__all__ = ["Items", "RunOptions", "RunPlan", "close_plan", "execute_run", "first_cause", "plan_run", "sample_items"]
 
 #: Workers per variant when the provider's default would be larger and the variant did not ask for more.
 _MAX_DEFAULT_WORKERS = 256
@@ -186,15 +186,15 @@ async def sample_items(plan: RunPlan, store: Store, run: Run, items: Items) -> i
     except ExceptionGroup as failures:
         # The workers fail together when the store does (a full disk): raise the first cause as itself, so
         # the caller sees one error (one line from the CLI), not a group of the same one.
-        raise _first_cause(failures) from None
+        raise first_cause(failures) from None
     return writer.written
 
 
-def _first_cause(group: BaseExceptionGroup[BaseException]) -> BaseException:
+def first_cause(group: BaseExceptionGroup[BaseException]) -> BaseException:
     """The first exception of a task group's failures that is not a sibling's cancellation."""
     for exc in group.exceptions:
         if isinstance(exc, BaseExceptionGroup):
-            return _first_cause(exc)
+            return first_cause(exc)
         if not isinstance(exc, asyncio.CancelledError):
             return exc
     return group
