@@ -3,6 +3,12 @@
 One writer connection (the runner's) and any number of read connections (``Store(path, readonly=True)``,
 e.g. the viewer's) can be open on the same file at once: WAL lets readers see committed samples while a run
 is writing.
+
+Nothing is lost to one bad value: text UTF-8 cannot hold (a lone UTF-16 surrogate from a model, an app or a
+JSON escape in a dataset) is stored as U+FFFD, and the sample or run records a note saying which fields
+(``SampleRecord.notes``, ``Store.run_notes``); a sample SQLite refuses outright is stored as an errored sample
+saying why. A full or failing disk is a ``DiskError``: the batch being written is rolled back, everything
+committed before stays, and the run can be resumed.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from mendoza.errors import RunNotFound, StoreError
 from mendoza.store.browse import BrowseQueries
 from mendoza.store.grading import GradingQueries
 from mendoza.store.labels import HumanLabels
-from mendoza.store.migrations import MIGRATIONS, apply_migrations, check_schema_is_ours
+from mendoza.store.migrations import MIGRATIONS, apply_migrations, check_schema_is_ours, use_wal
 from mendoza.store.pairwise import PairwiseJudgements
 from mendoza.store.text import DATA_ERRORS, Replacements, safe_text, store_error
 
@@ -130,25 +136,6 @@ _GRADE_TEXTS = {1: "name", 2: "hash", 6: "explanation", 7: "error", 8: "author",
 _SAMPLE_NOTES = 16
 
 
-_SQLITE_BUSY = 5
-
-
-def _use_wal(db: sqlite3.Connection, patience: float = 10.0) -> None:
-    """Put the file in WAL mode. Several processes opening a new file at once may each be refused ("database
-    is locked") without the busy timeout's wait while another switches the mode: try again for a while."""
-    deadline = time.monotonic() + patience
-    delay = 0.002
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_BUSY or time.monotonic() > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(2 * delay, 0.1)
-
-
 class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements):
     """A mendoza database file. Open with ``Store(path)``; close with ``close()`` or a ``with`` block.
 
@@ -179,7 +166,7 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements):
             else:
                 # Before anything writes: a file of another program, or of a newer mendoza, is left as it was.
                 check_schema_is_ours(self._db, self.path)
-                _use_wal(self._db)
+                use_wal(self._db)
                 self._db.execute("PRAGMA synchronous = NORMAL")
                 apply_migrations(self._db, self.path)
         except (StoreError, sqlite3.Error) as exc:

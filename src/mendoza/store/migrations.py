@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from mendoza.errors import StoreError
 
-__all__ = ["MIGRATIONS", "apply_migrations", "check_schema_is_ours"]
+__all__ = ["MIGRATIONS", "apply_migrations", "check_schema_is_ours", "use_wal"]
 
 
 def m001_initial() -> str:
@@ -263,6 +264,25 @@ def _statements(script: str) -> list[str]:
                 statements.append(buffer)
             buffer = ""
     return statements
+
+
+_SQLITE_BUSY = 5
+
+
+def use_wal(db: sqlite3.Connection, patience: float = 10.0) -> None:
+    """Put the file in WAL mode. Several processes opening a new file at once may each be refused ("database
+    is locked") without the busy timeout's wait while another switches the mode: try again for a while."""
+    deadline = time.monotonic() + patience
+    delay = 0.002
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(2 * delay, 0.1)
 
 
 def apply_migrations(db: sqlite3.Connection, where: object = "the database") -> list[str]:
