@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mendoza.config import load_suite
 from mendoza.core import Run, Suite
+from mendoza.errors import DiskError, StoreError
 from mendoza.runner import Progress, RunOptions, execute_adaptive, execute_run, plan_run
 from mendoza.runner.progress import NullProgress
 from mendoza.store import DEFAULT_DB_PATH, Store
@@ -39,7 +40,8 @@ async def run_suite_async(
     four times the fixed design).
 
     The run's status ends ``complete`` when every (case, variant, repeat) is stored, ``interrupted`` when
-    cancelled (Ctrl-C, SIGTERM) and ``failed`` on an error that stops the whole run.
+    cancelled (Ctrl-C, SIGTERM) or the disk is full (``DiskError``), and ``failed`` on an error that stops
+    the whole run.
     """
     options = options or RunOptions()
     if resume is not None:
@@ -64,8 +66,11 @@ async def run_suite_async(
     except asyncio.CancelledError:
         store.set_run_status(run.id, "interrupted")
         raise
-    except BaseException:
-        store.set_run_status(run.id, "failed")
+    except BaseException as exc:
+        # A full disk interrupts a run (resume it once there is space); and may refuse this write too, in which
+        # case the error on its way out is the one to report.
+        with contextlib.suppress(StoreError):
+            store.set_run_status(run.id, "interrupted" if isinstance(exc, DiskError) else "failed")
         raise
     finished = store.get_run(run.id)
     store.set_run_status(

@@ -128,7 +128,8 @@ def adjusted_outcome(error: str | None, passed: bool | None, human: bool | None)
 def stable_hash(value: Any) -> str:
     """A short, stable sha256 hex digest of any JSON-serialisable value (key order does not matter)."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    # surrogatepass: a lone surrogate (from a JSON "\\ud800" escape) hashes instead of crashing the run.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def sample_seed(suite_seed: int, case_id: str, repeat: int) -> int:
@@ -137,7 +138,7 @@ def sample_seed(suite_seed: int, case_id: str, repeat: int) -> int:
     Every variant gets the same seed for the same (case, repeat) (common random numbers): where two variants
     share a model, their samples are coupled, which makes a paired comparison of them sharper.
     """
-    digest = hashlib.sha256(f"{suite_seed}\x1f{case_id}\x1f{repeat}".encode()).digest()
+    digest = hashlib.sha256(f"{suite_seed}\x1f{case_id}\x1f{repeat}".encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 

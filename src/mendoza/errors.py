@@ -9,6 +9,7 @@ and, where it helps, what to do. Only the CLI turns them into exit codes and fri
     │   └── ProviderTimeout    a model call took longer than its timeout
     ├── GraderError            a grader could not reach a verdict (recorded on the grade, not raised)
     ├── StoreError             the SQLite store cannot be opened, migrated or written
+    │   ├── DiskError          the disk is full or failed a write (the machine's failure, not the input's)
     │   └── RunNotFound        no run matches the id or prefix given
     └── PluginError            a provider or grader name is unknown, or its plugin fails to load
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DiskError",
     "GraderError",
     "MendozaError",
     "PluginError",
@@ -70,6 +72,11 @@ class GraderError(MendozaError):
 
 class StoreError(MendozaError):
     """The SQLite store cannot be opened, migrated, read or written."""
+
+
+class DiskError(StoreError):
+    """The disk is full or failed a write: what was committed before is kept, and the run can be resumed once
+    there is space (the CLI exits 4, not 2: the input was fine)."""
 
 
 class RunNotFound(StoreError):

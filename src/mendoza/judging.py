@@ -186,10 +186,11 @@ def regrade_run(
         pairs.errors += outcome.errors
         pairs.skipped += outcome.skipped
         pairs.by_grader.update(outcome.by_grader)
-    revision = store.grader_set_revision(run.id)
-    if [(s.name, s.definition_hash()) for s in after] != [(s.name, s.definition_hash()) for s in current]:
-        revision = store.record_grader_set(run.id, after)
-    store.refresh_verdicts(run.id, [spec for spec in after if grader_class(spec.type).per_sample])
+    changed = [(s.name, s.definition_hash()) for s in after] != [(s.name, s.definition_hash()) for s in current]
+    # The new set and the verdicts it gives in one transaction: a regrade killed here changes neither.
+    revision = store.commit_grader_set(
+        run.id, after if changed else None, [spec for spec in after if grader_class(spec.type).per_sample]
+    )
     return RegradeResult(store.get_run(run.id), chosen, samples, pairs, after, revision)
 
 

@@ -4,6 +4,9 @@ pairwise judgements."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
+
+import pytest
 
 from mendoza.core import Grade, GraderSpec, Sample, Suite
 from mendoza.store import PairJudgement, Store
@@ -117,3 +120,28 @@ def test_pairwise_judgements_round_trip_and_failed_ones_are_replaced(store: Stor
     assert store.judged_pairs(run.id, "h") == {("a", "b", "c1", 0)}
     store.add_pairwise_judgements(run.id, [failed])  # a decided judgement is never overwritten by a failure
     assert store.pairwise_judgements(run.id, grader="pw") == [decided]
+
+
+def test_a_new_grader_set_and_its_verdicts_are_one_transaction(store: Store, monkeypatch: Any) -> None:
+    suite = make_suite(n_cases=2, variant_ids=("a",), repeats=1)
+    run = store.create_run(suite)
+    store.write_samples(run.id, [graded(suite, "c1", True), graded(suite, "c2", True)])
+    ids = _ids(store, run.id)
+    new = GraderSpec(type="contains", params={"value": "other"}, name="contains")
+    store.add_grades([(ids[("a", key, 0)], Grade("contains", False, 0.0, "", grader_hash=new.definition_hash()))
+                      for key in ("c1", "c2")])
+    before = store.sample_verdicts(run.id)
+
+    def killed(*args: object) -> None:
+        raise KeyboardInterrupt  # stopped between recording the set and refreshing the verdicts
+
+    monkeypatch.setattr(Store, "_refresh", killed)
+    with pytest.raises(KeyboardInterrupt):
+        store.commit_grader_set(run.id, [new])
+    monkeypatch.undo()
+    assert store.grader_set_revision(run.id) == 0 and store.grader_set(run.id) == list(suite.graders)
+    assert store.sample_verdicts(run.id) == before  # the old set, with the old verdicts
+    assert store.commit_grader_set(run.id, [new]) == 1
+    assert [v[3] for v in store.sample_verdicts(run.id)] == [False, False]
+    assert store.commit_grader_set(run.id, None, list(suite.graders)) == 1  # no new set: verdicts only
+    assert [v[3] for v in store.sample_verdicts(run.id)] == [True, True]

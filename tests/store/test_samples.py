@@ -62,10 +62,23 @@ def test_writing_the_same_sample_twice_keeps_one(store: Store) -> None:
     assert stored == first  # the first write is kept, grades and all
 
 
-def test_a_failing_batch_writes_nothing(store: Store) -> None:
+def test_a_sample_sqlite_refuses_costs_no_other_sample_of_its_batch(store: Store) -> None:
     bad = Sample("c2", "a", 0, "p", "o", attempts=None)  # type: ignore[arg-type]
-    with pytest.raises(StoreError, match="NOT NULL"):
-        store.write_samples("r", [sample("c1", "a", 0), bad])
+    assert store.write_samples("r", [sample("c1", "a", 0), bad, sample("c1", "a", 1)]) == 3
+    stored = {(s.case_id, s.repeat): s for s in store.iter_samples("r")}
+    assert stored[("c1", 0)] == sample("c1", "a", 0)  # grades and all
+    assert stored[("c1", 1)] == sample("c1", "a", 1)
+    stand_in = stored[("c2", 0)]
+    assert stand_in.output is None and stand_in.grades == () and stand_in.passed is None
+    assert stand_in.error is not None and "could not store this sample" in stand_in.error
+    assert "NOT NULL" in stand_in.error
+    assert count(store, "grades") == 4  # the two good samples' grades, none of the refused one's
+    assert store.delete_errored_samples("r") == 1  # so --retry-errors samples it again
+
+
+def test_a_batch_the_database_refuses_as_a_whole_writes_nothing(store: Store) -> None:
+    with pytest.raises(StoreError, match="FOREIGN KEY"):
+        store.write_samples("no-such-run", [sample("c1", "a", 0), sample("c1", "a", 1)])
     assert count(store, "samples") == 0
     assert count(store, "grades") == 0
     assert store.write_samples("r", [sample("c1", "a", 0)]) == 1  # and the store is still usable

@@ -18,6 +18,7 @@ from rich.table import Table
 from mendoza import api
 from mendoza.cli.analysis import compare, comparisons_for, plan
 from mendoza.cli.options import (
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     db_option,
@@ -27,7 +28,7 @@ from mendoza.cli.options import (
 )
 from mendoza.cli.render import print_comparison, print_gate, print_report, print_runs
 from mendoza.cli.soft import calibrate_command, label, rank, regrade
-from mendoza.errors import MendozaError
+from mendoza.errors import DiskError, MendozaError
 from mendoza.registry import grader_class, grader_names, provider_class, provider_names
 from mendoza.report import (
     Verdicts,
@@ -273,7 +274,8 @@ def view(db: Path | None, port: int, host: str, token: str | None) -> None:
 
 
 def main() -> None:
-    """Entry point: run the CLI, turning mendoza's errors into one line and exit code 2."""
+    """Entry point: run the CLI, turning mendoza's errors into one line and exit code 2 (4 for a full or
+    failing disk)."""
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
@@ -282,6 +284,9 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except DiskError as exc:  # the machine's failure, not the input's
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INTERNAL)
     except MendozaError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)

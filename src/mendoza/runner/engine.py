@@ -26,7 +26,7 @@ from mendoza.runner.retry import RetryPolicy, call_with_retries
 from mendoza.runner.writer import SampleWriter
 from mendoza.store import Store
 
-__all__ = ["Items", "RunOptions", "RunPlan", "close_plan", "execute_run", "plan_run", "sample_items"]
+__all__ = ["Items", "RunOptions", "RunPlan", "close_plan", "execute_run", "first_cause", "plan_run", "sample_items"]
 
 #: Workers per variant when the provider's default would be larger and the variant did not ask for more.
 _MAX_DEFAULT_WORKERS = 256
@@ -73,10 +73,11 @@ class _VariantWorker:
         try:
             prompt = self.prompt.render(context) if self.prompt is not None else None
             system = self.system.render(context) if self.system is not None else None
-        except jinja2.TemplateError as exc:
-            failed = Sample(
-                case.id, self.variant.id, repeat, None, None, error=f"prompt template: {exc}", seed=seed
-            )
+        except Exception as exc:
+            # Whatever a template raises at run time is this sample's error, not the run's: an undefined name,
+            # 1/0, 'n/a' + 1, a bad method call, a value the sandbox refuses as too big (or memory runs out).
+            reason = str(exc) if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"
+            failed = Sample(case.id, self.variant.id, repeat, None, None, error=f"prompt template: {reason}", seed=seed)
             return failed, None
         request = ModelRequest(prompt, case.vars, self.variant.params, seed, system, case.id)
         key = cache_key(self.identity, request, repeat) if self.use_cache else None
@@ -166,22 +167,37 @@ async def sample_items(plan: RunPlan, store: Store, run: Run, items: Items) -> i
     cache = store if options.use_cache and plan.suite.cache else None
     for bound in _graders(plan):
         bound.grader.use_cache(cache)  # judges cache their calls like any model call
-    async with SampleWriter(store, run.id, options.batch_size, options.flush_interval) as writer:
+    writer = SampleWriter(store, run.id, options.batch_size, options.flush_interval)
 
-        async def work(worker: _VariantWorker, queue: Iterator[tuple[Case, int]]) -> None:
-            for case, repeat in queue:
-                sample, cache_entry = await worker.sample(case, repeat, store)
-                writer.add(sample, cache_entry)
-                options.progress.advance(1, sample.error is not None)
+    async def work(worker: _VariantWorker, queue: Iterator[tuple[Case, int]]) -> None:
+        for case, repeat in queue:
+            sample, cache_entry = await worker.sample(case, repeat, store)
+            writer.add(sample, cache_entry)
+            options.progress.advance(1, sample.error is not None)
 
-        async with asyncio.TaskGroup() as group:
+    try:
+        async with writer, asyncio.TaskGroup() as group:
             for worker in plan.workers:
                 queue = items.get(worker.variant.id)
                 if queue is None:
                     continue
                 for _ in range(worker.workers):
                     group.create_task(work(worker, queue))
+    except ExceptionGroup as failures:
+        # The workers fail together when the store does (a full disk): raise the first cause as itself, so
+        # the caller sees one error (one line from the CLI), not a group of the same one.
+        raise first_cause(failures) from None
     return writer.written
+
+
+def first_cause(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first exception of a task group's failures that is not a sibling's cancellation."""
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            return first_cause(exc)
+        if not isinstance(exc, asyncio.CancelledError):
+            return exc
+    return group
 
 
 def _graders(plan: RunPlan) -> list[BoundGrader]:

@@ -18,6 +18,7 @@ from mendoza.core import Case, Grade
 from mendoza.errors import GraderError
 from mendoza.graders.base import BoundGrader
 from mendoza.graders.pairwise import Pairwise
+from mendoza.runner.engine import first_cause
 from mendoza.runner.progress import NullProgress, Progress
 from mendoza.store import PairJudgement, PairSamples, RegradeInput, Store
 
@@ -57,9 +58,12 @@ async def _pool(
         for item in iterator:
             done(await work(item))
 
-    async with asyncio.TaskGroup() as group:
-        for _ in range(max(1, concurrency)):
-            group.create_task(worker())
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(max(1, concurrency)):
+                group.create_task(worker())
+    except ExceptionGroup as failures:
+        raise first_cause(failures) from None  # one error (a full disk), not a group of the same one
 
 
 async def regrade_outputs(

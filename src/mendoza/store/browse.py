@@ -61,6 +61,8 @@ class SampleRecord:
     seed: int
     attempts: int
     created_at: str
+    #: What was not stored exactly as given (characters UTF-8 cannot hold, replaced by U+FFFD); None: nothing.
+    notes: str | None = None
 
     @property
     def adjusted_passed(self) -> bool | None:
@@ -213,6 +215,7 @@ def _sample_from_row(row: sqlite3.Row) -> SampleRecord:
         seed=row["seed"],
         attempts=row["attempts"],
         created_at=row["created_at"],
+        notes=row["notes"],
     )
 
 

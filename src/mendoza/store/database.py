@@ -3,10 +3,17 @@
 One writer connection (the runner's) and any number of read connections (``Store(path, readonly=True)``,
 e.g. the viewer's) can be open on the same file at once: WAL lets readers see committed samples while a run
 is writing.
+
+Nothing is lost to one bad value: text UTF-8 cannot hold (a lone UTF-16 surrogate from a model, an app or a
+JSON escape in a dataset) is stored as U+FFFD, and the sample or run records a note saying which fields
+(``SampleRecord.notes``, ``Store.run_notes``); a sample SQLite refuses outright is stored as an errored sample
+saying why. A full or failing disk is a ``DiskError``: the batch being written is rolled back, everything
+committed before stays, and the run can be resumed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import sqlite3
@@ -21,9 +28,10 @@ from mendoza.errors import RunNotFound, StoreError
 from mendoza.store.browse import BrowseQueries
 from mendoza.store.grading import GradingQueries
 from mendoza.store.labels import HumanLabels
-from mendoza.store.migrations import MIGRATIONS, apply_migrations
+from mendoza.store.migrations import MIGRATIONS, apply_migrations, check_schema_is_ours, use_wal
 from mendoza.store.outcomes import OutcomeQueries
 from mendoza.store.pairwise import PairwiseJudgements
+from mendoza.store.text import DATA_ERRORS, Replacements, safe_text, store_error
 
 __all__ = ["DEFAULT_DB_PATH", "CaseCounts", "Store", "VariantCounts", "new_run_id"]
 
@@ -88,10 +96,14 @@ _RUN_COLUMNS = "runs.*, (SELECT COUNT(*) FROM samples WHERE samples.run_id = run
 
 _SAMPLE_INSERT = (
     "INSERT INTO samples (run_id, case_id, variant_id, repeat, prompt, output, error, passed, "
-    "tokens_in, tokens_out, cost, latency_ms, cached, seed, attempts, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "tokens_in, tokens_out, cost, latency_ms, cached, seed, attempts, created_at, notes) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     # Only a sample already stored is skipped; any other constraint failing is an error, not a lost sample.
     "ON CONFLICT (run_id, variant_id, case_id, repeat) DO NOTHING"
+)
+_CACHE_INSERT = (
+    "INSERT OR IGNORE INTO model_cache (key, text, tokens_in, tokens_out, cost, finish_reason, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _GRADE_INSERT = (
     "INSERT INTO grades (sample_id, grader, grader_hash, source, passed, score, explanation, error, author, "
@@ -101,6 +113,28 @@ _GRADE_INSERT = (
 
 def _detail_json(detail: Any) -> str | None:
     return None if detail is None else json.dumps(detail, ensure_ascii=False, default=str)
+
+
+def _sample_row(run_id: str, sample: Sample, now: str) -> list[Any]:
+    passed = sample.passed
+    return [
+        run_id, sample.case_id, sample.variant_id, sample.repeat, sample.prompt, sample.output, sample.error,
+        None if passed is None else int(passed), sample.tokens_in, sample.tokens_out, sample.cost,
+        sample.latency_ms, int(sample.cached), sample.seed, sample.attempts, now, None,
+    ]
+
+
+def _grade_row(sample_id: int | None, grade: Grade, now: str) -> list[Any]:
+    return [
+        sample_id, grade.grader, grade.grader_hash, grade.source, None if grade.passed is None else int(grade.passed),
+        grade.score, grade.explanation, grade.error, grade.author, now, _detail_json(grade.detail),
+    ]
+
+
+# The text columns of a sample row and of a grade row (positions in the rows above), by the name a note uses.
+_SAMPLE_TEXTS = {1: "case id", 2: "variant id", 4: "prompt", 5: "output", 6: "error"}
+_GRADE_TEXTS = {1: "name", 2: "hash", 6: "explanation", 7: "error", 8: "author", 10: "detail"}
+_SAMPLE_NOTES = 16
 
 
 class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, OutcomeQueries):
@@ -131,14 +165,16 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
             if readonly:
                 self._check_schema()
             else:
-                self._db.execute("PRAGMA journal_mode = WAL")
+                # Before anything writes: a file of another program, or of a newer mendoza, is left as it was.
+                check_schema_is_ours(self._db, self.path)
+                use_wal(self._db)
                 self._db.execute("PRAGMA synchronous = NORMAL")
-                apply_migrations(self._db)
+                apply_migrations(self._db, self.path)
         except (StoreError, sqlite3.Error) as exc:
             self._db.close()
             if isinstance(exc, StoreError):
                 raise
-            raise StoreError(f"{self.path}: cannot open the database: {exc}") from None
+            raise store_error(self.path, "open", exc) from None
 
     def _check_schema(self) -> None:
         """A read-only store cannot migrate: the file must already hold every migration this code knows."""
@@ -174,26 +210,37 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
         run_id = run_id or new_run_id()
         variant_ids = [variant.id for variant in suite.variants]
         expected = len(suite.cases) * len(variant_ids) * suite.repeats
-        snapshot = json.dumps(suite.snapshot(), ensure_ascii=False)
+        # A case's vars (or any text of the suite) may hold what UTF-8 cannot: stored replaced, and noted.
+        fix = Replacements()
+        snapshot = fix.json(suite.snapshot(), "suite snapshot")
         with self._transaction():
             self._db.execute(
                 "INSERT INTO runs (id, suite_name, suite_hash, suite_json, status, created_at, finished_at, "
-                "repeats, variant_ids, n_cases, expected_samples, options_json) "
-                "VALUES (?, ?, ?, ?, 'running', ?, NULL, ?, ?, ?, ?, ?)",
+                "repeats, variant_ids, n_cases, expected_samples, options_json, notes) "
+                "VALUES (?, ?, ?, ?, 'running', ?, NULL, ?, ?, ?, ?, ?, ?)",
                 (
-                    run_id,
-                    suite.name,
+                    fix.text(run_id, "run id"),
+                    fix.text(suite.name, "suite name"),
                     suite.content_hash(),
                     snapshot,
                     _now(),
                     suite.repeats,
-                    json.dumps(variant_ids),
+                    fix.json(variant_ids, "variant ids"),
                     len(suite.cases),
                     expected,
-                    json.dumps(options or {"mode": "fixed"}),
+                    fix.json(options or {"mode": "fixed"}, "options"),
+                    fix.note(),
                 ),
             )
-        return self.get_run(run_id)
+        return self.get_run(safe_text(run_id)[0])
+
+    def run_notes(self, run_id: str) -> str | None:
+        """What was not stored exactly as given when the run was created (None: nothing)."""
+        rows = self._rows("SELECT notes FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            raise RunNotFound(f"no run '{run_id}' in {self.path}")
+        notes: str | None = rows[0][0]
+        return notes
 
     def get_run(self, ref: str) -> Run:
         """The run with this id, unique id prefix, or ``latest``."""
@@ -256,58 +303,80 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
 
     def write_samples(self, run_id: str, samples: Sequence[Sample]) -> int:
         """Store samples with their grades in one transaction. A (case, variant, repeat) already stored is
-        skipped, so a resumed run never duplicates a sample. Returns how many were new."""
+        skipped, so a resumed run never duplicates a sample. Returns how many were new.
+
+        One sample never costs the others: text UTF-8 cannot hold (a lone surrogate) is stored as U+FFFD with a
+        note on the sample (``SampleRecord.notes``), and a sample that cannot be stored at all (a value SQLite
+        refuses) is stored in its place as an errored sample saying why, so a resume with ``--retry-errors``
+        samples it again. Only a failure of the database itself (a full disk) fails the batch."""
         now = _now()
+        try:
+            return self._write_batch(run_id, samples, now)
+        except DATA_ERRORS:
+            # The whole batch was rolled back; write it again sample by sample, each made storable.
+            return self._write_one_by_one(run_id, samples, now)
+
+    def _write_batch(self, run_id: str, samples: Sequence[Sample], now: str) -> int:
+        """The usual path: every sample as given, the grades in one statement."""
         written = 0
-        grade_rows: list[tuple[Any, ...]] = []
-        with self._transaction():
+        grade_rows: list[list[Any]] = []
+        with self._transaction(passing=DATA_ERRORS):
             execute = self._db.execute
             for sample in samples:
-                passed = sample.passed
-                cursor = execute(
-                    _SAMPLE_INSERT,
-                    (
-                        run_id,
-                        sample.case_id,
-                        sample.variant_id,
-                        sample.repeat,
-                        sample.prompt,
-                        sample.output,
-                        sample.error,
-                        None if passed is None else int(passed),
-                        sample.tokens_in,
-                        sample.tokens_out,
-                        sample.cost,
-                        sample.latency_ms,
-                        int(sample.cached),
-                        sample.seed,
-                        sample.attempts,
-                        now,
-                    ),
-                )
+                cursor = execute(_SAMPLE_INSERT, _sample_row(run_id, sample, now))
                 if cursor.rowcount == 0:
                     continue
                 written += 1
-                sample_id = cursor.lastrowid
-                for grade in sample.grades:
-                    grade_rows.append(
-                        (
-                            sample_id,
-                            grade.grader,
-                            grade.grader_hash,
-                            grade.source,
-                            None if grade.passed is None else int(grade.passed),
-                            grade.score,
-                            grade.explanation,
-                            grade.error,
-                            grade.author,
-                            now,
-                            _detail_json(grade.detail),
-                        )
-                    )
+                grade_rows.extend(_grade_row(cursor.lastrowid, grade, now) for grade in sample.grades)
             if grade_rows:
                 self._db.executemany(_GRADE_INSERT, grade_rows)
         return written
+
+    def _write_one_by_one(self, run_id: str, samples: Sequence[Sample], now: str) -> int:
+        """Each sample in a savepoint of its own, its text made storable; one SQLite refuses is replaced by an
+        errored sample. Raises only when even that cannot be stored (a failure of the run, not the sample)."""
+        written = 0
+        execute = self._db.execute
+        with self._transaction():
+            for sample in samples:
+                execute("SAVEPOINT one_sample")
+                try:
+                    written += self._insert_storable(run_id, sample, now)
+                except DATA_ERRORS as exc:
+                    execute("ROLLBACK TO one_sample")
+                    try:
+                        written += execute(_SAMPLE_INSERT, self._stand_in(run_id, sample, now, exc)).rowcount
+                    except DATA_ERRORS as failure:
+                        raise StoreError(f"{self.path}: cannot write to the database: {failure}") from None
+                execute("RELEASE one_sample")
+        return written
+
+    def _insert_storable(self, run_id: str, sample: Sample, now: str) -> int:
+        fix = Replacements()
+        row = _sample_row(run_id, sample, now)
+        for index, name in _SAMPLE_TEXTS.items():
+            row[index] = fix.text(row[index], name)
+        grade_rows = []
+        for grade in sample.grades:
+            grade_row = _grade_row(None, grade, now)
+            for index, name in _GRADE_TEXTS.items():
+                grade_row[index] = fix.text(grade_row[index], f"grade '{safe_text(grade.grader)[0]}' {name}")
+            grade_rows.append(grade_row)
+        row[_SAMPLE_NOTES] = fix.note()
+        cursor = self._db.execute(_SAMPLE_INSERT, row)
+        if cursor.rowcount == 0:
+            return 0
+        for grade_row in grade_rows:
+            grade_row[0] = cursor.lastrowid
+        self._db.executemany(_GRADE_INSERT, grade_rows)
+        return 1
+
+    @staticmethod
+    def _stand_in(run_id: str, sample: Sample, now: str, exc: BaseException) -> list[Any]:
+        """An errored sample in place of one that cannot be stored: where it belongs, and why."""
+        reason = safe_text(f"mendoza could not store this sample: {type(exc).__name__}: {exc}")[0]
+        ids = [safe_text(key)[0] if isinstance(key, str) else key for key in (sample.case_id, sample.variant_id)]
+        return [run_id, *ids, sample.repeat, None, None, reason, None, None, None, None, 0.0, 0, 0, 0, now, None]
 
     def delete_errored_samples(self, run_id: str) -> int:
         """Forget the samples of a run that ended in an error, so a resume samples them again."""
@@ -420,7 +489,7 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
                 (run_id, variant_id),
             ).fetchall()
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot read the database: {exc}") from None
+            raise store_error(self.path, "read", exc) from None
         return [row[0] for row in rows]
 
     # --- cache of model calls ---------------------------------------------------------------------------
@@ -437,15 +506,18 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
         if not entries:
             return
         now = _now()
-        with self._transaction():
-            self._db.executemany(
-                "INSERT OR IGNORE INTO model_cache (key, text, tokens_in, tokens_out, cost, finish_reason, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (key, r.text, r.tokens_in, r.tokens_out, r.cost, r.finish_reason, now)
-                    for key, r in entries
-                ],
-            )
+        rows = [(key, r.text, r.tokens_in, r.tokens_out, r.cost, r.finish_reason, now) for key, r in entries]
+        try:
+            with self._transaction(passing=DATA_ERRORS):
+                self._db.executemany(_CACHE_INSERT, rows)
+        except DATA_ERRORS:
+            # One response SQLite refuses as it is: store the others (text made storable, see ``safe_text``) and
+            # leave out what still cannot be stored (the cache only saves calls).
+            with self._transaction():
+                for row in rows:
+                    storable = tuple(safe_text(value)[0] if isinstance(value, str) else value for value in row)
+                    with contextlib.suppress(*DATA_ERRORS):
+                        self._db.execute(_CACHE_INSERT, storable)
 
     # --- plumbing ---------------------------------------------------------------------------------------
 
@@ -454,25 +526,39 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
         try:
             return self._db.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot read the database: {exc}") from None
+            raise store_error(self.path, "read", exc) from None
 
-    def _transaction(self) -> _Transaction:
+    def _write_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """``executemany`` in one transaction; if a row holds text UTF-8 cannot (a lone surrogate), all are
+        written again with such text stored as U+FFFD (see ``safe_text``)."""
+        try:
+            with self._transaction():
+                self._db.executemany(sql, rows)
+        except UnicodeEncodeError:
+            storable = [[safe_text(value)[0] if isinstance(value, str) else value for value in row] for row in rows]
+            with self._transaction():
+                self._db.executemany(sql, storable)
+
+    def _transaction(self, passing: tuple[type[Exception], ...] = ()) -> _Transaction:
         if self.readonly:
             raise StoreError(f"{self.path}: opened read-only")
-        return _Transaction(self._db)
+        return _Transaction(self._db, self.path, passing)
 
 
 class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on error; sqlite errors become ``StoreError``."""
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on error; sqlite errors become ``StoreError`` (a
+    ``DiskError`` when the disk is full or failing), except those in ``passing``, raised as they are."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, path: Path, passing: tuple[type[Exception], ...]) -> None:
         self._db = db
+        self._path = path
+        self._passing = passing
 
     def __enter__(self) -> None:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot write to the database: {exc}") from None
+            raise store_error(self._path, "write to", exc) from None
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         if exc_type is None:
@@ -480,8 +566,15 @@ class _Transaction:
                 self._db.execute("COMMIT")
                 return
             except sqlite3.Error as error:
+                self._rollback()
+                raise store_error(self._path, "write to", error) from None
+        self._rollback()
+        if isinstance(exc, sqlite3.Error) and not isinstance(exc, self._passing):
+            raise store_error(self._path, "write to", exc) from None
+
+    def _rollback(self) -> None:
+        # SQLite may have rolled back already (a full disk does): a second ROLLBACK would raise "no transaction
+        # is active" and hide the error that matters.
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
-                raise StoreError(f"cannot write to the database: {error}") from None
-        self._db.execute("ROLLBACK")
-        if isinstance(exc, sqlite3.Error):
-            raise StoreError(f"cannot write to the database: {exc}") from None

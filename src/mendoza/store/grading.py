@@ -74,6 +74,8 @@ class GradingQueries:
 
         def _transaction(self) -> AbstractContextManager[None]: ...
 
+        def _write_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
     # --- which graders count ------------------------------------------------------------------------------
 
     def grader_set(self, run_id: str) -> list[GraderSpec]:
@@ -96,22 +98,39 @@ class GradingQueries:
         return int(rows[0][0] or 0)
 
     def record_grader_set(self, run_id: str, specs: Sequence[GraderSpec]) -> int:
-        """Make ``specs`` the run's current grader set (a new revision); returns the revision."""
-        now = _now()
+        """Make ``specs`` the run's current grader set (a new revision); returns the revision. Use
+        ``commit_grader_set`` to refresh the verdicts in the same transaction."""
         with self._transaction():
-            row = self._db.execute(
-                "SELECT COALESCE(MAX(revision), 0) + 1 FROM grader_sets WHERE run_id = ?", (run_id,)
-            ).fetchone()
-            revision = int(row[0])
-            self._db.executemany(
-                "INSERT INTO grader_sets (run_id, revision, position, name, grader_hash, spec_json, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (run_id, revision, position, spec.name, spec.definition_hash(),
-                     json.dumps(spec.model_dump(mode="json"), ensure_ascii=False), now)
-                    for position, spec in enumerate(specs)
-                ],
-            )
+            return self._insert_grader_set(run_id, specs)
+
+    def commit_grader_set(
+        self, run_id: str, specs: Sequence[GraderSpec] | None, deciding: Sequence[GraderSpec] | None = None
+    ) -> int:
+        """Make ``specs`` the run's current grader set (None: keep the current one) and recompute every
+        sample's verdict from it (``deciding``: see ``refresh_verdicts``), in one transaction: a regrade
+        stopped at any moment leaves the old set with the old verdicts, or the new with the new, never the new
+        set beside the old verdicts. Returns the current revision."""
+        with self._transaction():
+            revision = self._current_revision(run_id) if specs is None else self._insert_grader_set(run_id, specs)
+            self._refresh(run_id, list(specs) if deciding is None and specs is not None else deciding)
+        return revision
+
+    def _current_revision(self, run_id: str) -> int:
+        row = self._db.execute("SELECT MAX(revision) FROM grader_sets WHERE run_id = ?", (run_id,)).fetchone()
+        return int(row[0] or 0)
+
+    def _insert_grader_set(self, run_id: str, specs: Sequence[GraderSpec]) -> int:
+        now = _now()
+        revision = self._current_revision(run_id) + 1
+        self._db.executemany(
+            "INSERT INTO grader_sets (run_id, revision, position, name, grader_hash, spec_json, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (run_id, revision, position, spec.name, spec.definition_hash(),
+                 json.dumps(spec.model_dump(mode="json"), ensure_ascii=False), now)
+                for position, spec in enumerate(specs)
+            ],
+        )
         return revision
 
     # --- regrading ----------------------------------------------------------------------------------------
@@ -140,29 +159,29 @@ class GradingQueries:
         return {int(row[0]) for row in rows}
 
     def add_grades(self, grades: Sequence[tuple[int, Grade]]) -> int:
-        """Store automatic grades of stored samples, ``(sample_id, grade)``, beside any earlier ones."""
+        """Store automatic grades of stored samples, ``(sample_id, grade)``, beside any earlier ones (text
+        UTF-8 cannot hold is stored as U+FFFD)."""
         if not grades:
             return 0
         now = _now()
-        with self._transaction():
-            self._db.executemany(
-                "INSERT INTO grades (sample_id, grader, grader_hash, source, passed, score, explanation, error, "
-                "author, created_at, detail) VALUES (?, ?, ?, 'auto', ?, ?, ?, ?, NULL, ?, ?)",
-                [
-                    (
-                        sample_id,
-                        grade.grader,
-                        grade.grader_hash,
-                        None if grade.passed is None else int(grade.passed),
-                        grade.score,
-                        grade.explanation,
-                        grade.error,
-                        now,
-                        None if grade.detail is None else json.dumps(grade.detail, ensure_ascii=False, default=str),
-                    )
-                    for sample_id, grade in grades
-                ],
-            )
+        self._write_rows(
+            "INSERT INTO grades (sample_id, grader, grader_hash, source, passed, score, explanation, error, "
+            "author, created_at, detail) VALUES (?, ?, ?, 'auto', ?, ?, ?, ?, NULL, ?, ?)",
+            [
+                (
+                    sample_id,
+                    grade.grader,
+                    grade.grader_hash,
+                    None if grade.passed is None else int(grade.passed),
+                    grade.score,
+                    grade.explanation,
+                    grade.error,
+                    now,
+                    None if grade.detail is None else json.dumps(grade.detail, ensure_ascii=False, default=str),
+                )
+                for sample_id, grade in grades
+            ],
+        )
         return len(grades)
 
     def refresh_verdicts(self, run_id: str, deciding: Sequence[GraderSpec] | None = None) -> None:
@@ -170,35 +189,37 @@ class GradingQueries:
         current grader set (see the module's rule). ``deciding``: the current graders that grade each sample
         (default: all of them); the caller leaves out steps that grade no single sample, such as a pairwise
         comparison, which would otherwise leave every sample undecided."""
+        with self._transaction():
+            self._refresh(run_id, deciding)
+
+    def _refresh(self, run_id: str, deciding: Sequence[GraderSpec] | None) -> None:
+        """``refresh_verdicts`` inside the caller's transaction (the grader set read in it too)."""
         specs = self.grader_set(run_id) if deciding is None else deciding
         current = [(spec.name, spec.definition_hash()) for spec in specs]
-        with self._transaction():
-            if not current:
-                self._db.execute(
-                    "UPDATE samples SET passed = NULL, graders_disagree = 0 WHERE run_id = ?", (run_id,)
-                )
-                return
-            self._db.execute(
-                f"WITH cur(name, hash) AS (VALUES {_values(current)}), "
-                "latest AS ("
-                "  SELECT g.sample_id, g.passed, "
-                "         ROW_NUMBER() OVER (PARTITION BY g.sample_id, g.grader ORDER BY g.id DESC) AS rn "
-                "  FROM grades AS g JOIN samples AS s ON s.id = g.sample_id "
-                "  JOIN cur ON cur.name = g.grader AND cur.hash = g.grader_hash "
-                "  WHERE s.run_id = ? AND g.source = 'auto'"
-                "), verdicts AS ("
-                "  SELECT sample_id, COUNT(*) AS n, SUM(passed IS NULL) AS undecided, MIN(passed) AS low, "
-                "         MAX(passed) AS high FROM latest WHERE rn = 1 GROUP BY sample_id"
-                ") "
-                "UPDATE samples SET "
-                "  passed = CASE WHEN samples.error IS NOT NULL OR v.n IS NULL OR v.n < ? OR v.undecided > 0 "
-                "           THEN NULL ELSE v.low END, "
-                "  graders_disagree = COALESCE(v.low = 0 AND v.high = 1, 0) "
-                "FROM (SELECT samples.id AS sid, verdicts.* FROM samples "
-                "      LEFT JOIN verdicts ON verdicts.sample_id = samples.id WHERE samples.run_id = ?) AS v "
-                "WHERE samples.id = v.sid",
-                (*[value for pair in current for value in pair], run_id, len(current), run_id),
-            )
+        if not current:
+            self._db.execute("UPDATE samples SET passed = NULL, graders_disagree = 0 WHERE run_id = ?", (run_id,))
+            return
+        self._db.execute(
+            f"WITH cur(name, hash) AS (VALUES {_values(current)}), "
+            "latest AS ("
+            "  SELECT g.sample_id, g.passed, "
+            "         ROW_NUMBER() OVER (PARTITION BY g.sample_id, g.grader ORDER BY g.id DESC) AS rn "
+            "  FROM grades AS g JOIN samples AS s ON s.id = g.sample_id "
+            "  JOIN cur ON cur.name = g.grader AND cur.hash = g.grader_hash "
+            "  WHERE s.run_id = ? AND g.source = 'auto'"
+            "), verdicts AS ("
+            "  SELECT sample_id, COUNT(*) AS n, SUM(passed IS NULL) AS undecided, MIN(passed) AS low, "
+            "         MAX(passed) AS high FROM latest WHERE rn = 1 GROUP BY sample_id"
+            ") "
+            "UPDATE samples SET "
+            "  passed = CASE WHEN samples.error IS NOT NULL OR v.n IS NULL OR v.n < ? OR v.undecided > 0 "
+            "           THEN NULL ELSE v.low END, "
+            "  graders_disagree = COALESCE(v.low = 0 AND v.high = 1, 0) "
+            "FROM (SELECT samples.id AS sid, verdicts.* FROM samples "
+            "      LEFT JOIN verdicts ON verdicts.sample_id = samples.id WHERE samples.run_id = ?) AS v "
+            "WHERE samples.id = v.sid",
+            (*[value for pair in current for value in pair], run_id, len(current), run_id),
+        )
 
     # --- reading verdicts ---------------------------------------------------------------------------------
 

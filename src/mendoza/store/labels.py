@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mendoza.errors import StoreError
 from mendoza.store.browse import GradeRecord
+from mendoza.store.text import safe_text
 
 __all__ = ["HUMAN_GRADER", "HumanLabels", "LabelPair"]
 
@@ -53,6 +54,8 @@ class HumanLabels:
     ) -> GradeRecord:
         """Record a person's verdict on a sample (``passed`` None clears the human verdict); returns it."""
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        # A note typed at a terminal with a stray byte arrives as a lone surrogate: stored as U+FFFD.
+        note, author = safe_text(note)[0], safe_text(author)[0]
         with self._transaction():
             if self._db.execute("SELECT 1 FROM samples WHERE id = ?", (sample_id,)).fetchone() is None:
                 raise StoreError(f"{self.path}: no sample {sample_id}")

@@ -5,11 +5,15 @@ Add a migration by appending a function ``mNNN_what()`` that returns its SQL; ne
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-__all__ = ["MIGRATIONS", "apply_migrations"]
+from mendoza.errors import StoreError
+
+__all__ = ["MIGRATIONS", "apply_migrations", "check_schema_is_ours", "use_wal"]
 
 
 def m001_initial() -> str:
@@ -199,25 +203,118 @@ def m004_soft_evals() -> str:
     """
 
 
-MIGRATIONS: list[Callable[[], str]] = [m001_initial, m002_run_options, m003_viewer, m004_soft_evals]
+def m005_notes() -> str:
+    """A note beside a sample or a run when it was not stored exactly as given: characters UTF-8 cannot hold
+    replaced by U+FFFD (NULL: stored as given)."""
+    return """
+        ALTER TABLE samples ADD COLUMN notes TEXT;
+        ALTER TABLE runs ADD COLUMN notes TEXT;
+    """
 
 
-def apply_migrations(db: sqlite3.Connection) -> list[str]:
-    """Apply every migration not yet recorded, each in its own transaction; returns the names applied."""
-    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-    done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
-    applied = []
-    for migration in MIGRATIONS:
-        if migration.__name__ in done:
-            continue
-        stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        # One script, one transaction: a migration is applied whole or not at all.
+MIGRATIONS: list[Callable[[], str]] = [m001_initial, m002_run_options, m003_viewer, m004_soft_evals, m005_notes]
+
+_CREATE_RECORD = "CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+
+
+def _version(names: set[str] | list[str]) -> int:
+    """The schema version a set of migration names stands for: the highest ``mNNN`` among them."""
+    numbers = [int(name[1:4]) for name in names if name[:1] == "m" and name[1:4].isdigit()]
+    return max(numbers, default=len(names))
+
+
+def check_schema_is_ours(db: sqlite3.Connection, where: object) -> set[str] | None:
+    """Refuse, with one line, a file this mendoza must not write: an SQLite file of another program (tables
+    but no ``_migrations``) or one written by a newer mendoza. Returns the migrations recorded (None: none
+    yet, a new or empty file). Reads only: a refused file is left exactly as it was."""
+    # From sqlite_master, not by trying the table: a statement is prepared against the schema this connection
+    # last read, so "no such table" may only mean that another process has just created it.
+    tables = [
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"
+        )
+    ]
+    if "_migrations" not in tables:
+        if tables:
+            shown = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
+            raise StoreError(
+                f"{where}: not a mendoza database (it holds other tables: {shown}); "
+                "give mendoza a file of its own with --db"
+            )
+        return None
+    recorded = {row[0] for row in db.execute("SELECT name FROM _migrations")}
+    unknown = recorded - {migration.__name__ for migration in MIGRATIONS}
+    if unknown:
+        raise StoreError(
+            f"{where}: written by a newer mendoza (schema version {_version(recorded)}; this mendoza knows up to "
+            f"{_version([m.__name__ for m in MIGRATIONS])}); upgrade mendoza to write to it"
+        )
+    return recorded
+
+
+def _statements(script: str) -> list[str]:
+    """The SQL statements of a script, one by one (a trigger's body stays whole)."""
+    statements, buffer = [], ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \t\n;"):
+                statements.append(buffer)
+            buffer = ""
+    return statements
+
+
+_SQLITE_BUSY = 5
+
+
+def use_wal(db: sqlite3.Connection, patience: float = 10.0) -> None:
+    """Put the file in WAL mode. Several processes opening a new file at once may each be refused ("database
+    is locked") without the busy timeout's wait while another switches the mode: try again for a while."""
+    deadline = time.monotonic() + patience
+    delay = 0.002
+    while True:
         try:
-            record = f"INSERT INTO _migrations (name, applied_at) VALUES ('{migration.__name__}', '{stamp}');"
-            db.executescript(f"BEGIN;\n{migration()}\n{record}\nCOMMIT;")
-        except sqlite3.Error:
-            if db.in_transaction:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(2 * delay, 0.1)
+
+
+def apply_migrations(db: sqlite3.Connection, where: object = "the database") -> list[str]:
+    """Apply every migration not yet recorded; returns the names applied.
+
+    The check and the migrations run in one ``BEGIN IMMEDIATE`` transaction: several processes opening a new
+    file at once take turns (each waits up to the connection's busy timeout), and the ones after the first
+    find the work done. A file refused by ``check_schema_is_ours`` is left untouched. ``db`` must be in
+    autocommit mode (``isolation_level=None``).
+    """
+    recorded = check_schema_is_ours(db, where)
+    if recorded is not None and all(migration.__name__ in recorded for migration in MIGRATIONS):
+        return []  # the usual open: nothing to do, and no write lock taken
+    applied: list[str] = []
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        recorded = check_schema_is_ours(db, where)  # again, under the lock: another process may have migrated
+        if recorded is None:
+            db.execute(_CREATE_RECORD)
+            recorded = set()
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        for migration in MIGRATIONS:
+            if migration.__name__ in recorded:
+                continue
+            for statement in _statements(migration()):
+                db.execute(statement)
+            db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (migration.__name__, stamp))
+            applied.append(migration.__name__)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
-            raise
-        applied.append(migration.__name__)
+        raise
     return applied

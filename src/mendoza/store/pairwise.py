@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,7 +70,7 @@ class PairwiseJudgements:
 
         def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
 
-        def _transaction(self) -> AbstractContextManager[None]: ...
+        def _write_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
     def sample_pairs(self, run_id: str, variant_a: str, variant_b: str) -> list[PairSamples]:
         """Every (case, repeat) of a run where both variants have an output, by case and repeat."""
@@ -99,38 +98,37 @@ class PairwiseJudgements:
         if not judgements:
             return 0
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
-        with self._transaction():
-            self._db.executemany(
-                "INSERT INTO pairwise_judgements (run_id, grader, grader_hash, case_id, repeat, variant_a, "
-                "variant_b, sample_a, sample_b, winner, first_order, second_order, explanation, error, detail, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (run_id, grader_hash, variant_a, variant_b, case_id, repeat) DO UPDATE SET "
-                "winner = excluded.winner, first_order = excluded.first_order, "
-                "second_order = excluded.second_order, explanation = excluded.explanation, "
-                "error = excluded.error, detail = excluded.detail, created_at = excluded.created_at "
-                "WHERE pairwise_judgements.error IS NOT NULL",
-                [
-                    (
-                        run_id,
-                        item.grader,
-                        item.grader_hash,
-                        item.case_id,
-                        item.repeat,
-                        item.variant_a,
-                        item.variant_b,
-                        item.sample_a,
-                        item.sample_b,
-                        item.winner,
-                        item.first_order,
-                        item.second_order,
-                        item.explanation,
-                        item.error,
-                        None if item.detail is None else json.dumps(item.detail, ensure_ascii=False, default=str),
-                        now,
-                    )
-                    for item in judgements
-                ],
-            )
+        self._write_rows(
+            "INSERT INTO pairwise_judgements (run_id, grader, grader_hash, case_id, repeat, variant_a, "
+            "variant_b, sample_a, sample_b, winner, first_order, second_order, explanation, error, detail, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (run_id, grader_hash, variant_a, variant_b, case_id, repeat) DO UPDATE SET "
+            "winner = excluded.winner, first_order = excluded.first_order, "
+            "second_order = excluded.second_order, explanation = excluded.explanation, "
+            "error = excluded.error, detail = excluded.detail, created_at = excluded.created_at "
+            "WHERE pairwise_judgements.error IS NOT NULL",
+            [
+                (
+                    run_id,
+                    item.grader,
+                    item.grader_hash,
+                    item.case_id,
+                    item.repeat,
+                    item.variant_a,
+                    item.variant_b,
+                    item.sample_a,
+                    item.sample_b,
+                    item.winner,
+                    item.first_order,
+                    item.second_order,
+                    item.explanation,
+                    item.error,
+                    None if item.detail is None else json.dumps(item.detail, ensure_ascii=False, default=str),
+                    now,
+                )
+                for item in judgements
+            ],
+        )
         return len(judgements)
 
     def pairwise_judgements(

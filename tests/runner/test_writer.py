@@ -1,0 +1,72 @@
+"""The sample writer when the store fails: the error is raised once, by whoever meets it, saying how to finish."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from mendoza.core import Sample
+from mendoza.errors import DiskError
+from mendoza.runner.writer import SampleWriter
+from mendoza.store import Store
+from tests.store.factories import make_suite, sample
+
+
+class _FullDisk(Store):
+    """A store whose disk fills after ``room`` samples."""
+
+    room = 2
+
+    def write_samples(self, run_id: str, samples: Sequence[Sample]) -> int:
+        if len(samples) > self.room:
+            raise DiskError(f"{self.path}: the disk is full (database or disk is full); free some space")
+        self.room -= len(samples)
+        return super().write_samples(run_id, samples)
+
+
+@pytest.fixture
+def full(tmp_path: Path) -> _FullDisk:
+    store = _FullDisk(tmp_path / "m.db")
+    store.create_run(make_suite(n_cases=2, variant_ids=("a",), repeats=3), "r")
+    return store
+
+
+def test_a_full_disk_met_by_a_batch_says_what_is_stored_and_how_to_finish(full: _FullDisk) -> None:
+    async def write() -> None:
+        async with SampleWriter(full, "r", batch_size=2, interval=60) as writer:
+            for repeat in range(4):
+                writer.add(sample("c1", "a", repeat))
+
+    with pytest.raises(DiskError) as info:
+        asyncio.run(write())
+    assert str(info.value).endswith("; 2 of 6 samples are stored; finish the run with: mendoza run --resume r")
+    assert str(info.value).count("samples are stored") == 1
+
+
+def test_a_full_disk_met_by_a_timed_flush_is_raised_by_the_next_add(full: _FullDisk) -> None:
+    async def write() -> None:
+        async with SampleWriter(full, "r", batch_size=100, interval=0.02) as writer:
+            for repeat in range(3):
+                writer.add(sample("c1", "a", repeat))
+            await asyncio.sleep(0.2)  # the timer flushes 3 samples: no room
+            with pytest.raises(DiskError, match="0 of 6 samples are stored"):
+                writer.add(sample("c2", "a", 0))
+            raise KeyboardInterrupt  # leaving with another error: the exit's flush does not replace it
+
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(write())
+    full.close()
+
+
+def test_a_timed_flush_failure_with_nothing_after_is_raised_on_exit(full: _FullDisk) -> None:
+    async def write() -> None:
+        async with SampleWriter(full, "r", batch_size=100, interval=0.02) as writer:
+            for repeat in range(3):
+                writer.add(sample("c1", "a", repeat))
+            await asyncio.sleep(0.2)
+
+    with pytest.raises(DiskError, match="finish the run with"):
+        asyncio.run(write())
