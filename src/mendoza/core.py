@@ -54,7 +54,7 @@ hit an error did not get a good answer) or nothing (``exclude``: infrastructure 
 
 def sample_outcome(error: str | None, passed: bool | None) -> Outcome:
     """The outcome of a sample from its error and its verdict: the one rule every count is made with (the
-    store's SQL mirrors it in ``store.verdicts``, and a test holds the two equal)."""
+    store's SQL mirrors it in ``store.outcomes``, and a test holds the two equal)."""
     if error is not None:
         return "errored"
     if passed is None:

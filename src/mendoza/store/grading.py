@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mendoza.core import Grade, GraderSpec, Suite
+from mendoza.core import Grade, GraderSpec, Suite, combined_verdict
 from mendoza.errors import RunNotFound
 
 __all__ = ["CurrentGrade", "GradingQueries", "RegradeInput"]
@@ -193,33 +193,49 @@ class GradingQueries:
             self._refresh(run_id, deciding)
 
     def _refresh(self, run_id: str, deciding: Sequence[GraderSpec] | None) -> None:
-        """``refresh_verdicts`` inside the caller's transaction (the grader set read in it too)."""
+        """``refresh_verdicts`` inside the caller's transaction (the grader set read in it too). The verdict
+        of each sample is ``core.combined_verdict`` of its current graders' latest grades (a grader with no
+        grade of a sample counts as undecided), the same rule a sample's verdict is written with."""
         specs = self.grader_set(run_id) if deciding is None else deciding
         current = [(spec.name, spec.definition_hash()) for spec in specs]
         if not current:
             self._db.execute("UPDATE samples SET passed = NULL, graders_disagree = 0 WHERE run_id = ?", (run_id,))
             return
-        self._db.execute(
+        rows = self._db.execute(
             f"WITH cur(name, hash) AS (VALUES {_values(current)}), "
             "latest AS ("
-            "  SELECT g.sample_id, g.passed, "
+            "  SELECT g.sample_id, g.grader, g.passed, "
             "         ROW_NUMBER() OVER (PARTITION BY g.sample_id, g.grader ORDER BY g.id DESC) AS rn "
             "  FROM grades AS g JOIN samples AS s ON s.id = g.sample_id "
             "  JOIN cur ON cur.name = g.grader AND cur.hash = g.grader_hash "
             "  WHERE s.run_id = ? AND g.source = 'auto'"
-            "), verdicts AS ("
-            "  SELECT sample_id, COUNT(*) AS n, SUM(passed IS NULL) AS undecided, MIN(passed) AS low, "
-            "         MAX(passed) AS high FROM latest WHERE rn = 1 GROUP BY sample_id"
             ") "
-            "UPDATE samples SET "
-            "  passed = CASE WHEN samples.error IS NOT NULL OR v.n IS NULL OR v.n < ? OR v.undecided > 0 "
-            "           THEN NULL ELSE v.low END, "
-            "  graders_disagree = COALESCE(v.low = 0 AND v.high = 1, 0) "
-            "FROM (SELECT samples.id AS sid, verdicts.* FROM samples "
-            "      LEFT JOIN verdicts ON verdicts.sample_id = samples.id WHERE samples.run_id = ?) AS v "
-            "WHERE samples.id = v.sid",
-            (*[value for pair in current for value in pair], run_id, len(current), run_id),
+            "SELECT s.id, s.error IS NOT NULL, l.grader, l.passed FROM samples AS s "
+            "LEFT JOIN latest AS l ON l.sample_id = s.id AND l.rn = 1 WHERE s.run_id = ? ORDER BY s.id",
+            (*[value for pair in current for value in pair], run_id, run_id),
         )
+        names = [name for name, _ in current]
+        updates: list[tuple[int | None, int, int]] = []
+        sample_id: int | None = None
+        errored = False
+        found: dict[str, bool | None] = {}
+
+        def flush() -> None:
+            if sample_id is None:
+                return
+            verdicts = [found.get(name) for name in names]
+            passed = None if errored else combined_verdict(verdicts)
+            disagree = True in verdicts and False in verdicts
+            updates.append((None if passed is None else int(passed), int(disagree), sample_id))
+
+        for row in rows:
+            if row[0] != sample_id:
+                flush()
+                sample_id, errored, found = row[0], bool(row[1]), {}
+            if row[2] is not None:
+                found[row[2]] = None if row[3] is None else bool(row[3])
+        flush()
+        self._db.executemany("UPDATE samples SET passed = ?, graders_disagree = ? WHERE id = ?", updates)
 
     # --- reading verdicts ---------------------------------------------------------------------------------
 
