@@ -321,6 +321,8 @@ class ModelResponse:
     tokens_out: int | None = None
     cost: float | None = None
     finish_reason: str | None = None
+    #: Something the caller should know about how this output was made (a chat template llama.cpp guessed).
+    notice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +362,8 @@ class Sample:
     seed: int = 0
     attempts: int = 1
     grades: tuple[Grade, ...] = field(default_factory=tuple)
+    #: What the report should know about how the sample was made or stored (one line each).
+    notes: str | None = None
 
     @property
     def passed(self) -> bool | None:

@@ -86,3 +86,17 @@ def test_a_short_real_run_is_stored_and_graded(store: Store) -> None:
     assert all(s.error is None and s.output is not None and s.latency_ms > 0 for s in samples)
     assert all(s.grades and s.grades[0].passed is not None for s in samples)
     assert sum(bool(s.passed) for s in samples) >= 2  # the model knows at least some capitals
+
+
+def test_a_chat_prompt_to_a_model_without_a_chat_template_is_flagged(store: Store) -> None:
+    variant = Variant(
+        id="chat", model="local/gemma-3-270m", prompt="Say hi.", params={"api": "chat", "max_tokens": 2}
+    )
+    auto = Variant(id="auto", model="local/gemma-3-270m", prompt="Say hi.", params={"max_tokens": 2})
+    suite = Suite(name="s", cases=(Case(id="a"),), variants=(variant, auto), cache=False,
+                  graders=(GraderSpec(type="length", params={"max": 100}, name="short"),))
+    from mendoza.report import build_report
+
+    report = build_report(store, run_suite(suite, db=store).id)
+    assert any("chat template guessed" in warning for warning in report.variant("chat").warnings)
+    assert not any("chat template" in warning for warning in report.variant("auto").warnings)

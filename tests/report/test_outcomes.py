@@ -130,3 +130,22 @@ def test_empty_and_constant_outputs_are_flagged(store: Store) -> None:
     report = build_report(store, run_suite(suite, db=store).id)
     assert any("8 of 8 answered samples of 'blank' are empty" in w for w in report.variant("blank").warnings)
     assert any("same output across 4 cases" in w for w in report.variant("parrot").warnings)
+
+
+def test_sample_notes_become_warnings_with_counts(store: Store) -> None:
+    from mendoza.core import Grade, Sample
+
+    suite = Suite(name="s", cases=(Case(id="a"), Case(id="b")), variants=(Variant(id="v", model="echo"),))
+    run = store.create_run(suite)
+    grade = (Grade(grader="g", passed=True, score=1.0, grader_hash="h"),)
+    store.write_samples(
+        run.id,
+        [
+            Sample("a", "v", 0, "p", "x", grades=grade, notes="chat template guessed: no template"),
+            Sample("b", "v", 0, "p", "y", grades=grade, notes="chat template guessed: no template"),
+            Sample("b", "v", 1, "p", "bad \ud800 text", grades=grade),
+        ],
+    )
+    warnings = build_report(store, run.id).variant("v").warnings
+    assert "2 samples of 'v': chat template guessed: no template" in warnings
+    assert any(w.startswith("1 samples of 'v': text UTF-8 cannot store") for w in warnings)

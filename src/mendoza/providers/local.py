@@ -150,6 +150,11 @@ def load_model(path: Path, n_ctx: int = 2048, n_threads: int | None = None) -> t
         return _models[key]
 
 
+GUESSED_CHAT_TEMPLATE = "chat template guessed: the model has none, so llama.cpp formatted the chat with a default"
+"""The note on a sample whose chat prompt was formatted with a template the model does not ship (``api: chat``
+on a base model): its output says more about the guessed format than about the model."""
+
+
 class LocalProvider(Provider):
     """The embedded model (llama.cpp). Base models without a chat template are prompted as completions."""
 
@@ -218,4 +223,5 @@ class LocalProvider(Provider):
             tokens_out=usage.get("completion_tokens"),
             cost=0.0,
             finish_reason=result["choices"][0].get("finish_reason"),
+            notice=GUESSED_CHAT_TEMPLATE if use_chat and not has_template else None,
         )

@@ -254,9 +254,24 @@ def _percentiles(values: list[float]) -> tuple[float | None, float | None]:
     return float(p50), float(p95)
 
 
-def _warnings(variant_id: str, signs: OutputSigns | None, rate: Rate, errors: list[ErrorGroup]) -> list[str]:
+def _note_warnings(variant_id: str, notes: list[tuple[str, int]]) -> list[str]:
+    """The samples' notes of one variant, one line per kind with how many samples carry it."""
+    kinds: dict[str, int] = defaultdict(int)
+    for text, count in notes:
+        for line in text.splitlines():
+            kind = _REPLACED if "replaced by U+FFFD" in line else line
+            kinds[kind] += count
+    return [f"{count} samples of '{variant_id}': {kind}" for kind, count in sorted(kinds.items())]
+
+
+_REPLACED = "text UTF-8 cannot store (lone UTF-16 surrogates) was stored with U+FFFD in its place"
+
+
+def _warnings(
+    variant_id: str, signs: OutputSigns | None, rate: Rate, errors: list[ErrorGroup], notes: list[tuple[str, int]]
+) -> list[str]:
     """Signs of silent garbage in one variant, each one line with counts."""
-    warnings = []
+    warnings = _note_warnings(variant_id, notes)
     if rate.outcomes.samples and rate.outcomes.errored == rate.outcomes.samples:
         first = f": {errors[0].message}" if errors else ""
         warnings.append(f"every sample of '{variant_id}' errored ({rate.outcomes.errored}){first}")
@@ -342,6 +357,9 @@ def build_report(
     for group in store.error_groups(run.id):
         errors_by_variant[group.variant_id].append(group)
     signs = {row.variant_id: row for row in store.output_signs(run.id)}
+    notes: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for variant_id, text, count in store.note_counts(run.id):
+        notes[variant_id].append((text, count))
     kappas = _label_kappas(store, run.id)
     graders = _by_grader(store, run, rules)
     variants: list[VariantResult] = []
@@ -393,7 +411,7 @@ def build_report(
                 top_errors=top_errors,
                 by_grader=graders.get(variant.id, []),
                 by_tag=_by_tag(suite, chosen, run.repeats, rules),
-                warnings=_warnings(variant.id, signs.get(variant.id), rate, top_errors),
+                warnings=_warnings(variant.id, signs.get(variant.id), rate, top_errors, notes.get(variant.id, [])),
                 label_kappa=kappas.get(variant.id),
                 fixed_design_to_decide=(
                     fixed_design_to_decide(rate.reliability.interval.estimate, rules.edges, rules.confidence)

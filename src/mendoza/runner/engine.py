@@ -121,6 +121,7 @@ class _VariantWorker:
             cached=cached is not None,
             attempts=attempts,
             grades=grades,
+            notes=response.notice,
         )
         new_cache_entry = (key, response) if key is not None and cached is None else None
         return sample, new_cache_entry

@@ -120,7 +120,7 @@ def _sample_row(run_id: str, sample: Sample, now: str) -> list[Any]:
     return [
         run_id, sample.case_id, sample.variant_id, sample.repeat, sample.prompt, sample.output, sample.error,
         None if passed is None else int(passed), sample.tokens_in, sample.tokens_out, sample.cost,
-        sample.latency_ms, int(sample.cached), sample.seed, sample.attempts, now, None,
+        sample.latency_ms, int(sample.cached), sample.seed, sample.attempts, now, sample.notes,
     ]
 
 
@@ -362,7 +362,7 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
             for index, name in _GRADE_TEXTS.items():
                 grade_row[index] = fix.text(grade_row[index], f"grade '{safe_text(grade.grader)[0]}' {name}")
             grade_rows.append(grade_row)
-        row[_SAMPLE_NOTES] = fix.note()
+        row[_SAMPLE_NOTES] = "\n".join(note for note in (sample.notes, fix.note()) if note) or None
         cursor = self._db.execute(_SAMPLE_INSERT, row)
         if cursor.rowcount == 0:
             return 0

@@ -157,6 +157,16 @@ class OutcomeQueries:
                 groups.append(ErrorGroup(row[0], str(row[1]), int(row[2])))
         return groups
 
+    def note_counts(self, run_id: str) -> list[tuple[str, str, int]]:
+        """``(variant id, notes, samples)`` for the samples of a run that carry notes (how they were made or
+        stored: a guessed chat template, replaced characters), by variant and notes."""
+        rows = self._rows(
+            "SELECT variant_id, notes, COUNT(*) FROM samples WHERE run_id = ? AND notes IS NOT NULL "
+            "GROUP BY variant_id, notes ORDER BY variant_id, notes",
+            (run_id,),
+        )
+        return [(str(row[0]), str(row[1]), int(row[2])) for row in rows]
+
     def output_signs(self, run_id: str) -> list[OutputSigns]:
         """Per variant of a run: answered samples, empty outputs, distinct outputs and cases answered."""
         rows = self._rows(
