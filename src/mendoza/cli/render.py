@@ -47,7 +47,7 @@ def print_report(console: Console, report: RunReport, show_cases: bool = True) -
     method = report.variants[0].interval_method if report.variants else ""
     console.print(f"[bold]pass rate per variant[/bold] ({report.confidence:.0%} interval, {method})")
     table = Table()
-    for column in ("variant", "pass rate [interval]", "band", "passed", "errors", "latency p50/p95"):
+    for column in ("variant", "pass rate \\[interval]", "band", "passed", "errors", "latency p50/p95"):
         table.add_column(column, justify="left" if column in ("variant", "band") else "right")
     for variant in report.variants:
         if variant.band.decided:
