@@ -163,3 +163,17 @@ def test_a_full_disk_is_4_and_a_bad_database_is_2(tmp_path: Path) -> None:
     assert describe_failure(StoreError("x.db: no mendoza database here (run a suite first)")).code == EXIT_BAD_INPUT
     assert describe_failure(ConfigError("bad", where="suite.yaml:3")).code == EXIT_BAD_INPUT
     assert describe_failure(OSError(28, "No space left on device")).code == EXIT_INTERNAL
+
+
+def test_a_closed_output_pipe_is_130_not_a_gate_failure(write_suite: Any, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "120"}
+    command = [sys.executable, "-m", "mendoza"]
+    subprocess.run([*command, "run", str(write_suite()), "-q"], cwd=tmp_path, env=env, check=True,
+                   capture_output=True)
+    process = subprocess.Popen([*command, "show", "--cases"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # `mendoza show | head -0`
+    err = process.stderr.read()
+    assert process.wait(timeout=60) == EXIT_INTERRUPTED, err
+    assert err.strip().splitlines()[-1] == "interrupted: the output was closed"

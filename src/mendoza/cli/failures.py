@@ -80,6 +80,8 @@ def describe_failure(exc: BaseException) -> Failure:
     reaches ``main`` came from code mendoza ran (an app, a plugin) and is an internal error."""
     if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError | click.exceptions.Abort):
         return Failure(EXIT_INTERRUPTED, "interrupted")
+    if isinstance(exc, BrokenPipeError):  # `mendoza show | head`: cut short, so never 0 (a gate may be unseen)
+        return Failure(EXIT_INTERRUPTED, "interrupted: the output was closed")
     if isinstance(exc, click.ClickException):
         context = getattr(exc, "ctx", None)
         hint = f" (see: mendoza {context.command.name} --help)" if isinstance(context, click.Context) else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import signal
 import sys
@@ -306,6 +307,15 @@ def view(db: Path | None, port: int, host: str, token: str | None) -> None:
     serve(db, host=host, port=port, token=token, announce=click.echo)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit does not fail again on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 class _Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C: whatever was written stays, and the exit status is 130."""
 
@@ -325,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except BaseException as exc:  # every failure is mapped: the commands' own exits come back as results
         failure = describe_failure(exc)
+        if isinstance(exc, BrokenPipeError):
+            _silence_stdout()
         if failure.traceback:
             click.echo(failure.traceback, err=True, nl=False)
         click.echo(failure.line, err=True)

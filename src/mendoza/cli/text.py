@@ -58,7 +58,14 @@ def clip_block(value: object, limit: int = BLOCK_LIMIT) -> str:
     return escape(f"{shown} [{len(text) - limit:,} more characters]")
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """A closed pipe (``mendoza show | head``) is the reader's choice: raise it for ``main`` to map, instead
+        of rich's ``SystemExit(1)`` (which reads as "a gate failed")."""
+        raise BrokenPipeError("the output was closed")
+
+
 def make_console(file: IO[str] | None = None, *, stderr: bool = False) -> Console:
     """The CLI's console: rich markup on, the regex highlighter off (it is slow on long untrusted text and
     colours numbers in names at random)."""
-    return Console(file=file, stderr=stderr, highlight=False)
+    return _Console(file=file, stderr=stderr, highlight=False)

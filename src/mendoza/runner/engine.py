@@ -57,7 +57,7 @@ class _VariantWorker:
         self.system = _TEMPLATES.from_string(variant.system) if variant.system is not None else None
         self.policy = RetryPolicy(
             max_retries=suite.max_retries, timeout=variant.timeout or suite.timeout,
-            max_retry_wait=suite.max_retry_wait, on_wait=options.progress.waiting,
+            max_retry_wait=suite.max_retry_wait, on_wait=getattr(options.progress, "waiting", None),
         )
         self.graders = graders
         self.use_cache = options.use_cache and suite.cache and self.provider.cacheable
