@@ -8,8 +8,7 @@ import os
 import shutil
 import signal
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from types import FrameType
@@ -88,16 +87,6 @@ def _check_concurrency(suite: Suite) -> None:
             )
 
 
-@contextmanager
-def _foreign_exits() -> Iterator[None]:
-    """A ``SystemExit`` raised by code a run calls (a ``python:`` app, a grader function) is a failure of
-    that code, never mendoza's exit status (``exit(0)`` must not pass a CI gate)."""
-    try:
-        yield
-    except SystemExit as exc:
-        raise RuntimeError(f"code run by mendoza called exit({'' if exc.code is None else exc.code})") from exc
-
-
 @cli.command()
 @click.argument("suite", type=click.Path(path_type=Path), required=False)
 @db_option
@@ -161,18 +150,17 @@ def run(
         if baseline is not None:
             store.get_run(baseline)  # an unknown baseline is a mistake to report before sampling
         try:
-            with _foreign_exits():
-                finished = api.run_suite(
-                    loaded,
-                    db=store,
-                    resume=resume,
-                    retry_errors=retry_errors,
-                    use_cache=not no_cache,
-                    concurrency=concurrency,
-                    progress=progress_for(quiet=quiet),
-                    until_decided=until_decided,
-                    budget=budget,
-                )
+            finished = api.run_suite(
+                loaded,
+                db=store,
+                resume=resume,
+                retry_errors=retry_errors,
+                use_cache=not no_cache,
+                concurrency=concurrency,
+                progress=progress_for(quiet=quiet),
+                until_decided=until_decided,
+                budget=budget,
+            )
         except (KeyboardInterrupt, asyncio.CancelledError):
             latest = store.get_run(resume or "latest")
             click.echo(
@@ -333,7 +321,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         previous = None
     try:
         result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
-    except BaseException as exc:  # every failure is mapped: the commands' own exits come back as results
+    except BaseException as exc:
+        # Every failure is mapped. The commands exit through ctx.exit(), which comes back as ``result``, so a
+        # SystemExit caught here was raised by code a command ran (an app's exit(0) must not pass a CI gate).
         failure = describe_failure(exc)
         if isinstance(exc, BrokenPipeError):
             _silence_stdout()
