@@ -106,3 +106,11 @@ def test_clip_bounds_escapes_and_flattens() -> None:
     assert plain("a\nb\tc\x1b[31m") == "a b c?[31m"
     block = clip_block("line one\nline two [b]" + "z" * 10_000)
     assert block.startswith("line one\nline two \\[b]") and "more characters]" in block
+
+
+def test_names_that_are_rich_markup_print_as_they_are(write_suite: Any, tmp_path: Path) -> None:
+    suite = write_suite(suite="[/bold] closing", variants=[{"id": "[/]", "model": "echo", "prompt": "say {{ word }}"}])
+    result = CliRunner().invoke(cli, ["run", str(suite), "--db", str(tmp_path / "m.db"), "-q"],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "[/bold] closing" in result.output and "[/]" in result.output
