@@ -177,3 +177,9 @@ def test_a_closed_output_pipe_is_130_not_a_gate_failure(write_suite: Any, tmp_pa
     err = process.stderr.read()
     assert process.wait(timeout=60) == EXIT_INTERRUPTED, err
     assert err.strip().splitlines()[-1] == "interrupted: the output was closed"
+
+
+def test_a_bare_mendoza_shows_the_whole_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _main([], capsys)
+    assert code == EXIT_BAD_INPUT
+    assert "Commands:" in err and "\n  run " in err and len(err.splitlines()) > 10

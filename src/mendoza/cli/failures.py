@@ -82,6 +82,8 @@ def describe_failure(exc: BaseException) -> Failure:
         return Failure(EXIT_INTERRUPTED, "interrupted")
     if isinstance(exc, BrokenPipeError):  # `mendoza show | head`: cut short, so never 0 (a gate may be unseen)
         return Failure(EXIT_INTERRUPTED, "interrupted: the output was closed")
+    if isinstance(exc, click.UsageError) and type(exc).__name__ == "NoArgsIsHelpError":
+        return Failure(EXIT_BAD_INPUT, exc.format_message())  # a bare `mendoza` (or group): the help, whole
     if isinstance(exc, click.ClickException):
         context = getattr(exc, "ctx", None)
         hint = f" (see: mendoza {context.command.name} --help)" if isinstance(context, click.Context) else ""
