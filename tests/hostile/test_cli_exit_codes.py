@@ -183,3 +183,13 @@ def test_a_bare_mendoza_shows_the_whole_help(capsys: pytest.CaptureFixture[str])
     code, _, err = _main([], capsys)
     assert code == EXIT_BAD_INPUT
     assert "Commands:" in err and "\n  run " in err and len(err.splitlines()) > 10
+
+
+def test_a_commands_own_sys_exit_is_its_exit_status(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    namespace: dict[str, Any] = {"__name__": "mendoza.cli.gates", "sys": sys}
+    exec("def exits(*args, **kwargs):\n    sys.exit(3)\n", namespace)  # as a command module would
+    monkeypatch.setattr(main_module, "make_console", namespace["exits"])
+    code, _, err = _main(["providers"], capsys)
+    assert code == 3 and err == ""

@@ -19,7 +19,7 @@ from mendoza.cli.options import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
 from mendoza.cli.text import plain
 from mendoza.errors import MendozaError, StoreError
 
-__all__ = ["DEBUG_ENV", "Failure", "describe_failure", "is_machine_failure"]
+__all__ = ["DEBUG_ENV", "Failure", "describe_failure", "exit_of_the_cli", "is_machine_failure"]
 
 #: Set to 1 to see the traceback of an internal error.
 DEBUG_ENV = "MENDOZA_DEBUG"
@@ -70,14 +70,26 @@ def is_machine_failure(exc: BaseException) -> bool:
     return False
 
 
+def exit_of_the_cli(exc: SystemExit) -> bool:
+    """Whether ``exc`` is a command's own exit status: ``sys.exit`` called from a ``mendoza.cli`` module (the
+    innermost frame of its traceback). Any other ``SystemExit`` came from code mendoza ran: an app, a plugin,
+    a library."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return str(tb.tb_frame.f_globals.get("__name__", "")).startswith("mendoza.cli")
+
+
 def _debugging() -> bool:
     return os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
 def describe_failure(exc: BaseException) -> Failure:
     """The exit code and one line for an exception that ended a command (see the table in
-    ``mendoza.cli.options``). ``SystemExit`` is never passed here for the commands' own exits: an exit that
-    reaches ``main`` came from code mendoza ran (an app, a plugin) and is an internal error."""
+    ``mendoza.cli.options``). A ``SystemExit`` passed here is not a command's own (see ``exit_of_the_cli``):
+    it came from code mendoza ran (an app, a plugin) and is an internal error."""
     if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError | click.exceptions.Abort):
         return Failure(EXIT_INTERRUPTED, "interrupted")
     if isinstance(exc, BrokenPipeError):  # `mendoza show | head`: cut short, so never 0 (a gate may be unseen)

@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.table import Table
 
 from mendoza import api
 from mendoza.cli.analysis import compare, comparisons_for, plan
-from mendoza.cli.failures import describe_failure, is_machine_failure
+from mendoza.cli.failures import describe_failure, exit_of_the_cli, is_machine_failure
 from mendoza.cli.options import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -321,17 +321,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         previous = None
     try:
         result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except SystemExit as exc:
+        if exit_of_the_cli(exc):  # a command's own sys.exit(code) (ctx.exit() comes back as ``result``)
+            raise
+        _fail(exc)  # an app's exit(0) must not pass a CI gate
     except BaseException as exc:
-        # Every failure is mapped. The commands exit through ctx.exit(), which comes back as ``result``, so a
-        # SystemExit caught here was raised by code a command ran (an app's exit(0) must not pass a CI gate).
-        failure = describe_failure(exc)
-        if isinstance(exc, BrokenPipeError):
-            _silence_stdout()
-        if failure.traceback:
-            click.echo(failure.traceback, err=True, nl=False)
-        click.echo(failure.line, err=True)
-        sys.exit(failure.code)
+        _fail(exc)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     sys.exit(result if isinstance(result, int) else EXIT_OK)
+
+
+def _fail(exc: BaseException) -> NoReturn:
+    """Print the one line (and the traceback when debugging) for ``exc`` and exit with its code."""
+    failure = describe_failure(exc)
+    if isinstance(exc, BrokenPipeError):
+        _silence_stdout()
+    if failure.traceback:
+        click.echo(failure.traceback, err=True, nl=False)
+    click.echo(failure.line, err=True)
+    sys.exit(failure.code)
