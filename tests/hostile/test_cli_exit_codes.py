@@ -193,3 +193,11 @@ def test_a_commands_own_sys_exit_is_its_exit_status(
     monkeypatch.setattr(main_module, "make_console", namespace["exits"])
     code, _, err = _main(["providers"], capsys)
     assert code == 3 and err == ""
+
+
+def test_the_stores_disk_error_is_4() -> None:
+    class DiskError(StoreError):  # the store's own class for a full or failing disk
+        pass
+
+    failure = describe_failure(DiskError("m.db: cannot write: the disk is full; free space, then resume"))
+    assert failure.code == EXIT_INTERNAL and failure.line.startswith("error: m.db: cannot write")

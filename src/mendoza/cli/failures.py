@@ -82,6 +82,12 @@ def exit_of_the_cli(exc: SystemExit) -> bool:
     return str(tb.tb_frame.f_globals.get("__name__", "")).startswith("mendoza.cli")
 
 
+def _is_disk_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is the store's ``DiskError`` (the disk is full or failed a write), by name, so this
+    module works with stores that raise it and with those that only say so in their message."""
+    return any(cls.__name__ == "DiskError" for cls in type(exc).__mro__)
+
+
 def _debugging() -> bool:
     return os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
@@ -104,7 +110,7 @@ def describe_failure(exc: BaseException) -> Failure:
         return Failure(EXIT_BAD_INPUT, f"error: {plain(exc.format_message(), _MESSAGE_LIMIT)}{hint}")
     if isinstance(exc, MendozaError):
         message = plain(exc, _MESSAGE_LIMIT)
-        if isinstance(exc, StoreError) and is_machine_failure(exc):
+        if isinstance(exc, StoreError) and (_is_disk_error(exc) or is_machine_failure(exc)):
             return Failure(EXIT_INTERNAL, f"error: {message} (the machine failed, not the input: free some space "
                                           "or make the database writable, then resume the run)")
         return Failure(EXIT_BAD_INPUT, f"error: {message}")
