@@ -47,7 +47,9 @@ def test_ok_is_0_and_a_missed_threshold_is_1(
     db = str(tmp_path / "m.db")
     code, out, _ = _main(["run", str(write_suite()), "--db", db, "-q"], capsys)
     assert code == EXIT_OK and "run id:" in out
-    failing = write_suite(graders=[{"contains": "never there"}], thresholds={"min_pass_rate": 0.5}, name="f.yaml")
+    cases = [{"id": f"c{i}", "word": f"w{i}", "expected": f"w{i}"} for i in range(12)]  # enough to decide
+    failing = write_suite(cases=cases, repeats=2, graders=[{"contains": "never there"}],
+                          thresholds={"min_pass_rate": 0.5}, name="f.yaml")
     code, out, _ = _main(["run", str(failing), "--db", db, "-q"], capsys)
     assert code == EXIT_GATE_FAILED and "threshold missed" in out
 
