@@ -51,7 +51,7 @@ def test_ok_is_0_and_a_missed_threshold_is_1(
     failing = write_suite(cases=cases, repeats=2, graders=[{"contains": "never there"}],
                           thresholds={"min_pass_rate": 0.5}, name="f.yaml")
     code, out, _ = _main(["run", str(failing), "--db", db, "-q"], capsys)
-    assert code == EXIT_GATE_FAILED and "threshold missed" in out
+    assert code == EXIT_GATE_FAILED and "min_pass_rate 50.0%" in out
 
 
 def test_version_and_help_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
