@@ -266,6 +266,8 @@ class Suite(_Frozen):
     seed: int = 0
     timeout: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=3, ge=0)
+    #: The longest one sample waits before a retry (a longer Retry-After makes it an error at once).
+    max_retry_wait: float = Field(default=60.0, gt=0)
     cache: bool = True
     source: str | None = Field(default=None, exclude=True)
 
@@ -302,7 +304,7 @@ class Suite(_Frozen):
 @dataclass(frozen=True, slots=True)
 class ModelRequest:
     """One call to a provider. ``prompt`` is the rendered template (None for callables without one);
-    ``vars`` are the case's own variables (never its expected answer)."""
+    ``vars`` are the case's own variables (never its expected answer); ``repeat`` is the repeat index."""
 
     prompt: str | None
     vars: Mapping[str, Any]
@@ -310,11 +312,13 @@ class ModelRequest:
     seed: int
     system: str | None = None
     case_id: str = ""
+    repeat: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class ModelResponse:
-    """What a provider returned: the text, and what it cost when the provider can tell."""
+    """What a provider returned: the text, and what it cost when the provider can tell. ``metadata`` holds
+    anything else an app returned with its output (a ``python:`` app's extra keys)."""
 
     text: str
     tokens_in: int | None = None
@@ -323,6 +327,7 @@ class ModelResponse:
     finish_reason: str | None = None
     #: Something the caller should know about how this output was made (a chat template llama.cpp guessed).
     notice: str | None = None
+    metadata: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,6 +369,8 @@ class Sample:
     grades: tuple[Grade, ...] = field(default_factory=tuple)
     #: What the report should know about how the sample was made or stored (one line each).
     notes: str | None = None
+    #: What the provider returned beside the output (``ModelResponse.metadata``), when anything.
+    metadata: Mapping[str, Any] | None = None
 
     @property
     def passed(self) -> bool | None:

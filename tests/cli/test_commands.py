@@ -12,12 +12,16 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+import mendoza as mendoza_package
 from mendoza.cli import cli
 from mendoza.store import Store
 
+#: The mendoza under test (a checkout's src/, not whichever is installed), for the child processes.
+SRC = str(Path(mendoza_package.__file__).resolve().parents[1])
+
 
 def mendoza(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
+    env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": SRC}
     return subprocess.run(
         [sys.executable, "-m", "mendoza", *args],
         cwd=cwd,
@@ -111,7 +115,7 @@ def test_graders_and_providers_are_listed() -> None:
 def test_init_scaffolds_a_suite_that_loads(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["init", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    suite_file = tmp_path / "mendoza-suite" / "suite.yaml"
+    suite_file = tmp_path / "suite.yaml"
     data = yaml.safe_load(suite_file.read_text())
     assert data["variants"][0]["model"] == "local/gemma-3-270m"
     from mendoza.config import load_suite
@@ -119,4 +123,4 @@ def test_init_scaffolds_a_suite_that_loads(tmp_path: Path) -> None:
     suite = load_suite(suite_file)
     assert len(suite.cases) >= 5 and len(suite.variants) == 2
     again = CliRunner().invoke(cli, ["init", str(tmp_path)])
-    assert again.exit_code != 0 and "already exists" in again.output
+    assert again.exit_code == 2 and "is not empty" in again.output

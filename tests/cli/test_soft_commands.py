@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+import mendoza
 from mendoza.api import run_suite
 from mendoza.cli import cli
 from mendoza.store import Store
@@ -101,7 +102,8 @@ def test_rank_after_adding_a_pairwise_grader(db: Path) -> None:
 
 
 def test_mistakes_are_one_line(db: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "COLUMNS": "200"}
+    src = str(Path(mendoza.__file__).resolve().parents[1])  # the mendoza under test, not an installed one
+    env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": src}
     for args, message in [
         (["rank", "--db", str(db)], "no pairwise grader"),
         (["calibrate", "--db", str(db), "--grader", "nope"], "no grader 'nope'"),

@@ -53,16 +53,39 @@ def test_retries_run_out() -> None:
     assert outcome.error is not None and outcome.attempts == 3 and len(calls) == 3  # type: ignore[attr-defined]
 
 
-def test_retry_after_is_honoured_exactly_and_capped() -> None:
+def test_retry_after_is_honoured_exactly() -> None:
     _calls, call = _scripted(
         [
             ProviderError("slow down", retryable=True, retry_after=7.5),
-            ProviderError("slow down", retryable=True, retry_after=900),
+            ProviderError("slow down", retryable=True, retry_after=60),
         ]
     )
     sleeps: list[float] = []
-    _run(call, RetryPolicy(max_retries=3, max_retry_after=60), sleeps)
-    assert sleeps == [7.5, 60]
+    outcome = _run(call, RetryPolicy(max_retries=3, max_retry_wait=60), sleeps)
+    assert sleeps == [7.5, 60] and outcome.response == ModelResponse("ok")  # type: ignore[attr-defined]
+
+
+def test_retry_after_beyond_max_retry_wait_fails_at_once_saying_so() -> None:
+    calls, call = _scripted([ProviderError("HTTP 429: slow down", retryable=True, retry_after=3600)])
+    sleeps: list[float] = []
+    outcome = _run(call, RetryPolicy(max_retries=3, max_retry_wait=60), sleeps)
+    assert sleeps == [] and len(calls) == 1
+    message = str(outcome.error)  # type: ignore[attr-defined]
+    assert "HTTP 429: slow down" in message and "3600s" in message and "max_retry_wait 60s" in message
+
+
+def test_waits_are_reported_to_on_wait() -> None:
+    changes: list[int] = []
+    _calls, call = _scripted([ProviderError("busy", retryable=True, retry_after=1.0)])
+    _run(call, RetryPolicy(max_retries=3, on_wait=changes.append), [])
+    assert changes == [1, -1]
+
+
+def test_backoff_never_exceeds_max_retry_wait() -> None:
+    policy = RetryPolicy(base_delay=10.0, max_delay=30.0, max_retry_wait=2.0)
+    rng = random.Random(0)
+    error = ProviderError("busy", retryable=True)
+    assert all(policy.delay(retry, error, rng) <= 2.0 for retry in range(8) for _ in range(50))
 
 
 def test_backoff_is_exponential_with_full_jitter() -> None:

@@ -16,7 +16,10 @@ with ``fail_next`` and served to the next requests, in order, before normal answ
 
 Failure kinds: ``rate_limit`` (429 with ``Retry-After``), ``server_error`` (500), ``bad_request`` (400 with an
 OpenAI-style error JSON), ``invalid_json`` (200 with a body that is not JSON), ``no_choices`` (200, valid JSON
-without ``choices``), ``null_text`` (200, one choice whose text is null). Every request body is recorded in
+without ``choices``), ``null_text`` (200, one choice whose text is null), and three transport faults:
+``close_mid_body`` (200 with a ``Content-Length`` the body never reaches: the connection closes after a few
+bytes), ``broken_chunked`` (200, chunked, then a chunk header that is not hex), ``disconnect`` (the connection
+closes before any answer). Every request body is recorded in
 ``requests`` (with ``path`` and ``authorization`` added), and ``count`` counts requests.
 
 The server is an aiohttp application with no per-request work beyond one JSON parse and one dump, so one
@@ -45,7 +48,18 @@ from aiohttp import web
 
 __all__ = ["FAILURE_KINDS", "FakeOpenAIServer", "fake_openai_server_process"]
 
-FAILURE_KINDS = ("rate_limit", "server_error", "bad_request", "invalid_json", "no_choices", "null_text")
+FAILURE_KINDS = (
+    "rate_limit",
+    "server_error",
+    "bad_request",
+    "invalid_json",
+    "no_choices",
+    "null_text",
+    "close_mid_body",
+    "broken_chunked",
+    "disconnect",
+)
+_TRANSPORT_FAULTS = ("close_mid_body", "broken_chunked", "disconnect")
 
 
 @dataclass(frozen=True)
@@ -147,6 +161,25 @@ class FakeOpenAIServer:
         payload = {"error": {"message": message, "type": kind, "param": None, "code": None}}
         return web.json_response(payload, status=status, headers=headers)
 
+    @staticmethod
+    async def _transport_fault(kind: str, request: web.Request) -> web.StreamResponse:
+        transport = request.transport
+        if kind == "disconnect" or transport is None:
+            if transport is not None:
+                transport.close()
+            return web.Response()
+        response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+        if kind == "close_mid_body":
+            response.content_length = 1000
+        else:
+            response.enable_chunked_encoding()
+        await response.prepare(request)
+        await response.write(b'{"id": "cmpl-fake", "choices": [')
+        if kind == "broken_chunked":
+            transport.write(b"zz-not-hex\r\n\r\n")
+        transport.close()
+        return response
+
     def _failure_response(self, failure: _Failure, api: str) -> web.Response:
         kind = failure.kind
         if kind == "rate_limit":
@@ -184,8 +217,10 @@ class FakeOpenAIServer:
             },
         }
 
-    async def _chat(self, request: web.Request) -> web.Response:
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
         body, failure = await self._read(request)
+        if failure is not None and failure.kind in _TRANSPORT_FAULTS:
+            return await self._transport_fault(failure.kind, request)
         if failure is not None:
             return self._failure_response(failure, "chat")
         if body is None or not isinstance(body.get("messages"), list):
@@ -204,8 +239,10 @@ class FakeOpenAIServer:
             self._envelope("chat", str(body.get("model")), choice, tokens_in, len(text.split()))
         )
 
-    async def _completions(self, request: web.Request) -> web.Response:
+    async def _completions(self, request: web.Request) -> web.StreamResponse:
         body, failure = await self._read(request)
+        if failure is not None and failure.kind in _TRANSPORT_FAULTS:
+            return await self._transport_fault(failure.kind, request)
         if failure is not None:
             return self._failure_response(failure, "completions")
         if body is None or "prompt" not in body:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Literal
 
 import click
-from rich.console import Console
 
 from mendoza import api
-from mendoza.cli.options import db_option, exit_for_gate, on_inconclusive_option, verdicts_option
+from mendoza.cli.options import FiniteFloatRange, db_option, exit_for_gate, on_inconclusive_option, verdicts_option
 from mendoza.cli.render import print_comparison, print_gate, print_plan
+from mendoza.cli.text import make_console
 from mendoza.report import (
     Comparison,
     Verdicts,
@@ -26,7 +25,10 @@ from mendoza.report import (
 )
 from mendoza.store import Store
 
-__all__ = ["compare", "plan"]
+__all__ = ["MIN_EFFECT", "compare", "plan"]
+
+#: The smallest difference or half-width ``plan`` designs for (0.01 points; smaller needs billions of cases).
+MIN_EFFECT = 0.0001
 
 
 def comparisons_for(
@@ -106,34 +108,34 @@ def compare(
     if as_json:
         click.echo(json.dumps([comparison_to_dict(c) for c in comparisons], indent=2))
     else:
-        console = Console()
+        console = make_console()
         for comparison in comparisons:
             print_comparison(console, comparison)
         print_gate(console, gate)
     code = exit_for_gate(gate)
     if code:
-        sys.exit(code)
+        click.get_current_context().exit(code)
 
 
 @click.command()
 @click.option(
     "--delta",
-    type=click.FloatRange(0, 1, min_open=True),
+    type=FiniteFloatRange(MIN_EFFECT, 1),
     help="The difference between two variants to detect (0.03 = 3 points; 0.05 tells 0.90 from 0.95).",
 )
 @click.option(
     "--halfwidth",
-    type=click.FloatRange(0, 1, min_open=True),
+    type=FiniteFloatRange(MIN_EFFECT, 1),
     help="Instead: the ± half-width wanted on one variant's pass rate.",
 )
 @click.option(
     "--between",
-    type=click.FloatRange(0, 0.25),
+    type=FiniteFloatRange(0, 0.25),
     help="Assumed variance between cases (of true per-case differences for --delta).",
 )
 @click.option(
     "--within",
-    type=click.FloatRange(0, 0.25),
+    type=FiniteFloatRange(0, 0.25),
     help="Assumed variance within a case (p(1-p) of one case's samples, averaged).",
 )
 @click.option("--from-run", "from_run", metavar="RUN", help="Estimate both variances from an earlier run.")
@@ -144,10 +146,10 @@ def compare(
     help="With --from-run and --delta: estimate from these two variants' per-case differences.",
 )
 @click.option(
-    "--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True)
+    "--alpha", default=0.05, show_default=True, type=FiniteFloatRange(0, 1, min_open=True, max_open=True)
 )
 @click.option(
-    "--power", default=0.8, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True)
+    "--power", default=0.8, show_default=True, type=FiniteFloatRange(0, 1, min_open=True, max_open=True)
 )
 @db_option
 def plan(
@@ -180,9 +182,13 @@ def plan(
         raise click.UsageError("give --between and --within, or --from-run RUN to estimate them")
     else:
         source = "assumed"
-    if delta is not None:
-        result = plan_comparison(delta, between, within, source, alpha=alpha, power=power)
-    else:
-        assert halfwidth is not None
-        result = plan_precision(halfwidth, between, within, source, confidence=1 - alpha)
-    print_plan(Console(), result)
+    try:
+        if delta is not None:
+            result = plan_comparison(delta, between, within, source, alpha=alpha, power=power)
+        else:
+            assert halfwidth is not None
+            result = plan_precision(halfwidth, between, within, source, confidence=1 - alpha)
+    except (ValueError, ArithmeticError) as exc:  # the design is out of reach (or the variances are zero)
+        goal = f"--delta {delta:g}" if delta is not None else f"--halfwidth {halfwidth:g}"
+        raise click.UsageError(f"cannot plan for {goal}: {exc}") from None
+    print_plan(make_console(), result)

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import signal
 import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from types import FrameType
+from typing import Any, Literal, NoReturn
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from mendoza import api
 from mendoza.cli.analysis import compare, comparisons_for, plan
+from mendoza.cli.failures import describe_failure, exit_of_the_cli, is_machine_failure
 from mendoza.cli.options import (
-    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
-    EXIT_USAGE,
+    EXIT_OK,
+    MAX_CONCURRENCY,
+    concurrency_option,
     db_option,
     exit_for_gate,
     on_inconclusive_option,
@@ -28,7 +32,9 @@ from mendoza.cli.options import (
 )
 from mendoza.cli.render import print_comparison, print_gate, print_report, print_runs
 from mendoza.cli.soft import calibrate_command, label, rank, regrade
-from mendoza.errors import DiskError, MendozaError
+from mendoza.cli.text import clip, make_console, plain
+from mendoza.core import Suite
+from mendoza.errors import ConfigError, MendozaError
 from mendoza.registry import grader_class, grader_names, provider_class, provider_names
 from mendoza.report import (
     Verdicts,
@@ -53,17 +59,35 @@ def cli() -> None:
     """mendoza: evals for stochastic AI features. How often is it good, really, and is this change real?"""
 
 
+#: Where ``mendoza init`` writes when it is given no folder.
+DEFAULT_INIT_FOLDER = Path("mendoza-suite")
+
+
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
-def init(directory: Path) -> None:
-    """Scaffold a working example suite (on the embedded model) in DIRECTORY."""
-    target = directory / "mendoza-suite"
-    if target.exists():
-        raise click.ClickException(f"{target} already exists; remove it or choose another folder")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), required=False)
+def init(directory: Path | None) -> None:
+    """Scaffold a working example suite (on the embedded model) in DIRECTORY, a new or empty folder
+    (default: ./mendoza-suite)."""
+    target = directory if directory is not None else DEFAULT_INIT_FOLDER
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        what = "is not a folder" if not target.is_dir() else "is not empty"
+        raise click.UsageError(f"{plain(target, 200)} {what}: give a new or empty folder, e.g. mendoza init evals")
     source = resources.files("mendoza") / "scaffold"
     with resources.as_file(source) as path:
-        shutil.copytree(path, target, ignore=shutil.ignore_patterns("__pycache__"))
-    click.echo(f"created {target}/suite.yaml; run it with:\n  mendoza run {target}/suite.yaml")
+        shutil.copytree(path, target, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
+    suite_file = plain(target / "suite.yaml", 300)
+    click.echo(f"created {suite_file}; run it with:\n  mendoza run {suite_file}")
+
+
+def _check_concurrency(suite: Suite) -> None:
+    """A suite's ``concurrency`` is bounded like the option (a hundred million workers crash the process)."""
+    for variant in suite.variants:
+        if variant.concurrency is not None and variant.concurrency > MAX_CONCURRENCY:
+            raise ConfigError(
+                f"variant '{plain(variant.id)}': concurrency {variant.concurrency} is more than "
+                f"{MAX_CONCURRENCY}; set 1 to {MAX_CONCURRENCY}",
+                where=suite.source,
+            )
 
 
 @cli.command()
@@ -76,9 +100,7 @@ def init(directory: Path) -> None:
     "--retry-errors", is_flag=True, help="With --resume: sample again the samples that ended in an error."
 )
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached model outputs from earlier runs.")
-@click.option(
-    "--concurrency", type=click.IntRange(min=1), help="Calls in flight per variant (overrides the suite)."
-)
+@concurrency_option("Calls in flight per variant (overrides the suite).", default=None)
 @click.option(
     "--until-decided", is_flag=True, help="Sample adaptively until every variant's band is decided."
 )
@@ -95,6 +117,11 @@ def init(directory: Path) -> None:
 )
 @verdicts_option
 @on_inconclusive_option
+@click.option(
+    "--cases/--no-cases",
+    default=None,
+    help=f"Show the per case table (default: when the suite has at most {CASES_SHOWN_BY_DEFAULT} cases).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def run(
     suite: Path | None,
@@ -108,6 +135,7 @@ def run(
     baseline: str | None,
     verdicts: Verdicts,
     on_inconclusive: Literal["pass", "fail"] | None,
+    cases: bool | None,
     quiet: bool,
 ) -> None:
     """Run SUITE (cases x variants x repeats), store every sample and grade, print the reliability report.
@@ -117,8 +145,14 @@ def run(
     """
     if (suite is None) == (resume is None):
         raise click.UsageError("give a SUITE file to run, or --resume RUN to finish an interrupted run")
-    console = Console()
+    if retry_errors and resume is None:
+        raise click.UsageError("--retry-errors works only with --resume RUN (a new run has no errors to retry)")
+    if budget is not None and not until_decided:
+        raise click.UsageError("--budget works only with --until-decided (a fixed run takes every sample)")
+    console = make_console()
     loaded = api.load_suite(suite) if suite is not None else None
+    if loaded is not None:
+        _check_concurrency(loaded)
     store = api.open_store(db)
     try:
         if baseline is not None:
@@ -142,9 +176,10 @@ def run(
                 f"finish with: mendoza run --resume {latest.id}",
                 err=True,
             )
-            sys.exit(EXIT_INTERRUPTED)
+            click.get_current_context().exit(EXIT_INTERRUPTED)
         report = build_report(store, finished.id, verdicts=verdicts)
-        print_report(console, report, show_cases=len(report.suite.cases) <= CASES_SHOWN_BY_DEFAULT)
+        many = len(report.suite.cases) > CASES_SHOWN_BY_DEFAULT
+        print_report(console, report, show_cases=not many if cases is None else cases)
         regressions = []
         if baseline is not None:
             regressions = comparisons_for(store, baseline, finished.id, (), None, verdicts=verdicts)
@@ -152,10 +187,10 @@ def run(
                 print_comparison(console, comparison)
         gate = evaluate_gate(report, regressions, on_inconclusive=on_inconclusive)
         print_gate(console, gate)
-        console.print(f"run id: {finished.id}  (mendoza show {finished.id})")
+        console.print(f"run id: {clip(finished.id)}  (mendoza show {clip(finished.id)})")
         code = exit_for_gate(gate)
         if code:
-            sys.exit(code)
+            click.get_current_context().exit(code)
     finally:
         store.close()
 
@@ -166,7 +201,7 @@ def run(
 def runs(db: Path | None, limit: int) -> None:
     """List runs, newest first."""
     with api.open_store(db, readonly=True) as store:
-        print_runs(Console(), store.list_runs(limit=limit))
+        print_runs(make_console(), store.list_runs(limit=limit))
 
 
 @cli.command()
@@ -206,10 +241,15 @@ def show(
     elif markdown:
         click.echo(report_to_markdown(report, gate), nl=False)
     elif html_path is not None:
-        html_path.write_text(report_to_html(report), encoding="utf-8")
-        click.echo(f"wrote {html_path}")
+        try:
+            html_path.write_text(report_to_html(report), encoding="utf-8")
+        except OSError as exc:
+            if is_machine_failure(exc):
+                raise
+            raise click.FileError(plain(html_path, 300), hint=exc.strerror or str(exc)) from None
+        click.echo(f"wrote {plain(html_path, 300)}")
     else:
-        console = Console()
+        console = make_console()
         many = len(report.suite.cases) > CASES_SHOWN_BY_DEFAULT
         print_report(console, report, show_cases=not many if cases is None else cases)
         print_gate(console, gate)
@@ -232,7 +272,7 @@ def _listing(title: str, rows: Sequence[Sequence[str]], columns: Sequence[str]) 
         table.add_column(column)
     for row in rows:
         table.add_row(*row)
-    Console().print(table)
+    make_console().print(table)
 
 
 @cli.command()
@@ -242,7 +282,7 @@ def graders() -> None:
     for name in grader_names():
         cls: Any = grader_class(name)
         params = ", ".join(field.alias or key for key, field in cls.Params.model_fields.items())
-        rows.append((name, str(cls.description), params, str(cls.example)))
+        rows.append((clip(name), clip(cls.description, 300), clip(params, 300), clip(cls.example, 300)))
     _listing(
         "graders (prefix any with 'not-' to negate it)", rows, ("name", "what it checks", "params", "example")
     )
@@ -255,9 +295,9 @@ def providers() -> None:
     for name in provider_names():
         try:
             cls: Any = provider_class(name)
-            rows.append((name, str(cls.description), str(cls.example)))
+            rows.append((clip(name), clip(cls.description, 300), clip(cls.example, 300)))
         except MendozaError as exc:
-            rows.append((name, f"(unavailable: {exc})", ""))
+            rows.append((clip(name), clip(f"(unavailable: {exc})", 300), ""))
     _listing("providers", rows, ("name", "what it is", "example model"))
 
 
@@ -273,23 +313,50 @@ def view(db: Path | None, port: int, host: str, token: str | None) -> None:
     serve(db, host=host, port=port, token=token, announce=click.echo)
 
 
-def main() -> None:
-    """Entry point: run the CLI, turning mendoza's errors into one line and exit code 2 (4 for a full or
-    failing disk)."""
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit does not fail again on the closed pipe."""
     try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except DiskError as exc:  # the machine's failure, not the input's
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INTERNAL)
-    except MendozaError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: whatever was written stays, and the exit status is 130."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: run the CLI; exit with the code of the table in ``mendoza.cli.options`` (one line on
+    stderr for any failure; ``MENDOZA_DEBUG=1`` adds the traceback of an internal error)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not on the main thread (an embedding program): leave signals alone
+        previous = None
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except SystemExit as exc:
+        if exit_of_the_cli(exc):  # a command's own sys.exit(code) (ctx.exit() comes back as ``result``)
+            raise
+        _fail(exc)  # an app's exit(0) must not pass a CI gate
+    except BaseException as exc:
+        _fail(exc)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    sys.exit(result if isinstance(result, int) else EXIT_OK)
+
+
+def _fail(exc: BaseException) -> NoReturn:
+    """Print the one line (and the traceback when debugging) for ``exc`` and exit with its code."""
+    failure = describe_failure(exc)
+    if isinstance(exc, BrokenPipeError):
+        _silence_stdout()
+    if failure.traceback:
+        click.echo(failure.traceback, err=True, nl=False)
+    click.echo(failure.line, err=True)
+    sys.exit(failure.code)

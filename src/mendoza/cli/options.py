@@ -14,7 +14,10 @@ Exit codes are part of mendoza's interface (CI scripts branch on them) and stay 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -29,6 +32,9 @@ __all__ = [
     "EXIT_OK",
     "EXIT_THRESHOLD_MISSED",
     "EXIT_USAGE",
+    "MAX_CONCURRENCY",
+    "FiniteFloatRange",
+    "concurrency_option",
     "db_option",
     "exit_for_gate",
     "on_inconclusive_option",
@@ -78,3 +84,30 @@ def exit_for_gate(gate: Gate) -> int:
     if gate.fails_ci:
         return EXIT_INCONCLUSIVE
     return EXIT_OK
+
+
+#: The most calls in flight per variant that ``--concurrency`` or a suite's ``concurrency`` may ask for.
+MAX_CONCURRENCY = 1024
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def concurrency_option(help_text: str, default: int | None) -> Callable[[_F], _F]:
+    """``--concurrency N``, bounded to 1..``MAX_CONCURRENCY`` (more only exhausts the machine)."""
+    return click.option(
+        "--concurrency",
+        type=click.IntRange(1, MAX_CONCURRENCY),
+        default=default,
+        show_default=default is not None,
+        help=f"{help_text} 1 to {MAX_CONCURRENCY}.",
+    )
+
+
+class FiniteFloatRange(click.FloatRange):
+    """``click.FloatRange`` that also refuses ``nan`` and ``inf`` (``nan`` passes every range comparison)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number

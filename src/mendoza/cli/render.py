@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mendoza.cli.soft_render import print_judge_report
+from mendoza.cli.text import clip
 from mendoza.core import Run
 from mendoza.report import Comparison, Gate, Plan, RunReport, band_words, percent, rate_words, variant_notes
 
@@ -20,11 +21,11 @@ def print_runs(console: Console, runs: list[Run]) -> None:
         table.add_column(column)
     for run in runs:
         table.add_row(
-            run.id,
-            run.suite_name,
+            clip(run.id),
+            clip(run.suite_name),
             run.status,
             run.created_at[:19].replace("T", " "),
-            ", ".join(run.variant_ids),
+            clip(", ".join(run.variant_ids)),
             f"{run.done_samples}/{run.expected_samples}",
         )
     console.print(table)
@@ -36,7 +37,7 @@ def print_report(console: Console, report: RunReport, show_cases: bool = True) -
     run = report.run
     mode = " adaptive," if run.adaptive else ""
     console.print(
-        f"[bold]{run.suite_name}[/bold]  run {run.id}  ({run.status},{mode} {run.done_samples}/"
+        f"[bold]{clip(run.suite_name)}[/bold]  run {clip(run.id)}  ({run.status},{mode} {run.done_samples}/"
         f"{run.expected_samples} samples, {run.n_cases} cases x {run.repeats} repeats)"
     )
     method = report.variants[0].interval_method if report.variants else ""
@@ -46,7 +47,7 @@ def print_report(console: Console, report: RunReport, show_cases: bool = True) -
         f"verdicts; {counted})"
     )
     table = Table()
-    for column in ("variant", "pass rate [interval]", "band", "passed", "errored", "cost/pass", "latency p50/p95"):
+    for column in ("variant", "pass rate \\[interval]", "band", "passed", "errored", "cost/pass", "latency p50/p95"):
         table.add_column(column, justify="left" if column in ("variant", "band") else "right")
     for variant in report.variants:
         band = band_words(variant.rate)
@@ -60,7 +61,7 @@ def print_report(console: Console, report: RunReport, show_cases: bool = True) -
             errored += f" +{variant.undecided} undecided"
         per_pass = "-" if variant.cost_per_pass is None else f"${variant.cost_per_pass:.4f}"
         table.add_row(
-            variant.variant_id,
+            clip(variant.variant_id),
             rate_words(variant.rate),
             band,
             f"{variant.passed}/{variant.graded}",
@@ -70,10 +71,10 @@ def print_report(console: Console, report: RunReport, show_cases: bool = True) -
         )
     console.print(table)
     for variant in report.variants:
-        console.print(f"  [bold]{variant.variant_id}[/bold]: {variant.recommendation}")
+        console.print(f"  [bold]{clip(variant.variant_id)}[/bold]: {clip(variant.recommendation, 600)}")
         for words in variant_notes(report, variant):
             style = "yellow" if words.startswith("warning:") else None
-            console.print(f"    {words}", markup=False, highlight=False, style=style)
+            console.print(f"    {clip(words, 600)}", style=style)
     if run.adaptive:
         _print_adaptive(console, report)
     _print_breakdowns(console, report)
@@ -131,7 +132,7 @@ def _print_adaptive(console: Console, report: RunReport) -> None:
         oracle = variant.fixed_design_to_decide
         hint = f"; a fixed design sized in hindsight for this rate would need {oracle}" if oracle else ""
         state = "decided" if variant.band.decided else "still undecided"
-        console.print(f"  {variant.variant_id}: {state} after {variant.samples} samples{hint}")
+        console.print(f"  {clip(variant.variant_id)}: {state} after {variant.samples} samples{hint}")
 
 
 def _print_pass_k(console: Console, report: RunReport) -> None:
@@ -147,7 +148,7 @@ def _print_pass_k(console: Console, report: RunReport) -> None:
         cells = [
             f"{percent(at)} / {percent(hat)}" for at, hat in zip(variant.pass_at_k, variant.pass_hat_k, strict=True)
         ]
-        table.add_row(variant.variant_id, *cells)
+        table.add_row(clip(variant.variant_id), *cells)
     console.print(table)
 
 
@@ -158,7 +159,7 @@ def _print_cases(console: Console, report: RunReport) -> None:
     table.add_column("case")
     variant_ids = [variant.variant_id for variant in report.variants]
     for variant_id in variant_ids:
-        table.add_column(variant_id, justify="right")
+        table.add_column(clip(variant_id), justify="right")
     for case in report.suite.cases:
         row = []
         for variant_id in variant_ids:
@@ -170,7 +171,7 @@ def _print_cases(console: Console, report: RunReport) -> None:
             if cell.errors:
                 text += f" ({cell.errors} err)"
             row.append(f"[yellow]{text}[/yellow]" if cell.flaky else text)
-        table.add_row(case.id, *row)
+        table.add_row(clip(case.id), *row)
     console.print(table)
 
 
@@ -181,7 +182,8 @@ def print_comparison(console: Console, comparison: Comparison) -> None:
         console.print(comparison.verdict, markup=False)
         return
     console.print(
-        f"[bold]{comparison.b_label}[/bold] vs [bold]{comparison.a_label}[/bold], paired on {paired.n} cases: "
+        f"[bold]{clip(comparison.b_label)}[/bold] vs [bold]{clip(comparison.a_label)}[/bold], "
+        f"paired on {paired.n} cases: "
         f"{percent(comparison.b_rate)} vs {percent(comparison.a_rate)}"
     )
     console.print(
@@ -191,18 +193,18 @@ def print_comparison(console: Console, comparison: Comparison) -> None:
     colour = (
         "green" if comparison.significant and paired.difference > 0 else ("red" if comparison.significant else "yellow")
     )
-    console.print(f"[{colour}]{comparison.verdict}[/{colour}]")
+    console.print(f"[{colour}]{clip(comparison.verdict, 600)}[/{colour}]")
     for direction in ("better", "worse"):
         changed = comparison.changed(direction)
         if not changed:
             continue
         console.print(f"[bold]cases significantly {direction}[/bold] (exact test, FDR {comparison.fdr:.0%})")
         table = Table()
-        for column in ("case", comparison.a_label, comparison.b_label, "q"):
+        for column in ("case", clip(comparison.a_label), clip(comparison.b_label), "q"):
             table.add_column(column, justify="left" if column == "case" else "right")
         for case in changed:
             table.add_row(
-                case.case_id,
+                clip(case.case_id),
                 f"{case.a_passed}/{case.a_graded}",
                 f"{case.b_passed}/{case.b_graded}",
                 f"{case.q_value:.3g}",
@@ -212,15 +214,23 @@ def print_comparison(console: Console, comparison: Comparison) -> None:
     if moved:
         console.print(f"{len(moved)} other cases moved, none by more than chance explains.")
     if comparison.only_in_a:
-        console.print(f"only in {comparison.a_label} ({len(comparison.only_in_a)}): {', '.join(comparison.only_in_a)}")
+        console.print(
+            f"only in {clip(comparison.a_label)} ({len(comparison.only_in_a)}): "
+            f"{clip(', '.join(comparison.only_in_a), 400)}"
+        )
     if comparison.only_in_b:
-        console.print(f"only in {comparison.b_label} ({len(comparison.only_in_b)}): {', '.join(comparison.only_in_b)}")
+        console.print(
+            f"only in {clip(comparison.b_label)} ({len(comparison.only_in_b)}): "
+            f"{clip(', '.join(comparison.only_in_b), 400)}"
+        )
 
 
 def print_plan(console: Console, plan: Plan) -> None:
     """The designs that reach a goal: cases x repeats, and the samples each costs per variant."""
     console.print(f"[bold]to {plan.goal}[/bold]")
-    console.print(f"variance between cases {plan.between:.4f}, within a case {plan.within:.4f} ({plan.source})")
+    console.print(
+        f"variance between cases {plan.between:.4f}, within a case {plan.within:.4f} ({clip(plan.source, 300)})"
+    )
     table = Table()
     for column in ("repeats", "cases", "samples per variant"):
         table.add_column(column, justify="right")

@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 
 from mendoza import api
-from mendoza.cli.options import db_option
+from mendoza.cli.options import concurrency_option, db_option
 from mendoza.cli.render import print_report
 from mendoza.cli.soft_render import (
     print_calibration,
@@ -24,6 +24,7 @@ from mendoza.cli.soft_render import (
     print_ranking,
     print_regrade,
 )
+from mendoza.cli.text import clip, make_console
 from mendoza.errors import ConfigError
 from mendoza.judging import LabelItem, judge_run_pairs, label_queue, parse_grader_option, regrade_run
 from mendoza.report import Calibration, Ranking, build_report, calibrate, rank_variants
@@ -74,7 +75,7 @@ def label(
     Labels are stored as human grades beside the automatic ones, never over them; `mendoza calibrate RUN`
     then measures the graders against them.
     """
-    console = Console(highlight=False)
+    console = make_console()
     with api.open_store(db) as store:
         run = store.get_run(run_ref)
         unknown = [variant for variant in variants if variant not in run.variant_ids]
@@ -223,8 +224,14 @@ def calibrate_command(run_ref: str, db: Path | None, grader: str | None, as_json
         calibration = calibrate(store, run_ref, grader)
     if as_json:
         click.echo(json.dumps(_calibration_dict(calibration), indent=2))
+    elif calibration.labelled == 0:
+        run_id = clip(calibration.run_id)
+        make_console().print(
+            f"no human labels in run {run_id} yet for {clip(calibration.grader)}: label samples with "
+            f"`mendoza label {run_id}` (or p/f in `mendoza view`), then calibrate again"
+        )
     else:
-        print_calibration(Console(highlight=False), calibration)
+        print_calibration(make_console(), calibration)
 
 
 def _ranking_dict(ranking: Ranking) -> dict[str, Any]:
@@ -250,7 +257,7 @@ def _ranking_dict(ranking: Ranking) -> dict[str, Any]:
 @db_option
 @click.option("--grader", help="The pairwise grader (needed only when the run has several).")
 @click.option("--no-judge", is_flag=True, help="Rank from the judgements already stored; ask the judge nothing.")
-@click.option("--concurrency", type=click.IntRange(min=1), default=32, show_default=True)
+@concurrency_option("Judge calls in flight.", default=32)
 @click.option("--boot", type=click.IntRange(min=0), default=1000, show_default=True, help="Bootstrap replicates.")
 @click.option("--json", "as_json", is_flag=True, help="Print the ranking as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
@@ -271,7 +278,7 @@ def rank(
     if as_json:
         click.echo(json.dumps(_ranking_dict(ranking), indent=2))
     else:
-        print_ranking(Console(highlight=False), ranking)
+        print_ranking(make_console(), ranking)
 
 
 @click.command()
@@ -286,7 +293,7 @@ def rank(
 )
 @click.option("--force", is_flag=True, help="Grade again even where the same grader definition already graded.")
 @click.option("--no-cache", is_flag=True, help="Ask judges again instead of reusing their cached answers.")
-@click.option("--concurrency", type=click.IntRange(min=1), default=32, show_default=True)
+@concurrency_option("Judge calls in flight.", default=32)
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def regrade(
     run_ref: str, db: Path | None, suite_path: Path | None, graders: tuple[str, ...], force: bool, no_cache: bool,
@@ -299,7 +306,7 @@ def regrade(
     """
     suite = api.load_suite(suite_path) if suite_path is not None else None
     parsed = [parse_grader_option(text) for text in graders]
-    console = Console(highlight=False)
+    console = make_console()
     with api.open_store(db) as store:
         result = regrade_run(
             store, run_ref, suite=suite, graders=parsed, force=force, use_cache=not no_cache,

@@ -7,11 +7,11 @@ import math
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from mendoza.cli.text import BLOCK_LIMIT, clip, clip_block, plain
 from mendoza.judging import LabelItem, RegradeResult
 from mendoza.report import Calibration, JudgeReport, Ranking
 from mendoza.store import CaseRecord, CurrentGrade, SampleRecord
@@ -42,7 +42,7 @@ def print_judge_report(console: Console, report: JudgeReport) -> None:
     for measured in report.trust:
         colour = {"good": "green", "poor": "red", "unmeasured": "yellow"}[measured.status]
         trust.add_row(
-            measured.grader, escape(", ".join(measured.judges)), str(measured.labelled), _pct(measured.agreement),
+            clip(measured.grader), clip(", ".join(measured.judges)), str(measured.labelled), _pct(measured.agreement),
             _num(measured.kappa), f"[{colour}]{measured.status}[/{colour}]",
         )
     console.print(trust)
@@ -58,7 +58,8 @@ def print_judge_report(console: Console, report: JudgeReport) -> None:
             noise.add_column(column, justify="left" if column in ("grader", "judge", "variant") else "right")
         for row in repeated:
             noise.add_row(
-                row.grader, escape(row.judge), row.variant_id, f"{row.flipped}/{row.repeated} ({_pct(row.flip_rate)})",
+                clip(row.grader), clip(row.judge), clip(row.variant_id),
+                f"{row.flipped}/{row.repeated} ({_pct(row.flip_rate)})",
                 _num(row.variance.within_sample, 3), _num(row.variance.within_case, 3),
                 _num(row.variance.between_cases, 3), _pct(row.variance.judge_share),
             )
@@ -77,21 +78,21 @@ def print_judge_report(console: Console, report: JudgeReport) -> None:
             table.add_column(column, justify="right" if column in ("n", "agreement", "kappa") else "left")
         for agreement in report.agreement:
             table.add_row(
-                agreement.grader, agreement.criterion, escape(agreement.judge_a), escape(agreement.judge_b),
+                clip(agreement.grader), clip(agreement.criterion), clip(agreement.judge_a), clip(agreement.judge_b),
                 str(agreement.n), _pct(agreement.agreement), _num(agreement.kappa),
             )
         console.print(table)
     for warning in report.warnings:
-        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        console.print(f"[yellow]warning:[/yellow] {clip(warning, 600)}")
 
 
 def print_calibration(console: Console, calibration: Calibration) -> None:
     """``mendoza calibrate``: agreement, kappa, confusion matrix, error rates, corrected pass rates."""
     matrix = calibration.matrix
-    judges = f" ({escape(', '.join(calibration.judges))})" if calibration.judges else ""
+    judges = f" ({clip(', '.join(calibration.judges))})" if calibration.judges else ""
     level = f"{calibration.confidence:.0%}"
     console.print(
-        f"[bold]{escape(calibration.grader)}[/bold]{judges} against {calibration.labelled} human labels, "
+        f"[bold]{clip(calibration.grader)}[/bold]{judges} against {calibration.labelled} human labels, "
         f"run {calibration.run_id}"
     )
     kappa = calibration.kappa
@@ -119,18 +120,18 @@ def print_calibration(console: Console, calibration: Calibration) -> None:
     for rate in calibration.rates:
         corrected = rate.corrected
         rates.add_row(
-            "all variants" if rate.variant_id == "*" else rate.variant_id, str(rate.graded), _pct(rate.observed),
+            "all variants" if rate.variant_id == "*" else clip(rate.variant_id), str(rate.graded), _pct(rate.observed),
             f"{_pct(corrected.estimate)} {_interval(corrected.low, corrected.high)}",
         )
     console.print(rates)
     for note in calibration.notes:
-        console.print(f"note: {escape(note)}")
+        console.print(f"note: {clip(note, 600)}")
 
 
 def print_ranking(console: Console, ranking: Ranking) -> None:
     """``mendoza rank``: variants by Bradley-Terry rating, head to head, and the judge's position bias."""
     console.print(
-        f"[bold]ranking by {escape(ranking.grader)}[/bold] (judge {escape(ranking.judge)}) on "
+        f"[bold]ranking by {clip(ranking.grader)}[/bold] (judge {clip(ranking.judge)}) on "
         f"{ranking.judgements} judgements, run {ranking.run_id}; Bradley-Terry, mean 1000, 400 points = 10:1 odds"
     )
     table = Table()
@@ -141,7 +142,9 @@ def print_ranking(console: Console, ranking: Ranking) -> None:
         shown = f"{interval.estimate:.0f}"
         if not math.isnan(interval.low):
             shown += f" [{interval.low:.0f}, {interval.high:.0f}]"
-        table.add_row(str(position), rating.variant_id, shown, str(rating.wins), str(rating.losses), str(rating.ties))
+        table.add_row(
+            str(position), clip(rating.variant_id), shown, str(rating.wins), str(rating.losses), str(rating.ties)
+        )
     console.print(table)
     if ranking.pairs:
         console.print("head to head (each pair judged in both orders; an inconsistent pair is a tie)")
@@ -149,7 +152,9 @@ def print_ranking(console: Console, ranking: Ranking) -> None:
         for column in ("A", "B", "A wins", "B wins", "ties"):
             pairs.add_column(column, justify="left" if column in ("A", "B") else "right")
         for pair in ranking.pairs:
-            pairs.add_row(pair.variant_a, pair.variant_b, str(pair.a_wins), str(pair.b_wins), str(pair.ties))
+            pairs.add_row(
+                clip(pair.variant_a), clip(pair.variant_b), str(pair.a_wins), str(pair.b_wins), str(pair.ties)
+            )
         console.print(pairs)
     if ranking.judgements:
         console.print(
@@ -158,13 +163,13 @@ def print_ranking(console: Console, ranking: Ranking) -> None:
             f"times and the second {ranking.second_favoured} times"
         )
     for note in ranking.notes:
-        console.print(f"note: {escape(note)}")
+        console.print(f"note: {clip(note, 600)}")
 
 
 def print_regrade(console: Console, result: RegradeResult) -> None:
     """What ``mendoza regrade`` did."""
     names = ", ".join(f"{spec.name} ({spec.definition_hash()[:8]})" for spec in result.applied) or "none"
-    console.print(f"regraded run {result.run.id} with {escape(names)}; the model under test was not called")
+    console.print(f"regraded run {clip(result.run.id)} with {clip(names, 600)}; the model under test was not called")
     samples, pairs = result.samples, result.pairs
     if samples.written or samples.skipped:
         console.print(
@@ -176,7 +181,7 @@ def print_regrade(console: Console, result: RegradeResult) -> None:
             f"pairwise judgements: {pairs.written} new ({pairs.errors} errors), {pairs.skipped} already stored"
         )
     current = ", ".join(spec.name for spec in result.grader_set)
-    console.print(f"graders that count now (revision {result.revision}): {escape(current)}")
+    console.print(f"graders that count now (revision {result.revision}): {clip(current, 600)}")
 
 
 def print_label_sample(
@@ -191,7 +196,7 @@ def print_label_sample(
     """One sample to label: why it is shown, the case's input, the output and the automatic verdicts."""
     label = "" if sample.human_passed is None else f"  (labelled: {'pass' if sample.human_passed else 'fail'})"
     console.rule(
-        f"[{position}/{total}] case {escape(sample.case_id)} · variant {escape(sample.variant_id)} · "
+        f"[{position}/{total}] case {clip(sample.case_id)} · variant {clip(sample.variant_id)} · "
         f"repeat {sample.repeat} · {item.reason}{label}"
     )
     if case is not None:
@@ -199,8 +204,8 @@ def print_label_sample(
         if case.expected is not None:
             shown["expected"] = case.expected
         for name, value in shown.items():
-            console.print(Text.assemble((f"{name}: ", "bold"), str(value)))
-    console.print(Panel(Text(sample.output or ""), title="output", title_align="left"))
+            console.print(Text.assemble((f"{plain(name)}: ", "bold"), plain(value, BLOCK_LIMIT, one_line=False)))
+    console.print(Panel(Text.from_markup(clip_block(sample.output or "")), title="output", title_align="left"))
     for grade in grades:
         if grade.error is not None:
             verdict = "[red]error[/red]"
@@ -208,4 +213,4 @@ def print_label_sample(
         else:
             verdict = "[green]pass[/green]" if grade.passed else "[red]fail[/red]"
             why = grade.explanation
-        console.print(f"{escape(grade.grader)}: {verdict}  {escape(why)}")
+        console.print(f"{clip(grade.grader)}: {verdict}  {clip(why, 600)}")

@@ -44,6 +44,7 @@ class _SuiteEntry(BaseModel):
     description: str = ""
     cases: list[Any] | str
     variants: list[_VariantEntry] = Field(min_length=1)
+    max_retry_wait: float = Field(default=60.0, gt=0)
     graders: list[Any] = Field(default_factory=list)
     repeats: int = Field(default=1, ge=1)
     thresholds: Thresholds = Field(default_factory=Thresholds)
@@ -244,6 +245,7 @@ def suite_from_document(document: YamlDocument) -> Suite:
         seed=entry.seed,
         timeout=entry.timeout,
         max_retries=entry.max_retries,
+        max_retry_wait=entry.max_retry_wait,
         cache=entry.cache,
         source=str(document.path),
     )

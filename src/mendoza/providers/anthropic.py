@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from mendoza.core import ModelRequest, ModelResponse, Variant
 from mendoza.errors import ProviderError
 from mendoza.providers.base import Provider
-from mendoza.providers.openai_compatible import connection_error, one_line, resolve_api_key, status_error
+from mendoza.providers.openai_compatible import resolve_api_key, status_error
+from mendoza.providers.transport import connection_error, one_line, transport_error
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -89,7 +90,10 @@ class AnthropicProvider(Provider):
             ) from None
         except anthropic.APIConnectionError as exc:  # APITimeoutError included
             raise connection_error(self._label, self._base_url, exc, secret) from None
-        except Exception as exc:  # anything else the SDK raises: a garbage body, a bug, an odd server
+        except Exception as exc:  # a transport error the SDK does not wrap, a garbage body, a bug, an odd server
+            broken = transport_error(self._label, self._base_url, exc, secret)
+            if broken is not None:
+                raise broken from None
             raise ProviderError(one_line(f"{self._label}: {type(exc).__name__}: {exc}", secret)) from None
         return self._response(message)
 

@@ -11,15 +11,15 @@ import email.utils
 import ipaddress
 import json
 import os
-import re
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from mendoza.core import ModelRequest, ModelResponse, Variant
-from mendoza.errors import ConfigError, ProviderError, ProviderTimeout
+from mendoza.errors import ConfigError, ProviderError
 from mendoza.providers.base import Provider
+from mendoza.providers.transport import connection_error, one_line, transport_error
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -42,7 +42,6 @@ LOCAL_PLACEHOLDER_KEY = "mendoza-local-no-key"
 
 #: Keys of ``params`` that steer mendoza and are never sent as they are.
 _OWN_PARAMS = frozenset({"api", "stream", "seed"})
-_MAX_MESSAGE = 300
 
 
 def is_loopback(url: str | None) -> bool:
@@ -99,14 +98,6 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def one_line(text: str, secret: str | None = None) -> str:
-    """``text`` on one line, shortened, with ``secret`` (an API key) blanked out wherever it appears."""
-    if secret:
-        text = text.replace(secret, "[redacted]")
-    text = re.sub(r"\s+", " ", text).strip()
-    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
-
-
 def server_message(body: object, fallback: str) -> str:
     """The human message in an error body (``{"error": {"message": ...}}`` or ``{"message": ...}``)."""
     if isinstance(body, Mapping):
@@ -133,23 +124,6 @@ def status_error(
         retryable = should_retry == "true"
     message = one_line(f"{label}: HTTP {status}: {server_message(body, fallback)}", secret)
     return ProviderError(message, retryable=retryable, retry_after=retry_after_seconds(headers))
-
-
-def connection_error(
-    label: str, base_url: str | None, exc: BaseException, secret: str | None
-) -> ProviderError:
-    """A retryable error for a request that got no answer: ``ProviderTimeout`` when it timed out, else a
-    ``ProviderError`` naming the underlying cause (the SDKs report a refused connection as a timeout)."""
-    root = exc
-    for _ in range(10):
-        cause = root.__cause__ or root.__context__
-        if cause is None:
-            break
-        root = cause
-    if isinstance(root, TimeoutError):
-        return ProviderTimeout(f"{label}: the request timed out")
-    where = base_url or "the API"
-    return ProviderError(one_line(f"{label}: cannot connect to {where}: {root}", secret), retryable=True)
 
 
 def request_body(params: Mapping[str, Any], seed: int) -> dict[str, Any]:
@@ -241,7 +215,10 @@ class OpenAIProvider(Provider):
             ) from None
         except openai.APIConnectionError as exc:  # APITimeoutError included
             raise connection_error(self._label, self._base_url, exc, secret) from None
-        except Exception as exc:  # anything else the SDK raises: a bug, an odd server
+        except Exception as exc:  # a transport error the SDK does not wrap (a broken chunked body), or a bug
+            broken = transport_error(self._label, self._base_url, exc, secret)
+            if broken is not None:
+                raise broken from None
             raise ProviderError(one_line(f"{self._label}: {type(exc).__name__}: {exc}", secret)) from None
         return self._response(raw, api, secret)
 

@@ -1,4 +1,20 @@
-"""The application under test as a Python callable: ``python:pkg.module:func`` or ``python:app.py:func``."""
+"""The application under test as a Python callable: ``python:pkg.module:func`` or ``python:app.py:func``.
+
+The contract (also in the README):
+
+- **arguments**: the function gets, as keyword arguments, those of ``vars`` (the case's variables, a dict),
+  ``prompt`` (the variant's rendered prompt, or None), ``system``, ``params`` (the variant's params),
+  ``case_id``, ``repeat`` (0-based) and ``seed`` that it declares by name. A first positional parameter
+  with any other name gets ``vars`` (``def answer(case): ...``, the original contract). A ``**kwargs`` gets
+  nothing: what is passed is what is declared. A required parameter that none of these fills is an error
+  when the app is loaded.
+- **result**: a ``str`` is the output. A dict's ``output`` is the output (anything but a string is written
+  as JSON); ``tokens_in``, ``tokens_out`` (ints) and ``cost`` (a number) are used as such; every other key
+  is kept, as ``metadata`` on the sample (``ModelResponse.metadata`` / ``Sample.metadata``), never dropped.
+- **failures**: an exception fails the sample with ``TypeName: message`` (a ``ProviderError`` passes as it
+  is, so an app can ask for a retry); ``sys.exit()`` inside the app fails the sample too, it never ends the
+  run or sets mendoza's exit status.
+"""
 
 from __future__ import annotations
 
@@ -20,14 +36,59 @@ from mendoza.core import ModelRequest, ModelResponse, Variant
 from mendoza.errors import ProviderError
 from mendoza.providers.base import Provider
 
-__all__ = ["PythonProvider", "load_callable"]
+__all__ = ["ARGUMENTS", "RESULT_KEYS", "PythonProvider", "load_callable"]
+
+#: The keyword arguments an app may declare, and what each is.
+ARGUMENTS: dict[str, str] = {
+    "vars": "the case's variables (a dict)",
+    "prompt": "the variant's rendered prompt (None without one)",
+    "system": "the variant's rendered system prompt (None without one)",
+    "params": "the variant's params (a dict)",
+    "case_id": "the case's id",
+    "repeat": "the repeat index, from 0",
+    "seed": "the sample's seed (the same for every variant at one case and repeat)",
+}
+#: The keys of a returned dict that mendoza reads; any other key is kept as metadata.
+RESULT_KEYS = ("output", "tokens_in", "tokens_out", "cost")
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 @dataclass(frozen=True, slots=True)
 class _Target:
     function: Callable[..., Any]
     is_async: bool
-    wants_prompt: bool
+    #: The contract's arguments the function declares by name.
+    keywords: tuple[str, ...]
+    #: Whether the case's vars go in as the first positional argument (the original contract).
+    vars_positional: bool
+
+
+def _signature(target: str, function: Callable[..., Any]) -> tuple[tuple[str, ...], bool]:
+    """(the contract's names the function declares, whether vars go first positionally)."""
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):  # a builtin without a signature: the original contract
+        return (), True
+    keywords = tuple(
+        p.name for p in parameters
+        if p.name in ARGUMENTS and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    )
+    first = parameters[0] if parameters else None
+    vars_positional = first is not None and (
+        first.kind == inspect.Parameter.VAR_POSITIONAL or (first.kind in _POSITIONAL and first.name not in keywords)
+    )
+    filled = set(keywords) | ({first.name} if vars_positional and first is not None else set())
+    for parameter in parameters:
+        required = parameter.default is inspect.Parameter.empty and parameter.kind not in (
+            inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD
+        )
+        if required and parameter.name not in filled:
+            raise ProviderError(
+                f"python: {target} needs an argument '{parameter.name}' that mendoza does not pass: declare "
+                f"any of {', '.join(ARGUMENTS)} by name (or take the case's vars as the one positional argument)"
+            )
+    return keywords, vars_positional
 
 
 # One import per process and target (failures too, so a broken app fails fast for every sample).
@@ -92,13 +153,10 @@ def _load(target: str) -> _Target:
         obj = getattr(obj, part)
     if not callable(obj):
         raise ProviderError(f"python: {target} is not callable")
-    try:
-        wants_prompt = "prompt" in inspect.signature(obj).parameters
-    except (TypeError, ValueError):
-        wants_prompt = False
+    keywords, vars_positional = _signature(target, obj)
     call = getattr(obj, "__call__", None)  # noqa: B004 - an object with an async __call__ is async too
     is_async = inspect.iscoroutinefunction(obj) or inspect.iscoroutinefunction(call)
-    return _Target(obj, is_async, wants_prompt)
+    return _Target(obj, is_async, keywords, vars_positional)
 
 
 def load_callable(target: str) -> Callable[..., Any]:
@@ -129,11 +187,10 @@ def _loaded(target: str) -> _Target:
 class PythonProvider(Provider):
     """The app under test: ``python:pkg.module:func`` or ``python:path/to/app.py:func`` (relative to the cwd).
 
-    The function gets the case's variables as a dict, and the rendered prompt as ``prompt=`` when it has a
-    parameter of that name. It may be sync (run in a worker thread) or async, and returns the output as a
-    string, or a dict with ``output`` (a string; anything else is sent as JSON) and optional ``tokens_in``,
-    ``tokens_out`` and ``cost``. An exception it raises fails the sample with ``TypeName: message``; a
-    ``ProviderError`` it raises is passed on as is (so an app can ask for a retry).
+    The function gets what it declares of ``vars``, ``prompt``, ``system``, ``params``, ``case_id``,
+    ``repeat`` and ``seed`` (or the vars as its one positional argument), may be sync (run in a worker
+    thread) or async, and returns the output as a string or a dict with ``output`` (see the module's
+    docstring for the whole contract).
     """
 
     name: ClassVar[str] = "python"
@@ -149,19 +206,31 @@ class PythonProvider(Provider):
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Call the function once for this case."""
         target = _loaded(self.target)
-        arguments = dict(request.vars)
-        kwargs = {"prompt": request.prompt} if target.wants_prompt else {}
+        available: dict[str, Any] = {
+            "vars": dict(request.vars),
+            "prompt": request.prompt,
+            "system": request.system,
+            "params": dict(request.params),
+            "case_id": request.case_id,
+            "repeat": request.repeat,
+            "seed": request.seed,
+        }
+        args = (available["vars"],) if target.vars_positional else ()
+        kwargs = {name: available[name] for name in target.keywords}
         try:
             if target.is_async:
-                result = await target.function(arguments, **kwargs)
+                result = await target.function(*args, **kwargs)
             else:
-                result = await asyncio.to_thread(target.function, arguments, **kwargs)
+                result = await asyncio.to_thread(target.function, *args, **kwargs)
                 if inspect.isawaitable(result):
                     result = await result
         except ProviderError:
             raise
         except Exception as exc:
             raise ProviderError(f"{type(exc).__name__}: {exc}") from None
+        except SystemExit as exc:  # the app's exit ends this sample, never the run (nor sets its status)
+            code = "" if exc.code is None else repr(exc.code)
+            raise ProviderError(f"python: {self.target} called exit({code})") from None
         return self._response(result)
 
     def _response(self, result: Any) -> ModelResponse:
@@ -175,12 +244,29 @@ class PythonProvider(Provider):
         output = result["output"]
         if not isinstance(output, str):
             output = json.dumps(output, ensure_ascii=False, default=str)
-        tokens_in = result.get("tokens_in")
-        tokens_out = result.get("tokens_out")
+        tokens_in = self._count(result, "tokens_in")
+        tokens_out = self._count(result, "tokens_out")
         cost = result.get("cost")
+        if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float)):
+            raise ProviderError(f"python: {self.target} returned cost {cost!r}; it must be a number (US dollars)")
         if cost is None and self.variant.pricing is not None:
             cost = self.variant.pricing.cost(tokens_in, tokens_out)
-        return ModelResponse(text=output, tokens_in=tokens_in, tokens_out=tokens_out, cost=cost)
+        metadata = {str(key): value for key, value in result.items() if key not in RESULT_KEYS}
+        return ModelResponse(
+            text=output,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost=None if cost is None else float(cost),
+            metadata=metadata or None,
+        )
+
+    def _count(self, result: Mapping[str, Any], key: str) -> int | None:
+        value = result.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ProviderError(f"python: {self.target} returned {key} {value!r}; it must be an integer")
+        return value
 
     def cache_identity(self) -> dict[str, Any]:
         """The target, with a file path made absolute."""

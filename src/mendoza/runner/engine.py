@@ -55,7 +55,10 @@ class _VariantWorker:
         self.provider: Provider = provider_class(variant.provider_name)(variant)
         self.prompt = _TEMPLATES.from_string(variant.prompt) if variant.prompt is not None else None
         self.system = _TEMPLATES.from_string(variant.system) if variant.system is not None else None
-        self.policy = RetryPolicy(max_retries=suite.max_retries, timeout=variant.timeout or suite.timeout)
+        self.policy = RetryPolicy(
+            max_retries=suite.max_retries, timeout=variant.timeout or suite.timeout,
+            max_retry_wait=suite.max_retry_wait, on_wait=getattr(options.progress, "waiting", None),
+        )
         self.graders = graders
         self.use_cache = options.use_cache and suite.cache and self.provider.cacheable
         self.identity = self.provider.cache_identity()
@@ -79,7 +82,7 @@ class _VariantWorker:
             reason = str(exc) if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"
             failed = Sample(case.id, self.variant.id, repeat, None, None, error=f"prompt template: {reason}", seed=seed)
             return failed, None
-        request = ModelRequest(prompt, case.vars, self.variant.params, seed, system, case.id)
+        request = ModelRequest(prompt, case.vars, self.variant.params, seed, system, case.id, repeat)
         key = cache_key(self.identity, request, repeat) if self.use_cache else None
         started = time.perf_counter()
         cached = store.cache_get(key) if key is not None else None
@@ -122,6 +125,7 @@ class _VariantWorker:
             attempts=attempts,
             grades=grades,
             notes=response.notice,
+            metadata=response.metadata,
         )
         new_cache_entry = (key, response) if key is not None and cached is None else None
         return sample, new_cache_entry

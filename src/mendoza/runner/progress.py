@@ -18,6 +18,9 @@ class Progress(Protocol):
     def advance(self, count: int, errors: int) -> None:
         """``count`` more samples finished, ``errors`` of them with an error."""
 
+    def waiting(self, change: int) -> None:
+        """``change`` (+1 or -1) more or fewer calls are waiting to retry (rate limited, or backing off)."""
+
     def finish(self) -> None:
         """The run stopped (complete or not)."""
 
@@ -31,6 +34,9 @@ class NullProgress:
     def advance(self, count: int, errors: int) -> None:
         pass
 
+    def waiting(self, change: int) -> None:
+        pass
+
     def finish(self) -> None:
         pass
 
@@ -41,7 +47,7 @@ class PlainProgress:
     def __init__(self, stream: TextIO | None = None, every: float = 5.0) -> None:
         self._stream = stream or sys.stderr
         self._every = every
-        self._total = self._done = self._errors = self._new = 0
+        self._total = self._done = self._errors = self._new = self._waiting = 0
         self._started = self._last = 0.0
 
     def start(self, total: int, done: int) -> None:
@@ -59,7 +65,15 @@ class PlainProgress:
             self._last = now
             self._report(now)
 
+    def waiting(self, change: int) -> None:
+        self._waiting = max(0, self._waiting + change)
+        now = time.monotonic()
+        if change > 0 and now - self._last >= self._every:  # a run held by rate limits still says so
+            self._last = now
+            self._report(now)
+
     def finish(self) -> None:
+        self._waiting = 0
         self._report(time.monotonic())
 
     def _report(self, now: float) -> None:
@@ -68,8 +82,9 @@ class PlainProgress:
         remaining = self._total - self._done
         eta = f", eta {remaining / rate:.0f}s" if rate > 0 and remaining > 0 else ""
         percent = 100.0 * self._done / self._total if self._total else 100.0
+        waiting = f", {self._waiting} waiting to retry" if self._waiting else ""
         self._print(
-            f"mendoza: {self._done}/{self._total} samples ({percent:.0f}%), {self._errors} errors, "
+            f"mendoza: {self._done}/{self._total} samples ({percent:.0f}%), {self._errors} errors{waiting}, "
             f"{rate:.1f}/s{eta}"
         )
 
@@ -96,14 +111,14 @@ class RichProgress:
             BarColumn(),
             MofNCompleteColumn(),
             TaskProgressColumn(),
-            TextColumn("{task.fields[errors]} errors"),
+            TextColumn("{task.fields[errors]} errors{task.fields[waiting]}"),
             TimeElapsedColumn(),
             TextColumn("eta"),
             TimeRemainingColumn(),
             transient=False,
         )
-        self._task = self._bar.add_task("run", total=0, errors=0)
-        self._errors = 0
+        self._task = self._bar.add_task("run", total=0, errors=0, waiting="")
+        self._errors = self._waiting = 0
 
     def start(self, total: int, done: int) -> None:
         self._bar.update(self._task, total=total, completed=done)
@@ -112,6 +127,11 @@ class RichProgress:
     def advance(self, count: int, errors: int) -> None:
         self._errors += errors
         self._bar.update(self._task, advance=count, errors=self._errors)
+
+    def waiting(self, change: int) -> None:
+        self._waiting = max(0, self._waiting + change)
+        shown = f", {self._waiting} waiting to retry" if self._waiting else ""
+        self._bar.update(self._task, waiting=shown)
 
     def finish(self) -> None:
         self._bar.stop()
