@@ -12,9 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mendoza.config.datasets import case_from_mapping, load_cases_file
 from mendoza.config.grader_specs import parse_grader_entries
+from mendoza.config.templates import user_environment
 from mendoza.config.yaml_source import YamlDocument, read_yaml
 from mendoza.core import Case, Pricing, Suite, Thresholds, Variant
-from mendoza.errors import ConfigError
+from mendoza.errors import ConfigError, MendozaError
+from mendoza.registry import provider_class
 
 __all__ = ["DEFAULT_MODEL", "load_suite", "suite_from_document"]
 
@@ -32,8 +34,8 @@ class _VariantEntry(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     base_url: str | None = None
     api_key_env: str | None = None
-    concurrency: int | None = Field(default=None, ge=1)
-    timeout: float | None = Field(default=None, gt=0)
+    concurrency: int | None = Field(default=None, ge=1, strict=True)
+    timeout: float | None = Field(default=None, gt=0, strict=True)
     pricing: Pricing | None = None
 
 
@@ -45,14 +47,15 @@ class _SuiteEntry(BaseModel):
     cases: list[Any] | str
     variants: list[_VariantEntry] = Field(min_length=1)
     graders: list[Any] = Field(default_factory=list)
-    repeats: int = Field(default=1, ge=1)
+    # Strict: YAML's ``repeats: true`` or ``seed: 1.5`` is a mistake, not 1.
+    repeats: int = Field(default=1, ge=1, strict=True)
     thresholds: Thresholds = Field(default_factory=Thresholds)
-    band_edges: tuple[float, float, float] = (0.60, 0.90, 0.99)
-    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
-    seed: int = 0
-    timeout: float = Field(default=120.0, gt=0)
-    max_retries: int = Field(default=3, ge=0)
-    cache: bool = True
+    band_edges: tuple[float, float, float] = Field(default=(0.60, 0.90, 0.99), strict=True)
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0, strict=True)
+    seed: int = Field(default=0, strict=True)
+    timeout: float = Field(default=120.0, gt=0, strict=True)
+    max_retries: int = Field(default=3, ge=0, strict=True)
+    cache: bool = Field(default=True, strict=True)
 
 
 def _known_keys(location: tuple[Any, ...]) -> list[str]:
@@ -136,7 +139,7 @@ def _load_cases(entry: _SuiteEntry, document: YamlDocument) -> tuple[Case, ...]:
     return tuple(cases)
 
 
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined)
+_ENV = user_environment()
 
 
 def _check_template(
@@ -197,7 +200,25 @@ def _variant(entry: _VariantEntry, index: int, cases: tuple[Case, ...], document
     _check_template_if_set(entry.system, cases, system_where, f"variant '{entry.id}' system")
     fields = entry.model_dump(exclude={"prompt_file"})
     fields["prompt"] = prompt
-    return Variant.model_validate(fields)
+    variant = Variant.model_validate(fields)
+    _check_provider(variant, document.where(("variants", index, "model")))
+    return variant
+
+
+def _check_provider(variant: Variant, where: str) -> None:
+    """The provider exists and accepts the variant: a ``python:`` app imports, a mock's script parses. An
+    author's module that raises on import, even ``SystemExit``, is reported here as one line."""
+    try:
+        provider_class(variant.provider_name).check(variant)
+    except ConfigError as exc:
+        raise ConfigError(exc.detail if exc.where is None else str(exc), where=where) from None
+    except MendozaError as exc:
+        raise ConfigError(f"variant '{variant.id}': {exc}", where=where) from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        message = f"variant '{variant.id}': model '{variant.model}' fails to load: {type(exc).__name__}: {exc}"
+        raise ConfigError(message, where=where) from None
 
 
 def suite_from_document(document: YamlDocument) -> Suite:
@@ -252,4 +273,7 @@ def load_suite(path: str | Path) -> Suite:
     path = Path(path)
     if path.is_dir():
         path = path / "suite.yaml"
-    return suite_from_document(read_yaml(path))
+    try:
+        return suite_from_document(read_yaml(path))
+    except RecursionError:  # a backstop: the readers bound nesting, so this means a value nests too deeply
+        raise ConfigError("a value nests too deeply", where=str(path)) from None
