@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import jinja2
 import jinja2.meta
@@ -21,6 +21,10 @@ from mendoza.registry import provider_class
 __all__ = ["DEFAULT_MODEL", "load_suite", "suite_from_document"]
 
 DEFAULT_MODEL = "local/gemma-3-270m"
+
+
+#: A number, never a bool (``true`` is not 1.0); a whole number is fine.
+_StrictFloat = Annotated[float, Field(strict=True)]
 
 
 class _VariantEntry(BaseModel):
@@ -50,7 +54,7 @@ class _SuiteEntry(BaseModel):
     # Strict: YAML's ``repeats: true`` or ``seed: 1.5`` is a mistake, not 1.
     repeats: int = Field(default=1, ge=1, strict=True)
     thresholds: Thresholds = Field(default_factory=Thresholds)
-    band_edges: tuple[float, float, float] = Field(default=(0.60, 0.90, 0.99), strict=True)
+    band_edges: tuple[_StrictFloat, _StrictFloat, _StrictFloat] = (0.60, 0.90, 0.99)
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0, strict=True)
     seed: int = Field(default=0, strict=True)
     timeout: float = Field(default=120.0, gt=0, strict=True)

@@ -97,7 +97,7 @@ class _SafeLoader(yaml.SafeLoader):
             return super().construct_object(node, deep)
         except yaml.YAMLError:
             raise
-        except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
+        except Exception as exc:  # a value YAML's constructors choke on (``!!timestamp 2024-13-45``)
             if node.tag == _INT_TAG and len(str(node.value)) > _MAX_INT_DIGITS:
                 problem = f"an integer of {len(str(node.value)):,} digits is too long; quote it to keep it as text"
             else:
@@ -188,11 +188,17 @@ def read_yaml(path: Path) -> YamlDocument:
                 "(put cases in a .jsonl file)"
             )
             raise ConfigError(message, where=str(path))
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError("file not found", where=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(f"cannot read: {exc}", where=str(path)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        byte = raw[exc.start : exc.start + 1].hex()
+        raise ConfigError(f"not UTF-8 text: {exc.reason} (byte 0x{byte})", where=f"{path}:{line}") from None
     try:
         data, root = _parse(text)
     except yaml.MarkedYAMLError as exc:
