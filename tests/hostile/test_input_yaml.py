@@ -186,3 +186,19 @@ def test_whole_numbers_still_work_for_float_settings(tmp_path: Path) -> None:
     path.write_text("suite: s\ncases: [{id: a, q: hi}]\n" + TAIL + "timeout: 30\nrepeats: 3\n", encoding="utf-8")
     suite = load_suite(path)
     assert (suite.timeout, suite.repeats) == (30.0, 3)
+
+
+@pytest.mark.parametrize(
+    ("lines", "shown"),
+    [
+        ("thresholds: {min_pass_rate: true}", "thresholds.min_pass_rate must be a rate between 0 and 1, not a boolean"),
+        ("graders:\n  - length: {max: true}", "'max' must be a number, not a boolean"),
+        ("graders:\n  - python: {function: 'json:dumps', threshold: false}", "'threshold' must be a number"),
+    ],
+)
+def test_booleans_are_not_numbers_in_thresholds_or_grader_parameters(tmp_path: Path, lines: str, shown: str) -> None:
+    path = tmp_path / "suite.yaml"
+    path.write_text("suite: s\ncases: [{id: a, q: hi}]\n" + TAIL + lines + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_suite(path)
+    assert shown in caught.value.detail

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import jinja2
 import jinja2.meta
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mendoza.config.datasets import case_from_mapping, load_cases_file
 from mendoza.config.grader_specs import parse_grader_entries
@@ -60,6 +60,15 @@ class _SuiteEntry(BaseModel):
     timeout: float = Field(default=120.0, gt=0, strict=True)
     max_retries: int = Field(default=3, ge=0, strict=True)
     cache: bool = Field(default=True, strict=True)
+
+    @field_validator("thresholds", mode="before")
+    @classmethod
+    def _no_booleans_for_rates(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for key in ("min_pass_rate", "max_regression"):
+                if isinstance(value.get(key), bool):
+                    raise ValueError(f"thresholds.{key} must be a rate between 0 and 1, not a boolean")
+        return value
 
 
 def _known_keys(location: tuple[Any, ...]) -> list[str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import types
+import typing
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
@@ -11,7 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar, NamedTuple, Protocol
 
 import jinja2
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from mendoza.config.templates import user_environment
 from mendoza.core import Case, Grade, GraderSpec, ModelResponse
@@ -40,10 +42,29 @@ class ModelCache(Protocol):
         """Remember responses by key."""
 
 
+def _is_number(annotation: Any) -> bool:
+    """``int``, ``float`` or an optional one (not a union with ``str``: ``numeric``'s value may be text)."""
+    if annotation in (int, float):
+        return True
+    members = set(typing.get_args(annotation)) - {type(None)}
+    is_union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    return is_union and bool(members) and members <= {int, float}
+
+
 class GraderParams(BaseModel):
-    """Base of every grader's parameters: unknown keys are an error."""
+    """Base of every grader's parameters: unknown keys are an error, and so is ``true`` for a number."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                key = field.alias or name
+                if isinstance(data.get(key), bool) and _is_number(field.annotation):
+                    raise ValueError(f"'{key}' must be a number, not a boolean")
+        return data
 
 
 _ENV = user_environment(keep_trailing_newline=True)
