@@ -29,6 +29,8 @@ BOMBS = [
     "{{ 'x' | center(10 ** 10) }}",
     "{{ ['x'] | batch(10 ** 10, 'y') | list }}",
     "{{ '%9999999999s' | format('x') }}",
+    "{% set ns = namespace(x='xxxxxxxxxx') %}{% for i in range(40) %}{% set ns.x = ns.x ~ ns.x %}{% endfor %}",
+    "{% set x = 'ab' %}" + "{% set x = x ~ x %}" * 40 + "{{ x }}",
     "{% for i in range(100000) %}{% for j in range(100000) %}xxxxxxxxxx{% endfor %}{% endfor %}",
 ]
 

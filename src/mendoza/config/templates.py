@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -97,11 +99,28 @@ def _guard_filter(function: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+class _BoundedCodeGenerator(CodeGenerator):
+    """Compiles ``a ~ b`` so that its result is checked (``{% set x = x ~ x %}`` in a loop doubles a string)."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.checked_text(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
+
 class _BoundedSandbox(SandboxedEnvironment):
     """The sandbox, plus the size limits of this module."""
 
     intercepted_binops = frozenset({"*", "+", "**", "%"})
     concat = staticmethod(_bounded_concat)
+    code_generator_class = _BoundedCodeGenerator
+
+    @staticmethod
+    def checked_text(text: str) -> str:
+        """A concatenation's result, refused past the limit (so a loop of doublings stops at twice it)."""
+        if len(text) > MAX_TEMPLATE_SIZE:
+            raise _too_big(len(text))
+        return text
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
