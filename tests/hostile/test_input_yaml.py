@@ -202,3 +202,28 @@ def test_booleans_are_not_numbers_in_thresholds_or_grader_parameters(tmp_path: P
     with pytest.raises(ConfigError) as caught:
         load_suite(path)
     assert shown in caught.value.detail
+
+
+def test_a_prompt_file_that_never_ends_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "suite.yaml"
+    path.write_text(
+        "suite: s\ncases: [{id: a, q: hi}]\nvariants:\n  - {id: v, model: echo, prompt_file: /dev/zero}\n",
+        encoding="utf-8",
+    )
+    started = time.perf_counter()
+    with pytest.raises(ConfigError, match="over 8 MB"):
+        load_suite(path)
+    assert time.perf_counter() - started < 5.0
+
+
+def test_a_yaml_schema_file_with_the_billion_laughs_is_refused(tmp_path: Path) -> None:
+    schema = tmp_path / "schema.yaml"
+    schema.write_text("type: object\nlaughs:\n" + laughs("  "), encoding="utf-8")
+    path = tmp_path / "suite.yaml"
+    path.write_text(
+        "suite: s\ncases: [{id: a, q: hi}]\n" + TAIL + f"graders:\n  - json: {{schema: '{schema}'}}\n", encoding="utf-8"
+    )
+    started = time.perf_counter()
+    with pytest.raises(ConfigError, match="aliases expand this document"):
+        load_suite(path)
+    assert time.perf_counter() - started < 2.0

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from mendoza.config.datasets import case_from_mapping, load_cases_file
 from mendoza.config.grader_specs import parse_grader_entries
 from mendoza.config.templates import user_environment
-from mendoza.config.yaml_source import YamlDocument, read_yaml
+from mendoza.config.yaml_source import YamlDocument, read_limited, read_yaml
 from mendoza.core import Case, Pricing, Suite, Thresholds, Variant
 from mendoza.errors import ConfigError, MendozaError
 from mendoza.registry import provider_class
@@ -196,7 +196,7 @@ def _variant(entry: _VariantEntry, index: int, cases: tuple[Case, ...], document
             raise ConfigError(message, where=where)
         prompt_path = document.path.parent / entry.prompt_file
         try:
-            prompt = prompt_path.read_text(encoding="utf-8")
+            prompt = read_limited(prompt_path).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ConfigError(
                 f"variant '{entry.id}': prompt_file '{entry.prompt_file}' is not UTF-8 text: {exc.reason}",

@@ -16,7 +16,7 @@ import yaml
 
 from mendoza.errors import ConfigError
 
-__all__ = ["MAX_DEPTH", "MAX_EXPANDED_SIZE", "MAX_YAML_BYTES", "YamlDocument", "read_yaml"]
+__all__ = ["MAX_DEPTH", "MAX_EXPANDED_SIZE", "MAX_YAML_BYTES", "YamlDocument", "read_limited", "read_yaml"]
 
 #: The largest suite file read (bigger case sets belong in a .jsonl or .csv file).
 MAX_YAML_BYTES = 8 * 1024 * 1024
@@ -177,18 +177,25 @@ def _parse(text: str) -> tuple[Any, yaml.Node | None]:
         loader.dispose()
 
 
+def read_limited(path: Path, limit: int = MAX_YAML_BYTES) -> bytes:
+    """The bytes of a file the suite names, refusing one over ``limit`` bytes (``/dev/zero`` included) with a
+    ``ConfigError``; ``OSError`` (not found...) is left to the caller."""
+    with path.open("rb") as handle:
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:
+        megabytes = limit // (1024 * 1024)
+        raise ConfigError(f"the file is over {megabytes} MB, the most mendoza reads here", where=str(path))
+    return raw
+
+
 def read_yaml(path: Path) -> YamlDocument:
     """Parse a YAML file, turning every read, syntax or size problem into one ``ConfigError`` line."""
     try:
-        size = path.stat().st_size
-        if size > MAX_YAML_BYTES:
-            megabytes = MAX_YAML_BYTES // (1024 * 1024)
-            message = (
-                f"the file is {size:,} bytes; a suite file may have at most {megabytes} MB "
-                "(put cases in a .jsonl file)"
-            )
-            raise ConfigError(message, where=str(path))
-        raw = path.read_bytes()
+        raw = read_limited(path)
+    except ConfigError:
+        megabytes = MAX_YAML_BYTES // (1024 * 1024)
+        message = f"a suite file may have at most {megabytes} MB (put cases in a .jsonl file)"
+        raise ConfigError(message, where=str(path)) from None
     except FileNotFoundError:
         raise ConfigError("file not found", where=str(path)) from None
     except OSError as exc:
