@@ -146,6 +146,15 @@ def load_cases_file(path: Path) -> list[Case]:
     else:
         raise ConfigError("cases file must end in .jsonl or .csv", where=str(path))
     try:
-        return [case_from_mapping(row, f"{path.stem}-{line}", f"{path}:{line}") for line, row in rows]
+        cases: list[Case] = []
+        first_lines: dict[str, int] = {}
+        for line, row in rows:
+            case = case_from_mapping(row, f"{path.stem}-{line}", f"{path}:{line}")
+            if case.id in first_lines:
+                message = f"duplicate case id '{case.id}' (first on line {first_lines[case.id]})"
+                raise ConfigError(message, where=f"{path}:{line}")
+            first_lines[case.id] = line
+            cases.append(case)
+        return cases
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 text: {exc.reason}", where=str(path)) from None

@@ -141,7 +141,9 @@ def _load_cases(entry: _SuiteEntry, document: YamlDocument) -> tuple[Case, ...]:
             for index, row in enumerate(entry.cases)
         ]
     if not cases:
-        raise ConfigError("the suite has no cases", where=document.where(("cases",)))
+        from_file = isinstance(entry.cases, str)
+        what = f"the cases file '{entry.cases}' has no cases" if from_file else "the suite has no cases"
+        raise ConfigError(what, where=document.where(("cases",)))
     seen: set[str] = set()
     for index, case in enumerate(cases):
         if case.id in seen:
