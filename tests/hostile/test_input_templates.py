@@ -32,6 +32,7 @@ BOMBS = [
     "{% set ns = namespace(x='xxxxxxxxxx') %}{% for i in range(40) %}{% set ns.x = ns.x ~ ns.x %}{% endfor %}",
     "{% set x = 'ab' %}" + "{% set x = x ~ x %}" * 40 + "{{ x }}",
     "{% for i in range(100000) %}{% for j in range(100000) %}xxxxxxxxxx{% endfor %}{% endfor %}",
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",  # CPU only
 ]
 
 

@@ -4,9 +4,10 @@ grader parameters, judge prompts, mock outputs).
 Every such environment is a ``jinja2.sandbox.SandboxedEnvironment`` (no ``__globals__``, no ``os``: running
 code is what ``python:`` targets are for) that also refuses to build huge values: a string or list repeated
 or joined past ``MAX_TEMPLATE_SIZE``, a power with a number too large to print, a call or filter given a
-count past the limit (``'x'.ljust(10**10)``, ``center``, ``batch``), a format string that pads past it, and
-a rendered text longer than it. Each refusal is a ``jinja2.exceptions.SecurityError`` (a
-``jinja2.TemplateError``), raised before the memory is allocated.
+count past the limit (``'x'.ljust(10**10)``, ``center``, ``batch``), a format string that pads past it,
+nested ``range()`` loops past ``MAX_RANGE_ITEMS`` numbers in all, and a rendered text longer than the limit.
+Each refusal is a ``jinja2.exceptions.SecurityError`` (a ``jinja2.TemplateError``), raised before the
+memory is allocated.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, safe_range
 
-__all__ = ["MAX_TEMPLATE_SIZE", "user_environment"]
+__all__ = ["MAX_RANGE_ITEMS", "MAX_TEMPLATE_SIZE", "user_environment"]
 
 #: The most characters (or list items) a template may build in one value or render in all.
 MAX_TEMPLATE_SIZE = 10_000_000
+#: The most numbers all the ``range()`` calls of one render may give (nested loops multiply).
+MAX_RANGE_ITEMS = 1_000_000
 #: The most bits an integer a template computes may have (Python prints at most 4,300 digits).
 _MAX_INT_BITS = 14_000
 _NUMBERS = re.compile(r"\d+")
@@ -82,6 +85,18 @@ def _bounded_concat(parts: Iterable[str]) -> str:
     return "".join(kept)
 
 
+@jinja2.pass_context
+def _budgeted_range(context: jinja2.runtime.Context, *args: int) -> range:
+    """The sandbox's ``range``, with one budget for a whole render: ``range(100000)`` inside a loop over
+    ``range(100000)`` would run ten billion times (the render's evaluation context keeps the count)."""
+    numbers = safe_range(*args)
+    used = getattr(context.eval_ctx, "mendoza_range_items", 0) + len(numbers)
+    if used > MAX_RANGE_ITEMS:
+        raise SecurityError(f"the template's loops ask for more than {MAX_RANGE_ITEMS:,} numbers from range()")
+    context.eval_ctx.mendoza_range_items = used  # type: ignore[attr-defined]
+    return numbers
+
+
 def _guard_filter(function: Callable[..., Any]) -> Callable[..., Any]:
     """A filter whose count arguments (``center(10**10)``, ``batch(...)``) are bounded; its first
     argument, the value filtered, is left alone, except the pattern given to ``format``."""
@@ -125,6 +140,7 @@ class _BoundedSandbox(SandboxedEnvironment):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.globals.pop("lipsum", None)  # lipsum(n) generates text by the megabyte; no prompt needs it
+        self.globals["range"] = _budgeted_range
         self.filters = {name: _guard_filter(function) for name, function in self.filters.items()}
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
