@@ -37,13 +37,22 @@ class ConfigError(MendozaError):
     """A suite file, dataset row, template or option is invalid.
 
     ``where`` locates the problem (``suite.yaml:12`` or ``cases.jsonl:3`` or ``case 'refund-1'``) and is
-    put in front of the message.
+    put in front of the message. Both are kept to one printable line whatever text from the input they quote
+    (a line break becomes ``\\n``, a lone surrogate ``\\ud800``).
     """
 
     def __init__(self, message: str, where: str | None = None) -> None:
-        self.where = where
-        self.detail = message
-        super().__init__(f"{where}: {message}" if where else message)
+        self.where = _one_line(where) if where is not None else None
+        self.detail = _one_line(message)
+        super().__init__(f"{self.where}: {self.detail}" if self.where else self.detail)
+
+
+def _one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped, and encodable as UTF-8."""
+    if text.isprintable():
+        return text
+    escaped = "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)
+    return escaped.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class ProviderError(MendozaError):

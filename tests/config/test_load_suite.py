@@ -133,7 +133,7 @@ def test_models_without_a_prompt_need_none(tmp_path: Path) -> None:
         suite: apps
         cases: [{id: a, x: 1}]
         variants:
-          - {id: app, model: "python:my_app.feature:answer"}
+          - {id: app, model: "python:json:dumps"}
           - {id: echo, model: echo}
         """,
     )

@@ -114,11 +114,18 @@ def test_duplicate_case_ids_point_at_the_second_case(tmp_path: Path) -> None:
     assert error.detail == "duplicate case id 'a'"
 
 
-def test_duplicate_case_ids_across_a_cases_file(tmp_path: Path) -> None:
+def test_duplicate_case_ids_in_a_cases_file_point_at_its_line(tmp_path: Path) -> None:
     text = "suite: s\ncases: c.jsonl\nvariants: [{id: v, prompt: x}]\n"
     error = config_error(tmp_path, text, **{"c.jsonl": '{"id": "x"}\n{"id": "y"}\n{"id": "x"}\n'})
+    assert error.where == f"{tmp_path / 'c.jsonl'}:3"
+    assert error.detail == "duplicate case id 'x' (first on line 1)"
+
+
+def test_an_empty_cases_file_is_named(tmp_path: Path) -> None:
+    text = "suite: s\ncases: c.jsonl\nvariants: [{id: v, prompt: x}]\n"
+    error = config_error(tmp_path, text, **{"c.jsonl": "\n"})
     assert error.where == f"{suite_file(tmp_path)}:2"
-    assert error.detail == "duplicate case id 'x'"
+    assert error.detail == "the cases file 'c.jsonl' has no cases"
 
 
 def test_duplicate_variant_ids(tmp_path: Path) -> None:
@@ -277,4 +284,4 @@ def test_a_suite_file_that_is_not_utf8(tmp_path: Path) -> None:
     (tmp_path / "suite.yaml").write_bytes(b"suite: \xff\n")
     with pytest.raises(ConfigError) as info:
         load_suite(tmp_path)
-    assert str(info.value).startswith(f"{tmp_path / 'suite.yaml'}: cannot read")
+    assert str(info.value) == f"{tmp_path / 'suite.yaml'}:1: not UTF-8 text: invalid start byte (byte 0xff)"

@@ -1,4 +1,9 @@
-"""Cases from inline lists, JSONL and CSV files, each bad row reported with its file and line."""
+"""Cases from inline lists, JSONL and CSV files, each bad row reported with its file and line.
+
+Rows are untrusted input: a row nested deeper than ``MAX_DEPTH``, a key or column written twice, a lone
+surrogate, a CSV field over ``MAX_CSV_FIELD`` characters or a number too long for Python is one
+``ConfigError`` naming ``file:line``, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,46 @@ from mendoza.errors import ConfigError
 __all__ = ["case_from_mapping", "load_cases_file"]
 
 _CASE_KEYS = {"id", "vars", "expected", "tags", "metadata"}
+#: How deep a row's values may nest (the same limit as suite files).
+MAX_DEPTH = 100
+#: The longest CSV field read (Python's csv module stops at 131,072 characters by default).
+MAX_CSV_FIELD = 64 * 1024 * 1024
+csv.field_size_limit(MAX_CSV_FIELD)
+
+
+def _check_value(value: Any, where: str) -> None:
+    """Refuse a value nested too deeply or holding a lone surrogate (JSON's ``"\\ud800"``)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"values nest more than {MAX_DEPTH} levels deep", where=where)
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                message = "text contains a lone surrogate (an escape like \\ud800), which is not valid Unicode"
+                raise ConfigError(message, where=where) from None
+        elif isinstance(item, dict):
+            stack.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, list):
+            stack.extend((part, depth + 1) for part in item)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for ``json.loads``: a key twice in one object is an error, not last-wins."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 def case_from_mapping(row: Any, default_id: str, where: str) -> Case:
@@ -50,26 +95,42 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any]]:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
+            where = f"{path}:{number}"
             try:
-                yield number, json.loads(line)
+                row = json.loads(line, object_pairs_hook=_unique_keys)
             except json.JSONDecodeError as exc:
-                message = f"invalid JSON: {exc.msg} (column {exc.colno})"
-                raise ConfigError(message, where=f"{path}:{number}") from None
+                raise ConfigError(f"invalid JSON: {exc.msg} (column {exc.colno})", where=where) from None
+            except _DuplicateKey as exc:
+                raise ConfigError(f"duplicate key {exc.key[:80]!r} in one object; keep one", where=where) from None
+            except RecursionError:
+                message = f"invalid JSON: nested too deeply (at most {MAX_DEPTH} levels)"
+                raise ConfigError(message, where=where) from None
+            except ValueError as exc:  # a number too long for Python (over 4,300 digits)
+                raise ConfigError(f"invalid JSON: {exc}".split(";")[0], where=where) from None
+            _check_value(row, where)
+            yield number, row
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, Any]]:
     with path.open(encoding="utf-8-sig", newline="") as handle:  # Excel writes a BOM
         reader = csv.DictReader(handle)
-        if not reader.fieldnames:
-            raise ConfigError("CSV file has no header row", where=str(path))
-        for row in reader:
-            if None in row:
-                raise ConfigError(
-                    f"row has {len(reader.fieldnames) + len(row[None])} fields, header has "
-                    f"{len(reader.fieldnames)}",
-                    where=f"{path}:{reader.line_num}",
-                )
-            yield reader.line_num, {key: value for key, value in row.items() if value is not None}
+        try:
+            if not reader.fieldnames:
+                raise ConfigError("CSV file has no header row", where=str(path))
+            names = list(reader.fieldnames)
+            duplicate = next((name for name in names if names.count(name) > 1), None)
+            if duplicate is not None:
+                raise ConfigError(f"duplicate column {duplicate[:80]!r} in the header; keep one", where=f"{path}:1")
+            for row in reader:
+                if None in row:
+                    raise ConfigError(
+                        f"row has {len(names) + len(row[None])} fields, header has {len(names)}",
+                        where=f"{path}:{reader.line_num}",
+                    )
+                yield reader.line_num, {key: value for key, value in row.items() if value is not None}
+        except csv.Error as exc:
+            limit = f" (a field may have at most {MAX_CSV_FIELD:,} characters)" if "field larger" in str(exc) else ""
+            raise ConfigError(f"invalid CSV: {exc}{limit}", where=f"{path}:{reader.line_num}") from None
 
 
 def load_cases_file(path: Path) -> list[Case]:
@@ -85,6 +146,15 @@ def load_cases_file(path: Path) -> list[Case]:
     else:
         raise ConfigError("cases file must end in .jsonl or .csv", where=str(path))
     try:
-        return [case_from_mapping(row, f"{path.stem}-{line}", f"{path}:{line}") for line, row in rows]
+        cases: list[Case] = []
+        first_lines: dict[str, int] = {}
+        for line, row in rows:
+            case = case_from_mapping(row, f"{path.stem}-{line}", f"{path}:{line}")
+            if case.id in first_lines:
+                message = f"duplicate case id '{case.id}' (first on line {first_lines[case.id]})"
+                raise ConfigError(message, where=f"{path}:{line}")
+            first_lines[case.id] = line
+            cases.append(case)
+        return cases
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 text: {exc.reason}", where=str(path)) from None

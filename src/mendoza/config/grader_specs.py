@@ -96,11 +96,15 @@ def parse_grader_entry(entry: Any, index: int, base_dir: Path | None = None) -> 
     if base_dir is not None:
         params = cls.resolve_files(params, base_dir)
     try:
-        cls.parse_params(params)
+        cls.check(cls.parse_params(params))
     except ValidationError as exc:
         raise _parameter_error(grader_type, cls, params, exc) from None
-    except GraderError as exc:
+    except (GraderError, PluginError) as exc:
         raise ConfigError(str(exc)) from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # the author's module raised on import, even SystemExit: one line, not an exit
+        raise ConfigError(f"grader '{grader_type}' fails to load: {type(exc).__name__}: {exc}") from None
     explicit = entry.get("name") if isinstance(entry, dict) else None
     name = str(explicit) if explicit else ("not-" if negate else "") + grader_type
     return GraderSpec(type=grader_type, params=params, name=name, negate=negate)

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import jinja2
 import jinja2.meta
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mendoza.config.datasets import case_from_mapping, load_cases_file
 from mendoza.config.grader_specs import parse_grader_entries
-from mendoza.config.yaml_source import YamlDocument, read_yaml
+from mendoza.config.templates import user_environment
+from mendoza.config.yaml_source import YamlDocument, read_limited, read_yaml
 from mendoza.core import Case, ErrorPolicy, Pricing, Suite, Thresholds, Variant
-from mendoza.errors import ConfigError
+from mendoza.errors import ConfigError, MendozaError
+from mendoza.registry import provider_class
 
 __all__ = ["DEFAULT_MODEL", "load_suite", "suite_from_document"]
 
 DEFAULT_MODEL = "local/gemma-3-270m"
+
+
+#: A number, never a bool (``true`` is not 1.0); a whole number is fine.
+_StrictFloat = Annotated[float, Field(strict=True)]
 
 
 class _VariantEntry(BaseModel):
@@ -32,8 +38,8 @@ class _VariantEntry(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     base_url: str | None = None
     api_key_env: str | None = None
-    concurrency: int | None = Field(default=None, ge=1)
-    timeout: float | None = Field(default=None, gt=0)
+    concurrency: int | None = Field(default=None, ge=1, strict=True)
+    timeout: float | None = Field(default=None, gt=0, strict=True)
     pricing: Pricing | None = None
 
 
@@ -46,15 +52,25 @@ class _SuiteEntry(BaseModel):
     variants: list[_VariantEntry] = Field(min_length=1)
     max_retry_wait: float = Field(default=60.0, gt=0)
     graders: list[Any] = Field(default_factory=list)
-    repeats: int = Field(default=1, ge=1)
+    # Strict: YAML's ``repeats: true`` or ``seed: 1.5`` is a mistake, not 1.
+    repeats: int = Field(default=1, ge=1, strict=True)
     thresholds: Thresholds = Field(default_factory=Thresholds)
-    band_edges: tuple[float, float, float] = (0.60, 0.90, 0.99)
-    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    band_edges: tuple[_StrictFloat, _StrictFloat, _StrictFloat] = (0.60, 0.90, 0.99)
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0, strict=True)
     errors: ErrorPolicy = "fail"
-    seed: int = 0
-    timeout: float = Field(default=120.0, gt=0)
-    max_retries: int = Field(default=3, ge=0)
-    cache: bool = True
+    seed: int = Field(default=0, strict=True)
+    timeout: float = Field(default=120.0, gt=0, strict=True)
+    max_retries: int = Field(default=3, ge=0, strict=True)
+    cache: bool = Field(default=True, strict=True)
+
+    @field_validator("thresholds", mode="before")
+    @classmethod
+    def _no_booleans_for_rates(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for key in ("min_pass_rate", "max_regression", "max_error_rate"):
+                if isinstance(value.get(key), bool):
+                    raise ValueError(f"thresholds.{key} must be a rate between 0 and 1, not a boolean")
+        return value
 
 
 def _known_keys(location: tuple[Any, ...]) -> list[str]:
@@ -127,7 +143,9 @@ def _load_cases(entry: _SuiteEntry, document: YamlDocument) -> tuple[Case, ...]:
             for index, row in enumerate(entry.cases)
         ]
     if not cases:
-        raise ConfigError("the suite has no cases", where=document.where(("cases",)))
+        from_file = isinstance(entry.cases, str)
+        what = f"the cases file '{entry.cases}' has no cases" if from_file else "the suite has no cases"
+        raise ConfigError(what, where=document.where(("cases",)))
     seen: set[str] = set()
     for index, case in enumerate(cases):
         if case.id in seen:
@@ -138,7 +156,7 @@ def _load_cases(entry: _SuiteEntry, document: YamlDocument) -> tuple[Case, ...]:
     return tuple(cases)
 
 
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined)
+_ENV = user_environment()
 
 
 def _check_template(
@@ -182,7 +200,7 @@ def _variant(entry: _VariantEntry, index: int, cases: tuple[Case, ...], document
             raise ConfigError(message, where=where)
         prompt_path = document.path.parent / entry.prompt_file
         try:
-            prompt = prompt_path.read_text(encoding="utf-8")
+            prompt = read_limited(prompt_path).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ConfigError(
                 f"variant '{entry.id}': prompt_file '{entry.prompt_file}' is not UTF-8 text: {exc.reason}",
@@ -199,7 +217,25 @@ def _variant(entry: _VariantEntry, index: int, cases: tuple[Case, ...], document
     _check_template_if_set(entry.system, cases, system_where, f"variant '{entry.id}' system")
     fields = entry.model_dump(exclude={"prompt_file"})
     fields["prompt"] = prompt
-    return Variant.model_validate(fields)
+    variant = Variant.model_validate(fields)
+    _check_provider(variant, document.where(("variants", index, "model")))
+    return variant
+
+
+def _check_provider(variant: Variant, where: str) -> None:
+    """The provider exists and accepts the variant: a ``python:`` app imports, a mock's script parses. An
+    author's module that raises on import, even ``SystemExit``, is reported here as one line."""
+    try:
+        provider_class(variant.provider_name).check(variant)
+    except ConfigError as exc:
+        raise ConfigError(exc.detail if exc.where is None else str(exc), where=where) from None
+    except MendozaError as exc:
+        raise ConfigError(f"variant '{variant.id}': {exc}", where=where) from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        message = f"variant '{variant.id}': model '{variant.model}' fails to load: {type(exc).__name__}: {exc}"
+        raise ConfigError(message, where=where) from None
 
 
 def suite_from_document(document: YamlDocument) -> Suite:
@@ -256,4 +292,7 @@ def load_suite(path: str | Path) -> Suite:
     path = Path(path)
     if path.is_dir():
         path = path / "suite.yaml"
-    return suite_from_document(read_yaml(path))
+    try:
+        return suite_from_document(read_yaml(path))
+    except RecursionError:  # a backstop: the readers bound nesting, so this means a value nests too deeply
+        raise ConfigError("a value nests too deeply", where=str(path)) from None

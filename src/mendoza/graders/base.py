@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import types
+import typing
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
@@ -11,8 +13,9 @@ from pathlib import Path
 from typing import Any, ClassVar, NamedTuple, Protocol
 
 import jinja2
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
+from mendoza.config.templates import user_environment
 from mendoza.core import Case, Grade, GraderSpec, ModelResponse
 from mendoza.errors import GraderError
 
@@ -39,18 +42,56 @@ class ModelCache(Protocol):
         """Remember responses by key."""
 
 
+def _is_number(annotation: Any) -> bool:
+    """``int``, ``float`` or an optional one (not a union with ``str``: ``numeric``'s value may be text)."""
+    if annotation in (int, float):
+        return True
+    members = set(typing.get_args(annotation)) - {type(None)}
+    is_union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    return is_union and bool(members) and members <= {int, float}
+
+
 class GraderParams(BaseModel):
-    """Base of every grader's parameters: unknown keys are an error."""
+    """Base of every grader's parameters: unknown keys are an error, and so is ``true`` for a number."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                key = field.alias or name
+                if isinstance(data.get(key), bool) and _is_number(field.annotation):
+                    raise ValueError(f"'{key}' must be a number, not a boolean")
+        return data
 
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+_ENV = user_environment(keep_trailing_newline=True)
 
 
 @lru_cache(maxsize=4096)
 def _template(text: str) -> jinja2.Template:
     return _ENV.from_string(text)
+
+
+def _check_templates(value: Any, name: str, grader: str) -> None:
+    """Every ``{{ }}`` / ``{% %}`` template in a parameter (or in its lists and nested models) parses."""
+    if isinstance(value, str):
+        if "{{" in value or "{%" in value:
+            try:
+                _ENV.parse(value)
+            except jinja2.TemplateSyntaxError as exc:
+                raise GraderError(
+                    f"grader '{grader}': parameter '{name}': template syntax error on its line {exc.lineno}: "
+                    f"{exc.message}"
+                ) from None
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_templates(item, name, grader)
+    elif isinstance(value, BaseModel):
+        for field, item in value:
+            _check_templates(item, f"{name}.{field}", grader)
 
 
 def render_param(value: Any, case: Case) -> Any:
@@ -68,10 +109,10 @@ def render_param(value: Any, case: Case) -> Any:
                 return context[name]
         try:
             return _template(value).render(case.template_context())
-        except jinja2.UndefinedError as exc:
-            raise GraderError(f"template {value!r}: {exc.message}") from None
-        except jinja2.TemplateSyntaxError as exc:
-            raise GraderError(f"template {value!r}: {exc.message}") from None
+        except jinja2.TemplateError as exc:
+            raise GraderError(f"template {value!r}: {exc}") from None
+        except Exception as exc:  # the author's expression failed ({{ 1/0 }}): this grade's error, not a crash
+            raise GraderError(f"template {value!r}: {type(exc).__name__}: {exc}") from None
     if isinstance(value, list):
         return [render_param(item, case) for item in value]
     return value
@@ -132,6 +173,13 @@ class Grader(ABC):
                 raise GraderError(f"grader '{cls.name}' takes a mapping of parameters, not {raw!r}")
             raw = {cls.shorthand: raw}
         return cls.Params.model_validate(raw)
+
+    @classmethod
+    def check(cls, params: GraderParams) -> None:
+        """Raise ``GraderError`` for a mistake that would fail every sample, found when the suite loads: a
+        templated parameter that does not parse. A grader that imports code checks the import too."""
+        for name, value in params:
+            _check_templates(value, name, cls.name)
 
 
 @dataclass(frozen=True, slots=True)

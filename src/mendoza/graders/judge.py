@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from mendoza.config.yaml_source import read_limited
 from mendoza.core import Case, ModelRequest, ModelResponse, Variant, stable_hash
 from mendoza.errors import ConfigError, GraderError, MendozaError, ProviderError
 from mendoza.graders.base import GraderParams, ModelCache, render_param
@@ -240,9 +241,11 @@ def inline_prompt_file(params: dict[str, Any], file_key: str, text_key: str, bas
         raise ConfigError(f"set '{text_key}' or '{file_key}', not both")
     path = base_dir / str(name)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_limited(path).decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{file_key} '{name}' is not UTF-8 text") from None
+    except ConfigError as exc:
+        raise ConfigError(f"{file_key} '{name}': {exc.detail}") from None
     except OSError:
         raise ConfigError(f"{file_key} '{name}' not found (looked in {base_dir})") from None
     inlined = {key: value for key, value in params.items() if key != file_key}

@@ -21,6 +21,8 @@ from functools import lru_cache
 
 import jinja2
 
+from mendoza.config.templates import user_environment
+
 __all__ = [
     "PAIRWISE_COMPLETION",
     "PAIRWISE_INSTRUCTION",
@@ -41,7 +43,7 @@ def _clip(value: object, limit: int = 1200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
+_ENV = user_environment(keep_trailing_newline=False)
 _ENV.filters["oneline"] = _oneline
 _ENV.filters["clip"] = _clip
 

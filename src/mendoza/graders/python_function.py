@@ -115,6 +115,13 @@ class PythonFunction(Grader):
         self._threshold = params.threshold
         self._function = load_function(params.function)
 
+    @classmethod
+    def check(cls, params: GraderParams) -> None:
+        """Import the function when the suite loads (``GraderError`` naming the target if it cannot be)."""
+        super().check(params)
+        assert isinstance(params, PythonFunction.Params)
+        load_function(params.function)
+
     def grade(self, output: str, case: Case) -> Verdict | Awaitable[Verdict]:
         """The function's verdict (an awaitable of it for an ``async def`` function)."""
         try:

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict, Field, field_validator
 
+from mendoza.config.yaml_source import read_limited, read_yaml
 from mendoza.core import Case
-from mendoza.errors import GraderError
+from mendoza.errors import ConfigError, GraderError
 from mendoza.graders.base import Grader, GraderParams, Verdict
 from mendoza.graders.text import clip, shorten
 
@@ -92,17 +93,16 @@ def _load_schema(source: dict[str, Any] | str) -> dict[str, Any]:
         return source
     path = Path(source)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_limited(path).decode("utf-8")
     except OSError as exc:
         raise GraderError(f"json: cannot read schema file {source!r}: {exc.strerror or exc}") from None
+    except (ConfigError, UnicodeDecodeError) as exc:
+        raise GraderError(f"json: cannot read schema file {source!r}: {exc}") from None
     try:
-        if path.suffix.lower() in {".yaml", ".yml"}:
-            import yaml
-
-            schema = yaml.safe_load(text)
-        else:
-            schema = json.loads(text)
-    except Exception as exc:  # json's ValueError or yaml's YAMLError
+        # A YAML schema is read with the same limits as a suite file (aliases, depth, duplicate keys).
+        is_yaml = path.suffix.lower() in {".yaml", ".yml"}
+        schema = read_yaml(path).data if is_yaml else json.loads(text)
+    except Exception as exc:  # json's ValueError or RecursionError, or read_yaml's ConfigError
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise GraderError(f"json: schema file {source!r} cannot be parsed: {first_line}") from None
     if not isinstance(schema, dict):
@@ -147,6 +147,14 @@ class Json(Grader):
         super().__init__(params)
         assert isinstance(params, Json.Params)
         self._validator = _validator(params.schema_) if params.schema_ is not None else None
+
+    @classmethod
+    def check(cls, params: GraderParams) -> None:
+        """Read and compile the schema when the suite loads, so a bad schema file is one line, found early."""
+        super().check(params)
+        assert isinstance(params, Json.Params)
+        if params.schema_ is not None:
+            _validator(params.schema_)
 
     @classmethod
     def parse_params(cls, raw: Any) -> GraderParams:

@@ -31,6 +31,12 @@ class Provider(ABC):
     def __init__(self, variant: Variant) -> None:
         self.variant = variant
 
+    @classmethod  # noqa: B027 - optional hook
+    def check(cls, variant: Variant) -> None:
+        """Raise ``ConfigError`` or ``ProviderError`` for a mistake in ``variant`` that would fail every sample
+        (an app that cannot be imported, a script that does not parse). Called when the suite loads; the
+        default checks nothing (whether a model answers is for the run to find out)."""
+
     @abstractmethod
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Produce one output for one request."""

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import jinja2
 
+from mendoza.config.templates import user_environment
 from mendoza.core import ModelRequest, ModelResponse, Variant, stable_hash
 from mendoza.errors import ConfigError, ProviderError, ProviderTimeout
 from mendoza.providers.base import Provider
@@ -17,7 +18,7 @@ __all__ = ["ERROR_KINDS", "MockProvider"]
 
 ERROR_KINDS = ("rate_limit", "server", "timeout", "fatal")
 _HANG_SECONDS = 10 * 24 * 3600.0
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_ENV = user_environment(keep_trailing_newline=True)
 
 
 class _Text:
@@ -25,16 +26,22 @@ class _Text:
 
     __slots__ = ("source", "template")
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, key: str, where: str) -> None:
         self.source = source
-        self.template = _ENV.from_string(source) if ("{{" in source or "{%" in source) else None
+        self.template: jinja2.Template | None = None
+        if "{{" in source or "{%" in source:
+            try:
+                self.template = _ENV.from_string(source)
+            except jinja2.TemplateSyntaxError as exc:
+                message = f"mock param '{key}': template syntax error on its line {exc.lineno}: {exc.message}"
+                raise ConfigError(message, where) from None
 
     def render(self, variables: Mapping[str, Any]) -> str:
         if self.template is None:
             return self.source
         try:
             return self.template.render(variables)
-        except jinja2.TemplateError as exc:
+        except Exception as exc:  # any failure of the author's template (1/0 too) fails this sample only
             raise ProviderError(f"mock: the output template {self.source!r} fails: {exc}") from None
 
 
@@ -103,11 +110,12 @@ class MockProvider(Provider):
             # An instance attribute shadows the class default: read ``provider.cacheable`` from the instance.
             self.__dict__["cacheable"] = True
 
-        self._output = _Text(str(params["output"])) if params.get("output") is not None else None
+        output = params.get("output")
+        self._output = _Text(str(output), "output", where) if output is not None else None
         outputs = params.get("outputs")
         if outputs is not None and (not isinstance(outputs, list) or not outputs):
             raise ConfigError("mock param 'outputs' must be a non-empty list", where)
-        self._outputs = [_Text(str(item)) for item in outputs] if outputs else None
+        self._outputs = [_Text(str(item), "outputs", where) for item in outputs] if outputs else None
         self._pass_rate = _rate(params["pass_rate"], "pass_rate", where) if "pass_rate" in params else None
         rates = params.get("pass_rates")
         if rates is not None and not isinstance(rates, Mapping):
@@ -134,6 +142,11 @@ class MockProvider(Provider):
         self._fail_first = _count(params.get("fail_first", 0), "fail_first", where)
         self._fail_always = bool(params.get("fail_always", False))
         self._fail_rate = _rate(params["fail_rate"], "fail_rate", where) if "fail_rate" in params else 0.0
+
+    @classmethod
+    def check(cls, variant: Variant) -> None:
+        """The params and output templates are checked by building the provider (``ConfigError`` if wrong)."""
+        cls(variant)
 
     def _failure(self) -> ProviderError:
         if self._error == "rate_limit":

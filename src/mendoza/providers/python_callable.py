@@ -203,6 +203,11 @@ class PythonProvider(Provider):
         super().__init__(variant)
         self.target = variant.model_name
 
+    @classmethod
+    def check(cls, variant: Variant) -> None:
+        """Import the app when the suite loads, so a broken import is one error, not one per sample."""
+        _loaded(variant.model_name)
+
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Call the function once for this case."""
         target = _loaded(self.target)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import jinja2
 
+from mendoza.config.templates import user_environment
 from mendoza.core import Case, ModelRequest, ModelResponse, Run, Sample, Suite, Variant, sample_seed
 from mendoza.graders.base import BoundGrader, bind_grader
 from mendoza.providers.base import Provider
@@ -31,7 +32,7 @@ __all__ = ["Items", "RunOptions", "RunPlan", "close_plan", "execute_run", "first
 #: Workers per variant when the provider's default would be larger and the variant did not ask for more.
 _MAX_DEFAULT_WORKERS = 256
 
-_TEMPLATES = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+_TEMPLATES = user_environment()  # sandboxed: prompts are the suite author's, not trusted code
 
 
 @dataclass(frozen=True)
