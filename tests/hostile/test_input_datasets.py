@@ -59,9 +59,7 @@ def test_jsonl_duplicate_key_is_refused(tmp_path: Path) -> None:
     assert f"{tmp_path / 'cases.jsonl'}:2: duplicate key 'q'" in outcome.stderr
 
 
-def test_jsonl_lone_surrogate_is_refused(tmp_path: Path) -> None:
-    outcome = refused(tmp_path, "cases.jsonl", '{"q": "\\ud800"}\n')
-    assert "lone surrogate" in outcome.stderr
+# A JSONL row with an escaped lone surrogate loads and runs: tests/hostile/test_run_surrogates.py.
 
 
 def test_jsonl_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """Cases from inline lists, JSONL and CSV files, each bad row reported with its file and line.
 
-Rows are untrusted input: a row nested deeper than ``MAX_DEPTH``, a key or column written twice, a lone
-surrogate, a CSV field over ``MAX_CSV_FIELD`` characters or a number too long for Python is one
-``ConfigError`` naming ``file:line``, never a traceback.
+Rows are untrusted input: a row nested deeper than ``MAX_DEPTH``, a key or column written twice, a CSV
+field over ``MAX_CSV_FIELD`` characters or a number too long for Python is one ``ConfigError`` naming
+``file:line``, never a traceback. A lone surrogate is kept (the store writes it as U+FFFD, with a note).
 """
 
 from __future__ import annotations
@@ -29,19 +29,14 @@ csv.field_size_limit(MAX_CSV_FIELD)
 
 
 def _check_value(value: Any, where: str) -> None:
-    """Refuse a value nested too deeply or holding a lone surrogate (JSON's ``"\\ud800"``)."""
+    """Refuse a value nested too deeply. A lone surrogate (JSON's ``"\\ud800"``, common in logged traffic) is
+    kept: the store writes it as U+FFFD and notes on the run that it did, so one broken row costs nothing."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise ConfigError(f"values nest more than {MAX_DEPTH} levels deep", where=where)
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                message = "text contains a lone surrogate (an escape like \\ud800), which is not valid Unicode"
-                raise ConfigError(message, where=where) from None
-        elif isinstance(item, dict):
+        if isinstance(item, dict):
             stack.extend((part, depth + 1) for pair in item.items() for part in pair)
         elif isinstance(item, list):
             stack.extend((part, depth + 1) for part in item)
