@@ -224,7 +224,7 @@ _ADJUSTED = ADJUSTED_VERDICT_SQL
 # Per case totals over the chosen variants, from which the grid filters and sorts (one pass over the run).
 _CASE_TOTALS = """
     cells AS (
-        SELECT case_id, SUM({verdict} = 1) AS p, SUM({verdict} = 0) AS f, COUNT(*) AS n,
+        SELECT case_id, SUM(({verdict}) IS 1) AS p, SUM(({verdict}) IS 0) AS f, COUNT(*) AS n,
                SUM(graders_disagree) AS d, SUM(human_passed IS NOT NULL AND human_passed IS NOT passed) AS o,
                {hits} AS hits
         FROM samples WHERE run_id = ? AND variant_id IN ({variants})
@@ -344,8 +344,10 @@ class BrowseQueries:
             args.extend(case_ids)
         failing = _ADJUSTED if human else "passed"
         rows = self._rows(
-            "SELECT variant_id, case_id, COUNT(*), SUM(passed = 1), SUM(passed = 0), SUM(error IS NOT NULL), "
-            f"SUM({_ADJUSTED} = 1), SUM({_ADJUSTED} = 0), SUM(human_passed IS NOT NULL), "
+            # ``IS 1`` / ``IS 0``, never ``= 1``: a cell whose samples all errored has no verdict, and a SUM
+            # of nothing but NULLs is NULL, not 0.
+            "SELECT variant_id, case_id, COUNT(*), SUM(passed IS 1), SUM(passed IS 0), SUM(error IS NOT NULL), "
+            f"SUM(({_ADJUSTED}) IS 1), SUM(({_ADJUSTED}) IS 0), SUM(human_passed IS NOT NULL), "
             "SUM(human_passed IS NOT NULL AND human_passed IS NOT passed), SUM(graders_disagree), MIN(id), "
             f"MIN(CASE WHEN {failing} IS NOT 1 THEN id END), "
             "SUM(human_passed IS NULL AND error IS NOT NULL) "
@@ -363,7 +365,7 @@ class BrowseQueries:
         marks = _marks(variant_ids)
         rows = self._rows(
             "WITH cells AS ("
-            "  SELECT variant_id, case_id, SUM(passed = 1) > 0 AND SUM(passed IS NOT 1) > 0 AS flaky "
+            "  SELECT variant_id, case_id, SUM(passed IS 1) > 0 AND SUM(passed IS NOT 1) > 0 AS flaky "
             f" FROM samples WHERE run_id = ? AND variant_id IN ({marks}) AND error IS NULL "
             "  GROUP BY variant_id, case_id"
             "), ranked AS ("

@@ -457,7 +457,7 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
         cost."""
         rows = self._rows(
             "SELECT variant_id, COUNT(*), "
-            "SUM(passed = 1), SUM(passed = 0), SUM(passed IS NULL AND error IS NULL), "
+            "SUM(passed IS 1), SUM(passed IS 0), SUM(passed IS NULL AND error IS NULL), "
             "SUM(error IS NOT NULL), "
             "COALESCE(SUM(tokens_in), 0), COALESCE(SUM(tokens_out), 0), SUM(cost), AVG(latency_ms) "
             "FROM samples WHERE run_id = ? GROUP BY variant_id",
@@ -471,7 +471,7 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
     def case_counts(self, run_id: str) -> list[CaseCounts]:
         """Per (variant, case): samples, passed, failed, errors."""
         rows = self._rows(
-            "SELECT variant_id, case_id, COUNT(*), SUM(passed = 1), SUM(passed = 0), SUM(error IS NOT NULL) "
+            "SELECT variant_id, case_id, COUNT(*), SUM(passed IS 1), SUM(passed IS 0), SUM(error IS NOT NULL) "
             "FROM samples WHERE run_id = ? GROUP BY variant_id, case_id ORDER BY variant_id, case_id",
             (run_id,),
         )

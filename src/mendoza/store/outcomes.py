@@ -98,8 +98,8 @@ class OutcomeQueries:
         adjusted = ADJUSTED_VERDICT_SQL
         rows = self._rows(
             "SELECT variant_id, case_id, COUNT(*), "
-            "SUM(error IS NULL AND passed = 1), SUM(error IS NULL AND passed = 0), SUM(error IS NOT NULL), "
-            f"SUM({adjusted} = 1), SUM({adjusted} = 0), SUM(human_passed IS NULL AND error IS NOT NULL), "
+            "SUM(error IS NULL AND passed IS 1), SUM(error IS NULL AND passed IS 0), SUM(error IS NOT NULL), "
+            f"SUM(({adjusted}) IS 1), SUM(({adjusted}) IS 0), SUM(human_passed IS NULL AND error IS NOT NULL), "
             "SUM(human_passed IS NOT NULL), "
             "SUM(human_passed IS NOT NULL AND human_passed IS NOT (CASE WHEN error IS NULL THEN passed END)) "
             f"FROM samples WHERE {where} GROUP BY variant_id, case_id ORDER BY variant_id, case_id",
@@ -129,7 +129,7 @@ class OutcomeQueries:
             "  WHERE s.run_id = ? AND g.source = 'auto'"
             ") "
             "SELECT s.variant_id, s.case_id, cur.name, COUNT(*), "
-            "  SUM(s.error IS NULL AND l.passed = 1), SUM(s.error IS NULL AND l.passed = 0), "
+            "  SUM(s.error IS NULL AND l.passed IS 1), SUM(s.error IS NULL AND l.passed IS 0), "
             "  SUM(s.error IS NOT NULL) "
             "FROM samples AS s CROSS JOIN cur "
             "LEFT JOIN latest AS l ON l.sample_id = s.id AND l.grader = cur.name AND l.rn = 1 "

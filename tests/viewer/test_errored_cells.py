@@ -1,0 +1,43 @@
+"""A (case, variant) cell whose every sample errored: every page and its JSON twin still answers, and counts
+it as the report does (issue 10, item 13: such a cell made /, /runs, the overview, grid, compare and the run
+JSON return 500)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from mendoza.api import run_suite
+from mendoza.core import Case, GraderSpec, Suite, Variant
+from mendoza.store import Store
+
+
+def test_pages_answer_when_a_cell_only_errored(tmp_path: Path, client_for: Callable[..., TestClient]) -> None:
+    db = tmp_path / "m.db"
+    suite = Suite(
+        name="errored",
+        cases=(Case(id="a"), Case(id="b")),
+        variants=(
+            Variant(id="ok", model="mock", params={"output": "yes"}),
+            Variant(id="down", model="mock", params={"fail_always": True, "error": "fatal"}),
+        ),
+        graders=(GraderSpec(type="equals", params={"value": "yes"}, name="equals"),),
+        repeats=2,
+    )
+    with Store(db) as store:
+        run = run_suite(suite, db=store)
+        run_suite(suite, db=store)  # a healthy-looking later run: "/" stayed broken after one
+    client = client_for(db)
+    for url in ("/", "/runs", f"/runs/{run.id}", f"/runs/{run.id}/grid", f"/runs/{run.id}/grid?failing=1&sort=pass_rate",
+                f"/compare?a={run.id}&va=ok&vb=down", f"/runs/{run.id}/review"):
+        assert client.get(url).status_code == 200, url
+    overview = client.get(f"/runs/{run.id}.json").json()
+    down = next(variant for variant in overview["variants"] if variant["variant_id"] == "down")
+    assert down["errors"] == 4 and down["adjusted"]["rate"] == 0.0 and down["adjusted"]["errored"] == 4
+    grid = client.get(f"/runs/{run.id}/grid.json").json()
+    cells = [cell for row in grid["rows"] for cell in row["cells"] if cell and cell["variant_id"] == "down"]
+    assert [(cell["passed"], cell["graded"], cell["errors"]) for cell in cells] == [(0, 2, 2), (0, 2, 2)]
+    compare = client.get(f"/compare.json?a={run.id}&va=ok&vb=down").json()
+    assert compare["difference"] == -1.0
