@@ -30,8 +30,9 @@ def test_pages_answer_when_a_cell_only_errored(tmp_path: Path, client_for: Calla
         run = run_suite(suite, db=store)
         run_suite(suite, db=store)  # a healthy-looking later run: "/" stayed broken after one
     client = client_for(db)
-    for url in ("/", "/runs", f"/runs/{run.id}", f"/runs/{run.id}/grid", f"/runs/{run.id}/grid?failing=1&sort=pass_rate",
-                f"/compare?a={run.id}&va=ok&vb=down", f"/runs/{run.id}/review"):
+    pages = ("/", "/runs", f"/runs/{run.id}", f"/runs/{run.id}/grid", f"/runs/{run.id}/grid?failing=1&sort=pass_rate",
+             f"/compare?a={run.id}&va=ok&vb=down", f"/runs/{run.id}/review")
+    for url in pages:
         assert client.get(url).status_code == 200, url
     overview = client.get(f"/runs/{run.id}.json").json()
     down = next(variant for variant in overview["variants"] if variant["variant_id"] == "down")
