@@ -117,3 +117,18 @@ def test_custom_band_edges_and_confidence_are_used(store: Store) -> None:
     report = build_report(store, run.id)
     assert report.band_edges == (0.5, 0.7, 0.8) and report.confidence == 0.9
     assert report.variant("good").band.band == "autonomous"
+
+
+def test_pass_at_k_has_a_bootstrap_interval_over_cases(store: Store) -> None:
+    run = run_suite(_suite({"half": 0.5}, repeats=4, n_cases=30), db=store)
+    report = build_report(store, run.id)
+    result = report.variant("half").rate.reliability
+    for estimate, (low, high) in zip(result.pass_at_k, result.pass_at_k_interval, strict=True):
+        assert low <= estimate <= high
+    low, high = result.pass_at_k_interval[0]
+    assert high - low > 0.05  # 30 cases at 50%: pass@1 is far from pinned down
+    for estimate, (low, high) in zip(result.pass_hat_k, result.pass_hat_k_interval, strict=True):
+        assert low <= estimate <= high
+    data = report_to_dict(report)["variants"][0]
+    assert set(data["pass_at_k_interval"]) == {"1", "2", "3", "4"}
+    assert data["pass_at_k_interval"]["2"][0] <= data["pass_at_k"]["2"] <= data["pass_at_k_interval"]["2"][1]

@@ -85,3 +85,14 @@ def test_bounds_and_monotonicity(args: tuple[int, int, int]) -> None:
         assert pass_at_k(n, c + 1, k) >= at - 1e-12
         assert pass_hat_k(n, c + 1, k) >= hat - 1e-12
     assert pass_at_k(n, c, 1) == pytest.approx(c / n) == pass_hat_k(n, c, 1)
+
+
+def test_bootstrap_mean_interval_resamples_cases() -> None:
+    from mendoza.stats import bootstrap_mean_interval
+
+    low, high = bootstrap_mean_interval([0.0, 1.0], [50, 50], 0.95, seed=1)
+    assert 0.35 < low < 0.5 < high < 0.65  # the mean of 100 coin-like cases: about ±0.1
+    assert bootstrap_mean_interval([0.0, 1.0], [50, 50], 0.95, seed=1) == (low, high)  # reproducible
+    assert bootstrap_mean_interval([0.7], [20]) == (0.7, 0.7)  # every case alike: no spread
+    narrow = bootstrap_mean_interval([0.0, 1.0], [500, 500], 0.95)
+    assert narrow[1] - narrow[0] < high - low  # more cases, a narrower interval

@@ -61,6 +61,10 @@ def rate_to_dict(rate: Rate) -> dict[str, Any]:
     }
 
 
+def _curve_intervals(intervals: list[tuple[float, float]]) -> dict[str, list[float | None]]:
+    return {str(k): [_number(low), _number(high)] for k, (low, high) in enumerate(intervals, start=1)}
+
+
 def _breakdown(breakdown: Breakdown) -> dict[str, Any]:
     return {"name": breakdown.name, "cases": breakdown.cases, **rate_to_dict(breakdown.rate)}
 
@@ -82,6 +86,8 @@ def _variant_dict(variant: VariantResult) -> dict[str, Any]:
         "top_errors": [{"message": group.message, "count": group.count} for group in variant.top_errors],
         "pass_at_k": {str(k): _number(v) for k, v in enumerate(variant.pass_at_k, start=1)},
         "pass_hat_k": {str(k): _number(v) for k, v in enumerate(variant.pass_hat_k, start=1)},
+        "pass_at_k_interval": _curve_intervals(variant.rate.reliability.pass_at_k_interval),
+        "pass_hat_k_interval": _curve_intervals(variant.rate.reliability.pass_hat_k_interval),
         "recommendation": variant.recommendation,
         "cases": variant.cases,
         "flaky_cases": variant.flaky_cases,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from mendoza.stats import (
     DEFAULT_BAND_EDGES,
     BandDecision,
     Interval,
+    bootstrap_mean_interval,
     classify_band,
     confidence_sequence,
     mean_interval,
@@ -51,6 +52,9 @@ class Reliability:
     recommendation: str
     pass_at_k: list[float]
     pass_hat_k: list[float]
+    #: ``(low, high)`` bootstrap intervals (resampling cases) of ``pass_at_k`` and ``pass_hat_k``, per k.
+    pass_at_k_interval: list[tuple[float, float]] = field(default_factory=list)
+    pass_hat_k_interval: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def rate(self) -> float | None:
@@ -82,25 +86,44 @@ def _interval(counts: Sequence[tuple[int, int]], adaptive: bool, confidence: flo
     return mean_interval(scores, clusters, confidence), "clustered by case"
 
 
-def _pass_curves(counts: Sequence[tuple[int, int]], max_k: int) -> tuple[list[float], list[float]]:
-    """Mean over cases of the unbiased pass@k / pass^k estimates for k = 1..max_k; nan for a k that fewer than
-    90% of the cases reached (adaptive runs sample cases unevenly: a mean over the few cases sampled most
-    would describe those cases, not the suite). Each estimator is computed once per distinct (n, c)."""
+@dataclass(frozen=True)
+class _Curves:
+    at_k: list[float]
+    hat_k: list[float]
+    at_k_interval: list[tuple[float, float]]
+    hat_k_interval: list[tuple[float, float]]
+
+
+def _pass_curves(counts: Sequence[tuple[int, int]], max_k: int, confidence: float | None) -> _Curves:
+    """Mean over cases of the unbiased pass@k / pass^k estimates for k = 1..max_k, with bootstrap intervals
+    over cases; nan for a k that fewer than 90% of the cases reached (adaptive runs sample cases unevenly: a
+    mean over the few cases sampled most would describe those cases, not the suite). Each estimator is
+    computed once per distinct (n, c). ``confidence`` None leaves the intervals out (nan)."""
     weights: dict[tuple[int, int], int] = {}
     for p, f in counts:
         weights[(p + f, p)] = weights.get((p + f, p), 0) + 1
-    at_k: list[float] = []
-    hat_k: list[float] = []
+    curves = _Curves([], [], [], [])
     for k in range(1, max_k + 1):
         eligible = [(n, c, w) for (n, c), w in weights.items() if n >= k]
         reached = sum(w for _, _, w in eligible)
         if reached == 0 or reached < _ELIGIBLE_SHARE * len(counts):
-            at_k.append(math.nan)
-            hat_k.append(math.nan)
+            curves.at_k.append(math.nan)
+            curves.hat_k.append(math.nan)
+            curves.at_k_interval.append((math.nan, math.nan))
+            curves.hat_k_interval.append((math.nan, math.nan))
             continue
-        at_k.append(sum(pass_at_k(n, c, k) * w for n, c, w in eligible) / reached)
-        hat_k.append(sum(pass_hat_k(n, c, k) * w for n, c, w in eligible) / reached)
-    return at_k, hat_k
+        group_weights = [w for _, _, w in eligible]
+        at = [pass_at_k(n, c, k) for n, c, _ in eligible]
+        hat = [pass_hat_k(n, c, k) for n, c, _ in eligible]
+        curves.at_k.append(sum(v * w for v, w in zip(at, group_weights, strict=True)) / reached)
+        curves.hat_k.append(sum(v * w for v, w in zip(hat, group_weights, strict=True)) / reached)
+        if confidence is None:
+            curves.at_k_interval.append((math.nan, math.nan))
+            curves.hat_k_interval.append((math.nan, math.nan))
+        else:
+            curves.at_k_interval.append(bootstrap_mean_interval(at, group_weights, confidence, seed=k))
+            curves.hat_k_interval.append(bootstrap_mean_interval(hat, group_weights, confidence, seed=k))
+    return curves
 
 
 def reliability(
@@ -110,9 +133,11 @@ def reliability(
     adaptive: bool = False,
     confidence: float = 0.95,
     edges: Sequence[float] = DEFAULT_BAND_EDGES,
+    curve_intervals: bool = True,
 ) -> Reliability:
     """The reliability of ``(passed, failed)`` counts, one pair per case (cases with nothing graded are
-    ignored). ``repeats`` bounds the pass@k curves; ``adaptive`` runs get a confidence sequence."""
+    ignored). ``repeats`` bounds the pass@k curves; ``adaptive`` runs get a confidence sequence;
+    ``curve_intervals`` False skips the pass@k bootstrap (for figures that only need the rate)."""
     counts = [(p, f) for p, f in per_case if p + f > 0]
     passed = sum(p for p, _ in counts)
     graded = passed + sum(f for _, f in counts)
@@ -124,7 +149,7 @@ def reliability(
             passed, graded, edges, confidence, n_clusters=len(counts), repeats=max(1, round(graded / len(counts)))
         )
     max_k = min(repeats, max((p + f for p, f in counts), default=0))
-    at_k, hat_k = _pass_curves(counts, max_k)
+    curves = _pass_curves(counts, max_k, confidence if curve_intervals else None)
     return Reliability(
         passed=passed,
         graded=graded,
@@ -134,8 +159,10 @@ def reliability(
         band=decision,
         samples_to_decide=0 if decision.decided else more,
         recommendation=recommendation(decision, more) if graded else "Nothing graded yet: no recommendation.",
-        pass_at_k=at_k,
-        pass_hat_k=hat_k,
+        pass_at_k=curves.at_k,
+        pass_hat_k=curves.hat_k,
+        pass_at_k_interval=curves.at_k_interval,
+        pass_hat_k_interval=curves.hat_k_interval,
     )
 
 
@@ -176,16 +203,24 @@ class Rate:
         return self.outcomes.errored / total if total else None
 
 
-def rate_of(cells: Sequence[OutcomeCounts], *, repeats: int, rules: RateRules = RateRules()) -> Rate:
-    """The rate of per case outcome counts (one ``OutcomeCounts`` per case) under ``rules``."""
+def rate_of(
+    cells: Sequence[OutcomeCounts], *, repeats: int, rules: RateRules = RateRules(), curve_intervals: bool = True
+) -> Rate:
+    """The rate of per case outcome counts (one ``OutcomeCounts`` per case) under ``rules``; pass@k intervals
+    for the headline only when ``curve_intervals``."""
     outcomes = sum(cells, OutcomeCounts())
 
-    def measure(counts: list[tuple[int, int]]) -> Reliability:
+    def measure(counts: list[tuple[int, int]], intervals: bool = False) -> Reliability:
         return reliability(
-            counts, repeats=repeats, adaptive=rules.adaptive, confidence=rules.confidence, edges=rules.edges
+            counts,
+            repeats=repeats,
+            adaptive=rules.adaptive,
+            confidence=rules.confidence,
+            edges=rules.edges,
+            curve_intervals=intervals,
         )
 
-    headline = measure([cell.headline(rules.errors) for cell in cells])
+    headline = measure([cell.headline(rules.errors) for cell in cells], curve_intervals)
     bounds = None
     if outcomes.errored or outcomes.undecided:
         lows = measure([cell.bounds()[0] for cell in cells])

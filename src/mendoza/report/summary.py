@@ -297,7 +297,7 @@ def _by_tag(suite: Suite, cells: dict[str, OutcomeCounts], repeats: int, rules: 
             for tag in case.tags:
                 tagged[tag].append(cells[case.id])
     return [
-        Breakdown(tag, len(found), rate_of(found, repeats=repeats, rules=rules))
+        Breakdown(tag, len(found), rate_of(found, repeats=repeats, rules=rules, curve_intervals=False))
         for tag, found in sorted(tagged.items())
     ]
 
@@ -316,7 +316,9 @@ def _by_grader(store: Store, run: Run, rules: RateRules) -> dict[str, list[Break
         for spec in specs:
             counts = cells.get((variant_id, spec.name), [])
             found[variant_id].append(
-                Breakdown(spec.name, len(counts), rate_of(counts, repeats=run.repeats, rules=rules))
+                Breakdown(
+                    spec.name, len(counts), rate_of(counts, repeats=run.repeats, rules=rules, curve_intervals=False)
+                )
             )
     return found
 
@@ -387,7 +389,7 @@ def build_report(
         other = None
         if labelled:
             others = [cell.automatic if human else cell.adjusted for cell in cells]
-            other = rate_of(others, repeats=run.repeats, rules=rules)
+            other = rate_of(others, repeats=run.repeats, rules=rules, curve_intervals=False)
         counted = [counts.headline(rules.errors) for counts in chosen.values()]
         counted = [(p, f) for p, f in counted if p + f > 0]
         p50, p95 = _percentiles(store.latencies(run.id, variant.id))

@@ -33,7 +33,7 @@ from mendoza.stats.judge_noise import NestedVariance, nested_variance
 from mendoza.stats.misclassification import Confusion, confusion, rogan_gladen, rogan_gladen_interval
 from mendoza.stats.multiple import benjamini_hochberg, bh_adjusted
 from mendoza.stats.paired import PairedDifference, exact_paired_case_test, paired_difference
-from mendoza.stats.passk import pass_at_k, pass_hat_k
+from mendoza.stats.passk import bootstrap_mean_interval, pass_at_k, pass_hat_k
 from mendoza.stats.power import Design, design_variance, interval_halfwidth_design, plan_designs, sample_size
 from mendoza.stats.sequential import confidence_sequence
 from mendoza.stats.variance import (
@@ -64,6 +64,7 @@ __all__ = [
     "band_of",
     "benjamini_hochberg",
     "bh_adjusted",
+    "bootstrap_mean_interval",
     "bradley_terry",
     "bradley_terry_intervals",
     "classify_band",

@@ -7,11 +7,14 @@ Average them over cases for a run-level figure.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import numpy as np
 
-from mendoza.stats._checks import as_count
+from mendoza.stats._checks import as_count, check_confidence
 
-__all__ = ["pass_at_k", "pass_hat_k"]
+__all__ = ["bootstrap_mean_interval", "pass_at_k", "pass_hat_k"]
 
 
 def _check(n: int, c: int, k: int) -> tuple[int, int, int]:
@@ -50,3 +53,29 @@ def pass_hat_k(n: int, c: int, k: int) -> float:
         return 0.0
     offsets = np.arange(tries, dtype=np.float64)
     return float(np.prod((passed - offsets) / (total - offsets)))
+
+
+def bootstrap_mean_interval(
+    values: Sequence[float],
+    weights: Sequence[int],
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of a mean over cases, resampling cases with replacement.
+
+    ``values[i]`` is the value shared by ``weights[i]`` cases (cases with the same (n, c) have the same pass@k),
+    so a resample is a multinomial draw of how many times each group is picked: memory does not grow with the
+    number of cases. Reproducible (``numpy.random.default_rng(seed)``). Returns ``(nan, nan)`` without cases.
+    """
+    counts = np.asarray(weights, dtype=np.int64)
+    total = int(counts.sum())
+    if total == 0:
+        return math.nan, math.nan
+    points = np.asarray(values, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    drawn = rng.multinomial(total, counts / total, size=resamples)
+    means = drawn @ points / total
+    tail = (1.0 - check_confidence(confidence)) / 2.0
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    return float(low), float(high)
