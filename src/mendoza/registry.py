@@ -32,6 +32,7 @@ _BUILTIN_PROVIDERS = {
     "python": "mendoza.providers.python_callable:PythonProvider",
     "echo": "mendoza.providers.echo:EchoProvider",
     "mock": "mendoza.providers.mock:MockProvider",
+    "replay": "mendoza.providers.replay:ReplayProvider",
 }
 
 _BUILTIN_GRADERS = {

@@ -210,7 +210,9 @@ def _variant(entry: _VariantEntry, index: int, cases: tuple[Case, ...], document
             message = f"variant '{entry.id}': prompt_file '{entry.prompt_file}' not found"
             raise ConfigError(message, where=where) from None
         where = str(prompt_path)
-    if prompt is None and not entry.model.startswith(("python:", "echo", "mock")):
+    model_where = document.where(("variants", index, "model"))
+    provider = _provider_of(entry.model)
+    if prompt is None and provider is not None and provider.needs_prompt:
         raise ConfigError(f"variant '{entry.id}' needs a 'prompt' or a 'prompt_file'", where=where)
     _check_template_if_set(prompt, cases, where, f"variant '{entry.id}' prompt", prompt_path)
     system_where = document.where(("variants", index))
@@ -218,8 +220,20 @@ def _variant(entry: _VariantEntry, index: int, cases: tuple[Case, ...], document
     fields = entry.model_dump(exclude={"prompt_file"})
     fields["prompt"] = prompt
     variant = Variant.model_validate(fields)
-    _check_provider(variant, document.where(("variants", index, "model")))
+    if provider is not None:
+        variant = provider.with_paths_from(variant, document.path.parent)
+    _check_provider(variant, model_where)
     return variant
+
+
+def _provider_of(model: str) -> Any:
+    """The provider class a variant's model names (None when the name is unknown: ``_check_provider`` then
+    says so in one line). Typed ``Any``: config sits below the providers' layer."""
+    name = "python" if model.startswith("python:") else model.split("/", 1)[0]
+    try:
+        return provider_class(name)
+    except MendozaError:
+        return None
 
 
 def _check_provider(variant: Variant, where: str) -> None:

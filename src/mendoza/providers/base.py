@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Any, ClassVar
 
 from mendoza.core import ModelRequest, ModelResponse, Variant
@@ -27,6 +28,9 @@ class Provider(ABC):
     cacheable: ClassVar[bool] = True
     #: An example ``model`` string, for ``mendoza providers``.
     example: ClassVar[str] = ""
+    #: Whether a variant of this provider needs a prompt template (an app given as a callable, a replay of
+    #: stored outputs and the test doubles do not).
+    needs_prompt: ClassVar[bool] = True
 
     def __init__(self, variant: Variant) -> None:
         self.variant = variant
@@ -36,6 +40,12 @@ class Provider(ABC):
         """Raise ``ConfigError`` or ``ProviderError`` for a mistake in ``variant`` that would fail every sample
         (an app that cannot be imported, a script that does not parse). Called when the suite loads; the
         default checks nothing (whether a model answers is for the run to find out)."""
+
+    @classmethod
+    def with_paths_from(cls, variant: Variant, folder: Path) -> Variant:
+        """``variant`` with any file its model names made absolute against ``folder`` (the suite file's), so a
+        suite runs the same from any working directory; the default names no file."""
+        return variant
 
     @abstractmethod
     async def complete(self, request: ModelRequest) -> ModelResponse:

@@ -24,6 +24,7 @@ class EchoProvider(Provider):
     )
     default_concurrency: ClassVar[int] = 10_000
     cacheable: ClassVar[bool] = False
+    needs_prompt: ClassVar[bool] = False
     example: ClassVar[str] = "echo"
 
     async def complete(self, request: ModelRequest) -> ModelResponse:

@@ -98,6 +98,7 @@ class MockProvider(Provider):
     description: ClassVar[str] = "scripted outputs, errors and delays, for tests and benchmarks"
     default_concurrency: ClassVar[int] = 1_000
     cacheable: ClassVar[bool] = False
+    needs_prompt: ClassVar[bool] = False
     example: ClassVar[str] = "mock"
 
     def __init__(self, variant: Variant) -> None:

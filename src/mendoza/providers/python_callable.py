@@ -185,7 +185,8 @@ def _loaded(target: str) -> _Target:
 
 
 class PythonProvider(Provider):
-    """The app under test: ``python:pkg.module:func`` or ``python:path/to/app.py:func`` (relative to the cwd).
+    """The app under test: ``python:pkg.module:func`` or ``python:path/to/app.py:func`` (a file's path is
+    relative to the suite file when the file is there, else to the working directory).
 
     The function gets what it declares of ``vars``, ``prompt``, ``system``, ``params``, ``case_id``,
     ``repeat`` and ``seed`` (or the vars as its one positional argument), may be sync (run in a worker
@@ -197,6 +198,7 @@ class PythonProvider(Provider):
     description: ClassVar[str] = "the application under test, as a Python function of the case's variables"
     default_concurrency: ClassVar[int] = 4
     cacheable: ClassVar[bool] = False
+    needs_prompt: ClassVar[bool] = False
     example: ClassVar[str] = "python:my_app.bot:answer"
 
     def __init__(self, variant: Variant) -> None:
@@ -207,6 +209,17 @@ class PythonProvider(Provider):
     def check(cls, variant: Variant) -> None:
         """Import the app when the suite loads, so a broken import is one error, not one per sample."""
         _loaded(variant.model_name)
+
+    @classmethod
+    def with_paths_from(cls, variant: Variant, folder: Path) -> Variant:
+        """A ``path/to/app.py:func`` found beside the suite file becomes absolute (like ``cases:`` files)."""
+        module_part, separator, function = variant.model_name.rpartition(":")
+        if not separator or not _is_file(module_part) or Path(module_part).is_absolute():
+            return variant
+        beside = folder / module_part
+        if not beside.is_file():
+            return variant  # the working directory's, as before
+        return variant.model_copy(update={"model": f"python:{beside.resolve()}:{function}"})
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Call the function once for this case."""
