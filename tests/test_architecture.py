@@ -1,4 +1,4 @@
-"""The layering of ARCHITECTURE.md holds, files stay small, and the public API is what it says."""
+"""The layering of docs/ARCHITECTURE.md holds, files stay small, and the public API is what it says."""
 
 from __future__ import annotations
 

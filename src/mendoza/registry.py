@@ -8,7 +8,9 @@ A plugin package declares, in its ``pyproject.toml``::
     [project.entry-points."mendoza.graders"]
     mygrader = "my_package.module:MyGrader"          # a mendoza.graders.base.Grader subclass
 
-Classes are imported only when first asked for, so listing names costs nothing.
+Classes are imported only when first asked for, so listing names costs nothing. The entry points are read once
+per process; ``reload_plugins`` reads them again (after installing a plugin into a running process, or in a
+test that puts one on ``sys.path``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from mendoza.errors import PluginError
 
-__all__ = ["grader_class", "grader_names", "provider_class", "provider_names"]
+__all__ = ["grader_class", "grader_names", "provider_class", "provider_names", "reload_plugins"]
 
 PROVIDER_GROUP = "mendoza.providers"
 GRADER_GROUP = "mendoza.graders"
@@ -96,3 +98,12 @@ def provider_names() -> list[str]:
 def grader_names() -> list[str]:
     """Every grader name, built-in first."""
     return list(_table(GRADER_GROUP))
+
+
+def reload_plugins() -> None:
+    """Forget what the registry has read and loaded, so the next lookup reads the entry points again (a
+    plugin installed, or put on ``sys.path``, after the first lookup). Modules already imported stay imported."""
+    importlib.invalidate_caches()  # importlib.metadata remembers each sys.path folder's listing
+    _table.cache_clear()
+    provider_class.cache_clear()
+    grader_class.cache_clear()
