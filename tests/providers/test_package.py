@@ -13,7 +13,7 @@ import mendoza.providers
 from mendoza.providers import Provider
 from mendoza.registry import provider_class
 
-BUILTIN = ["openai", "anthropic", "python", "echo", "mock"]
+BUILTIN = ["openai", "anthropic", "python", "replay", "echo", "mock"]
 
 
 def test_every_public_name_resolves_to_a_provider_class() -> None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mendoza.providers.mock import MockProvider
     from mendoza.providers.openai_compatible import OpenAIProvider
     from mendoza.providers.python_callable import PythonProvider
+    from mendoza.providers.replay import ReplayProvider
 
 __all__ = [
     "AnthropicProvider",
@@ -26,6 +27,7 @@ __all__ = [
     "OpenAIProvider",
     "Provider",
     "PythonProvider",
+    "ReplayProvider",
 ]
 
 _LAZY = {
@@ -34,6 +36,7 @@ _LAZY = {
     "MockProvider": "mendoza.providers.mock",
     "OpenAIProvider": "mendoza.providers.openai_compatible",
     "PythonProvider": "mendoza.providers.python_callable",
+    "ReplayProvider": "mendoza.providers.replay",
 }
 
 
