@@ -91,7 +91,7 @@ def test_unknown_id_empty_id_and_like_wildcards(store: Store, tmp_path: Path) ->
 def test_latest_and_list_runs_in_creation_order_even_within_one_millisecond(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(database_module, "_now", lambda: "2026-01-01T00:00:00.000+00:00")
+    monkeypatch.setattr(database_module, "utc_now", lambda: "2026-01-01T00:00:00.000+00:00")
     for run_id in ("b", "a", "c"):
         store.create_run(make_suite(), run_id)
     assert store.get_run("latest").id == "c"

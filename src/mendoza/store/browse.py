@@ -10,10 +10,10 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from mendoza.core import OutcomeCounts
+from mendoza.store.connection import StoreConnection
 from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL
 
 __all__ = [
@@ -248,13 +248,9 @@ _SORT_KEYS: dict[str, tuple[str, str]] = {
 }
 
 
-class BrowseQueries:
+class BrowseQueries(StoreConnection):
     """The store's queries for looking at a run (a mixin of ``Store``)."""
 
-    if TYPE_CHECKING:
-        path: Path
-
-        def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
 
     def count_runs(self) -> int:
         """How many runs the store holds."""

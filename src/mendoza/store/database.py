@@ -19,13 +19,13 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from mendoza.core import Grade, ModelResponse, Run, RunStatus, Sample, Suite
 from mendoza.errors import RunNotFound, StoreError
 from mendoza.store.browse import BrowseQueries
+from mendoza.store.connection import utc_now
 from mendoza.store.grading import GradingQueries
 from mendoza.store.labels import HumanLabels
 from mendoza.store.migrations import MIGRATIONS, apply_migrations, check_schema_is_ours, use_wal
@@ -67,10 +67,6 @@ class CaseCounts(NamedTuple):
 def new_run_id() -> str:
     """A run id that sorts by time and is unique: ``20261126-233812-4f1a``."""
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _run_from_row(row: sqlite3.Row) -> Run:
@@ -223,7 +219,7 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
                     fix.text(suite.name, "suite name"),
                     suite.content_hash(),
                     snapshot,
-                    _now(),
+                    utc_now(),
                     suite.repeats,
                     fix.json(variant_ids, "variant ids"),
                     len(suite.cases),
@@ -276,7 +272,7 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
 
     def set_run_status(self, run_id: str, status: RunStatus) -> None:
         """Mark a run running / interrupted / complete / failed (finished_at is set unless running)."""
-        finished = None if status == "running" else _now()
+        finished = None if status == "running" else utc_now()
         with self._transaction():
             self._db.execute(
                 "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?", (status, finished, run_id)
@@ -309,7 +305,7 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
         note on the sample (``SampleRecord.notes``), and a sample that cannot be stored at all (a value SQLite
         refuses) is stored in its place as an errored sample saying why, so a resume with ``--retry-errors``
         samples it again. Only a failure of the database itself (a full disk) fails the batch."""
-        now = _now()
+        now = utc_now()
         try:
             return self._write_batch(run_id, samples, now)
         except DATA_ERRORS:
@@ -505,7 +501,7 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
         """Remember model responses by key (a key already present keeps its first response)."""
         if not entries:
             return
-        now = _now()
+        now = utc_now()
         rows = [(key, r.text, r.tokens_in, r.tokens_out, r.cost, r.finish_reason, now) for key, r in entries]
         try:
             with self._transaction(passing=DATA_ERRORS):
@@ -518,63 +514,3 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
                     storable = tuple(safe_text(value)[0] if isinstance(value, str) else value for value in row)
                     with contextlib.suppress(*DATA_ERRORS):
                         self._db.execute(_CACHE_INSERT, storable)
-
-    # --- plumbing ---------------------------------------------------------------------------------------
-
-    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        """All rows of one read query; a failing read is a ``StoreError``."""
-        try:
-            return self._db.execute(sql, args).fetchall()
-        except sqlite3.Error as exc:
-            raise store_error(self.path, "read", exc) from None
-
-    def _write_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """``executemany`` in one transaction; if a row holds text UTF-8 cannot (a lone surrogate), all are
-        written again with such text stored as U+FFFD (see ``safe_text``)."""
-        try:
-            with self._transaction():
-                self._db.executemany(sql, rows)
-        except UnicodeEncodeError:
-            storable = [[safe_text(value)[0] if isinstance(value, str) else value for value in row] for row in rows]
-            with self._transaction():
-                self._db.executemany(sql, storable)
-
-    def _transaction(self, passing: tuple[type[Exception], ...] = ()) -> _Transaction:
-        if self.readonly:
-            raise StoreError(f"{self.path}: opened read-only")
-        return _Transaction(self._db, self.path, passing)
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on error; sqlite errors become ``StoreError`` (a
-    ``DiskError`` when the disk is full or failing), except those in ``passing``, raised as they are."""
-
-    def __init__(self, db: sqlite3.Connection, path: Path, passing: tuple[type[Exception], ...]) -> None:
-        self._db = db
-        self._path = path
-        self._passing = passing
-
-    def __enter__(self) -> None:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise store_error(self._path, "write to", exc) from None
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        if exc_type is None:
-            try:
-                self._db.execute("COMMIT")
-                return
-            except sqlite3.Error as error:
-                self._rollback()
-                raise store_error(self._path, "write to", error) from None
-        self._rollback()
-        if isinstance(exc, sqlite3.Error) and not isinstance(exc, self._passing):
-            raise store_error(self._path, "write to", exc) from None
-
-    def _rollback(self) -> None:
-        # SQLite may have rolled back already (a full disk does): a second ROLLBACK would raise "no transaction
-        # is active" and hide the error that matters.
-        if self._db.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
-                self._db.execute("ROLLBACK")

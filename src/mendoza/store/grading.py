@@ -13,16 +13,13 @@ current grader's grade passed; it is undecided (``passed`` NULL) when one is mis
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mendoza.core import Grade, GraderSpec, Suite, combined_verdict
 from mendoza.errors import RunNotFound
+from mendoza.store.connection import StoreConnection, utc_now
 
 __all__ = ["CurrentGrade", "GradingQueries", "RegradeInput"]
 
@@ -55,26 +52,13 @@ class CurrentGrade:
     detail: dict[str, Any] | None
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
 def _values(pairs: Sequence[tuple[str, str]]) -> str:
     return ", ".join("(?, ?)" for _ in pairs)
 
 
-class GradingQueries:
+class GradingQueries(StoreConnection):
     """The store's grader sets, regrades and current verdicts (a mixin of ``Store``)."""
 
-    if TYPE_CHECKING:
-        path: Path
-        _db: sqlite3.Connection
-
-        def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
-
-        def _transaction(self) -> AbstractContextManager[None]: ...
-
-        def _write_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
     # --- which graders count ------------------------------------------------------------------------------
 
@@ -120,7 +104,7 @@ class GradingQueries:
         return int(row[0] or 0)
 
     def _insert_grader_set(self, run_id: str, specs: Sequence[GraderSpec]) -> int:
-        now = _now()
+        now = utc_now()
         revision = self._current_revision(run_id) + 1
         self._db.executemany(
             "INSERT INTO grader_sets (run_id, revision, position, name, grader_hash, spec_json, created_at) "
@@ -163,7 +147,7 @@ class GradingQueries:
         UTF-8 cannot hold is stored as U+FFFD)."""
         if not grades:
             return 0
-        now = _now()
+        now = utc_now()
         self._write_rows(
             "INSERT INTO grades (sample_id, grader, grader_hash, source, passed, score, explanation, error, "
             "author, created_at, detail) VALUES (?, ?, ?, 'auto', ?, ?, ?, ?, NULL, ?, ?)",

@@ -7,15 +7,11 @@ human grade with no verdict clears it. ``HumanLabels`` is a part of ``Store`` (w
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import NamedTuple
 
 from mendoza.errors import StoreError
 from mendoza.store.browse import GradeRecord
+from mendoza.store.connection import StoreConnection, utc_now
 from mendoza.store.text import safe_text
 
 __all__ = ["HUMAN_GRADER", "HumanLabels", "LabelPair"]
@@ -32,16 +28,9 @@ class LabelPair(NamedTuple):
     human: bool
 
 
-class HumanLabels:
+class HumanLabels(StoreConnection):
     """The store's human grades (a mixin of ``Store``)."""
 
-    if TYPE_CHECKING:
-        path: Path
-        _db: sqlite3.Connection
-
-        def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
-
-        def _transaction(self) -> AbstractContextManager[None]: ...
 
     def add_human_grade(
         self,
@@ -53,7 +42,7 @@ class HumanLabels:
         author: str,
     ) -> GradeRecord:
         """Record a person's verdict on a sample (``passed`` None clears the human verdict); returns it."""
-        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        now = utc_now()
         # A note typed at a terminal with a stray byte arrives as a lone surrogate: stored as U+FFFD.
         note, author = safe_text(note)[0], safe_text(author)[0]
         with self._transaction():

@@ -9,12 +9,11 @@ combination of error, verdict and label. ``OutcomeQueries`` is a part of ``Store
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from mendoza.core import OutcomeCounts
+from mendoza.store.connection import StoreConnection
 
 __all__ = [
     "ADJUSTED_VERDICT_SQL",
@@ -80,12 +79,9 @@ def _values(pairs: Sequence[tuple[str, str]]) -> str:
     return ", ".join("(?, ?)" for _ in pairs)
 
 
-class OutcomeQueries:
+class OutcomeQueries(StoreConnection):
     """The store's outcome counts (a mixin of ``Store``)."""
 
-    if TYPE_CHECKING:
-
-        def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
 
     def cell_outcomes(self, run_id: str, variant_ids: Sequence[str] | None = None) -> list[CellOutcomes]:
         """Per (variant, case) cell of a run (or of the given variants), ordered by variant and case id."""

@@ -11,12 +11,11 @@ is a tie). A judgement that failed (``error``) is judged again the next time; a 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
+
+from mendoza.store.connection import StoreConnection, utc_now
 
 __all__ = ["PairJudgement", "PairSamples", "PairwiseJudgements", "Preference"]
 
@@ -61,16 +60,9 @@ def _preference(value: str | None) -> Preference | None:
     return None
 
 
-class PairwiseJudgements:
+class PairwiseJudgements(StoreConnection):
     """The store's pairwise preferences (a mixin of ``Store``)."""
 
-    if TYPE_CHECKING:
-        path: Path
-        _db: sqlite3.Connection
-
-        def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
-
-        def _write_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
     def sample_pairs(self, run_id: str, variant_a: str, variant_b: str) -> list[PairSamples]:
         """Every (case, repeat) of a run where both variants have an output, by case and repeat."""
@@ -97,7 +89,7 @@ class PairwiseJudgements:
         """Store judgements; one that replaces an earlier failed judgement of the same pair overwrites it."""
         if not judgements:
             return 0
-        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        now = utc_now()
         self._write_rows(
             "INSERT INTO pairwise_judgements (run_id, grader, grader_hash, case_id, repeat, variant_a, "
             "variant_b, sample_a, sample_b, winner, first_order, second_order, explanation, error, detail, "
