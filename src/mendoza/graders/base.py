@@ -292,7 +292,7 @@ def bind_grader(spec: GraderSpec, grader_class: type[SampleGrader]) -> BoundGrad
 def bind_grader(spec: GraderSpec, grader_class: type[Grader]) -> BoundGrader | BoundPairwise:
     """Instantiate the grader a spec names (its class found by the caller in the registry), bound as its kind."""
     grader = grader_class(grader_class.parse_params(spec.params))
-    if isinstance(grader, PairwiseGrader):
-        return BoundPairwise(spec, grader, spec.definition_hash())
-    # Not pairwise: a sample grader (a plugin class outside both kinds is tried as one, as ``grader_kind`` says).
+    if grader_kind(grader_class) == "pairwise":
+        return BoundPairwise(spec, cast(PairwiseGrader, grader), spec.definition_hash())
+    # A plugin class outside both kinds is tried as a sample grader, as ``grader_kind`` says.
     return BoundGrader(spec, cast(SampleGrader, grader), spec.definition_hash())

@@ -330,6 +330,8 @@ class Rubric(JudgeGrader):
         else:
             passed = all(row["passed"] for row in rows)
         runs = self._runs(answers, criteria)
+        # The shape ``JudgeDetail`` reads (see ``mendoza.graders.judged``); "kind" stays for old readers of the
+        # stored JSON, mendoza itself finds judged verdicts by the grader's class.
         detail = {
             "kind": "rubric",
             "judges": [judge.label for judge in self.judges],
