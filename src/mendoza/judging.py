@@ -19,8 +19,10 @@ import yaml
 
 from mendoza.config.grader_specs import parse_grader_entry
 from mendoza.core import Case, GraderSpec, Run, Suite
-from mendoza.errors import ConfigError
-from mendoza.graders.base import BoundGrader, bind_grader
+from mendoza.errors import ConfigError, MendozaError
+from mendoza.graders.base import BoundGrader, BoundPairwise, bind_grader
+from mendoza.graders.judged import JudgeCriterion, JudgeDetail
+from mendoza.graders.kinds import is_judge_type, kind_of
 from mendoza.registry import grader_class
 from mendoza.runner.progress import Progress
 from mendoza.runner.regrade import GradingOutcome, judge_pairs, regrade_outputs
@@ -167,9 +169,11 @@ def regrade_run(
     current = store.grader_set(run.id)
     chosen, after = _plan(current, suite, names, added)
     cases = _cases(store, run, suite)
-    bound = [bind_grader(spec, grader_class(spec.type)) for spec in chosen]
-    per_sample = [item for item in bound if item.grader.per_sample]
-    pairwise = [item for item in bound if not item.grader.per_sample]
+    per_sample: list[BoundGrader] = []
+    pairwise: list[BoundPairwise] = []
+    for spec in chosen:
+        bound = bind_grader(spec, grader_class(spec.type))
+        (pairwise if kind_of(spec.type) == "pairwise" else per_sample).append(bound)
     samples = GradingOutcome()
     pairs = GradingOutcome()
     if per_sample:
@@ -189,13 +193,13 @@ def regrade_run(
     changed = [(s.name, s.definition_hash()) for s in after] != [(s.name, s.definition_hash()) for s in current]
     # The new set and the verdicts it gives in one transaction: a regrade killed here changes neither.
     revision = store.commit_grader_set(
-        run.id, after if changed else None, [spec for spec in after if grader_class(spec.type).per_sample]
+        run.id, after if changed else None, [spec for spec in after if kind_of(spec.type) == "sample"]
     )
     return RegradeResult(store.get_run(run.id), chosen, samples, pairs, after, revision)
 
 
 def _judge(
-    store: Store, run: Run, cases: dict[str, Case], bound: BoundGrader, **options: Any
+    store: Store, run: Run, cases: dict[str, Case], bound: BoundPairwise, **options: Any
 ) -> GradingOutcome:
     params = bound.grader.params
     variants = list(getattr(params, "variants", None) or run.variant_ids)
@@ -217,7 +221,7 @@ def judge_run_pairs(
     """Judge the pairs of variants a run's pairwise grader has not judged yet (``grader``: its name, needed
     only when the run has several); returns the grader and what was stored."""
     run = store.get_run(run_ref)
-    candidates = [spec for spec in store.grader_set(run.id) if not grader_class(spec.type).per_sample]
+    candidates = [spec for spec in store.grader_set(run.id) if kind_of(spec.type) == "pairwise"]
     if grader is not None:
         candidates = [spec for spec in candidates if spec.name == grader]
     if not candidates:
@@ -244,30 +248,39 @@ class LabelItem:
     reason: LabelReason
 
 
-def _at_the_edge(row: dict[str, Any]) -> bool:
+def _at_the_edge(row: JudgeCriterion) -> bool:
     """A scaled criterion judged exactly at its pass point, or one step below it."""
-    scale, point = row.get("scale"), row.get("pass_point")
+    scale, point = row.scale, row.pass_point
     if scale is None or point is None:
         return False
-    step = 1.0 / (int(scale) - 1)
-    return float(point) - step - 1e-9 <= float(row.get("score", 0.0)) <= float(point) + 1e-9
+    step = 1.0 / (scale - 1)
+    return point - step - 1e-9 <= row.score <= point + 1e-9
+
+
+def _is_judged(spec: GraderSpec) -> bool:
+    """Whether a grader of the run is judge-style; an unknown plugin's is not (the queue still works)."""
+    try:
+        return is_judge_type(spec.type)
+    except MendozaError:
+        return False
 
 
 def _judge_flags(store: Store, run_id: str) -> tuple[list[tuple[float, int]], list[int]]:
-    """(samples whose judge votes split, with their agreement; samples with a borderline judged score)."""
+    """(samples whose judge votes split, with their agreement; samples with a borderline judged score), from
+    the verdicts of the run's judge-style graders."""
     split: dict[int, float] = {}
     borderline: list[int] = []
+    judged = {spec.name for spec in store.grader_set(run_id) if _is_judged(spec)}
     for grade in store.current_grades(run_id):
-        detail = grade.detail or {}
-        if detail.get("kind") != "rubric" or grade.error is not None:
+        detail = JudgeDetail.read(grade.detail) if grade.grader in judged else None
+        if detail is None or grade.error is not None:
             continue
-        agreement = float(detail.get("agreement", 1.0))
-        if agreement < 1.0:
-            split[grade.sample_id] = min(agreement, split.get(grade.sample_id, 1.0))
+        if detail.agreement < 1.0:
+            split[grade.sample_id] = min(detail.agreement, split.get(grade.sample_id, 1.0))
             continue
-        threshold = detail.get("threshold")
-        near = threshold is not None and abs(float(detail.get("score", 0.0)) - float(threshold)) < BORDERLINE
-        on_edge = any(_at_the_edge(row) for row in detail.get("criteria", []))
+        threshold = detail.threshold
+        near = threshold is not None and abs(detail.score - threshold) < BORDERLINE
+        on_edge = any(_at_the_edge(row) for row in detail.criteria)
         if near or on_edge:
             borderline.append(grade.sample_id)
     return sorted((value, sample) for sample, value in split.items()), borderline

@@ -6,7 +6,7 @@ A plugin package declares, in its ``pyproject.toml``::
     myprovider = "my_package.module:MyProvider"      # a mendoza.providers.base.Provider subclass
 
     [project.entry-points."mendoza.graders"]
-    mygrader = "my_package.module:MyGrader"          # a mendoza.graders.base.Grader subclass
+    mygrader = "my_package.module:MyGrader"          # a mendoza.graders.SampleGrader or PairwiseGrader subclass
 
 Classes are imported only when first asked for, so listing names costs nothing. The entry points are read once
 per process; ``reload_plugins`` reads them again (after installing a plugin into a running process, or in a

@@ -9,7 +9,7 @@ import pytest
 
 from mendoza.core import Case, GraderSpec
 from mendoza.errors import GraderError
-from mendoza.graders.base import bind_grader
+from mendoza.graders.base import BoundPairwise, PairwiseGrader, bind_grader, grader_kind
 from mendoza.graders.pairwise import PairOutcome, Pairwise, combine_orders
 from mendoza.registry import grader_class
 from tests.graders import judges
@@ -67,9 +67,10 @@ def test_an_unreadable_preference_is_an_error_after_the_reasks() -> None:
 
 
 def test_it_is_not_a_per_sample_grader() -> None:
-    assert Pairwise.per_sample is False and Pairwise.needs_model is True
-    with pytest.raises(GraderError, match="mendoza rank"):
-        pairwise(judge="mock").grade("x", CASE)
+    assert grader_kind(Pairwise) == "pairwise" and Pairwise.needs_model is True
+    assert not hasattr(pairwise(judge="mock"), "grade")  # a pairwise grader compares; it has no grade to refuse
+    bound = bind_grader(GraderSpec(type="pairwise", params={"judge": "mock"}, name="p"), Pairwise)
+    assert isinstance(bound, BoundPairwise) and isinstance(bound.grader, PairwiseGrader)
 
 
 def test_the_completion_prompt_for_base_models() -> None:

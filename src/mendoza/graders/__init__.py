@@ -3,14 +3,30 @@
 The deterministic graders live here, one module per family: ``text`` (equals, contains, contains_any,
 contains_all, regex, length), ``structured`` (json, numeric) and ``python_function`` (python); the soft ones,
 judged by a model, are ``rubric`` and ``pairwise`` (with ``judge``, ``judge_parsing`` and ``judge_prompts``).
-Suites name them through ``mendoza.registry``; a ``not`` in front of any (``GraderSpec.negate``) flips the
-verdict.
+Graders come in two kinds (``mendoza.graders.kinds``): per-sample (``SampleGrader``) and pairwise
+(``PairwiseGrader``), both ``Grader``s; judge-style sample graders subclass ``JudgeGrader``. Suites name them
+through ``mendoza.registry``; a ``not`` in front of any (``GraderSpec.negate``) flips the verdict.
 """
 
 from __future__ import annotations
 
-from mendoza.graders.base import BoundGrader, Grader, GraderParams, ModelCache, Verdict, bind_grader, render_param
+from mendoza.graders.base import (
+    BoundGrader,
+    BoundPairwise,
+    Grader,
+    GraderKind,
+    GraderParams,
+    ModelCache,
+    PairwiseGrader,
+    SampleGrader,
+    Verdict,
+    bind_grader,
+    grader_kind,
+    render_param,
+)
 from mendoza.graders.judge import Judge, JudgeSpec
+from mendoza.graders.judged import JudgeDetail, JudgeGrader
+from mendoza.graders.kinds import is_judge_grader, is_judge_type, kind_of
 from mendoza.graders.pairwise import PairOutcome, Pairwise
 from mendoza.graders.python_function import PythonFunction
 from mendoza.graders.rubric import Criterion, Rubric
@@ -19,25 +35,35 @@ from mendoza.graders.text import Contains, ContainsAll, ContainsAny, Equals, Len
 
 __all__ = [
     "BoundGrader",
+    "BoundPairwise",
     "Contains",
     "ContainsAll",
     "ContainsAny",
     "Criterion",
     "Equals",
     "Grader",
+    "GraderKind",
     "GraderParams",
     "Json",
     "Judge",
+    "JudgeDetail",
+    "JudgeGrader",
     "JudgeSpec",
     "Length",
     "ModelCache",
     "Numeric",
     "PairOutcome",
     "Pairwise",
+    "PairwiseGrader",
     "PythonFunction",
     "Regex",
     "Rubric",
+    "SampleGrader",
     "Verdict",
     "bind_grader",
+    "grader_kind",
+    "is_judge_grader",
+    "is_judge_type",
+    "kind_of",
     "render_param",
 ]

@@ -1,4 +1,12 @@
-"""The grader interface, its metadata, templated parameters, negation and error capture."""
+"""The two kinds of grader, their shared metadata, templated parameters, negation and error capture.
+
+A grader is one of two kinds, told apart by its base class (``grader_kind``), never by a flag:
+
+- a ``SampleGrader`` decides on one output at a time (``grade``); the run loop and ``mendoza regrade`` apply it
+  to every sample;
+- a ``PairwiseGrader`` compares two variants' outputs for the same case (``compare``); the run leaves it out,
+  and ``mendoza rank`` / ``mendoza regrade`` judge the pairs after the run.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +18,7 @@ from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple, Protocol
+from typing import Any, ClassVar, Literal, NamedTuple, Protocol, cast, overload
 
 import jinja2
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -19,7 +27,28 @@ from mendoza.config.templates import user_environment
 from mendoza.core import Case, Grade, GraderSpec, ModelResponse
 from mendoza.errors import GraderError
 
-__all__ = ["BoundGrader", "Grader", "GraderParams", "ModelCache", "Verdict", "bind_grader", "render_param"]
+__all__ = [
+    "BoundGrader",
+    "BoundPairwise",
+    "Grader",
+    "GraderKind",
+    "GraderParams",
+    "ModelCache",
+    "PairOutcome",
+    "PairwiseGrader",
+    "Preference",
+    "SampleGrader",
+    "Verdict",
+    "bind_grader",
+    "grader_kind",
+    "render_param",
+]
+
+GraderKind = Literal["sample", "pairwise"]
+"""What a grader works on: one sample at a time, or a pair of variants' outputs for the same case."""
+
+Preference = Literal["a", "b", "tie"]
+"""Which variant's output a pairwise judge preferred: A's, B's, or neither."""
 
 
 class Verdict(NamedTuple):
@@ -118,12 +147,25 @@ def render_param(value: Any, case: Case) -> Any:
     return value
 
 
-class Grader(ABC):
-    """Turns one output into a ``Verdict``. Subclasses declare metadata and a ``Params`` model.
+@dataclass(frozen=True, slots=True)
+class PairOutcome:
+    """A pairwise judge's preference between A's and B's outputs: in each order (as ``a``/``b``/``tie``) and
+    combined, with the judge's answers."""
 
-    ``grade`` may return a ``Verdict`` or an awaitable of one (for graders that call a model).
-    Parameters are rendered as Jinja2 templates over the case before ``grade`` sees them; use
-    ``self.param(name, case)`` to get a rendered value.
+    winner: Preference
+    first_order: Preference
+    second_order: Preference
+    explanation: str
+    detail: dict[str, Any]
+
+
+class Grader(ABC):
+    """What every grader has, whatever its kind: metadata, a ``Params`` model, hooks for a judge's cache and
+    connections. Subclass one of the kinds, ``SampleGrader`` or ``PairwiseGrader`` (a plugin that subclasses
+    ``Grader`` itself and has a ``grade`` method is taken as a sample grader, as it always was).
+
+    Parameters are rendered as Jinja2 templates over the case; use ``self.param(name, case)`` to get a rendered
+    value.
     """
 
     #: The registry name used in suite files (``contains``, ``regex``...).
@@ -138,9 +180,6 @@ class Grader(ABC):
     needs_model: ClassVar[bool] = False
     #: An example as a suite would write it, for ``mendoza graders``.
     example: ClassVar[str] = ""
-    #: Whether the grader grades one sample at a time (``False``: a step over several samples, such as a
-    #: pairwise comparison of variants, which the run loop leaves out).
-    per_sample: ClassVar[bool] = True
 
     def __init__(self, params: GraderParams) -> None:
         self.params = params
@@ -161,10 +200,6 @@ class Grader(ABC):
         """The named parameter, rendered over ``case``."""
         return render_param(getattr(self.params, name), case)
 
-    @abstractmethod
-    def grade(self, output: str, case: Case) -> Verdict | Awaitable[Verdict]:
-        """Decide on one output for one case."""
-
     @classmethod
     def parse_params(cls, raw: Any) -> GraderParams:
         """Validate raw parameters from a suite (a mapping, or a scalar when ``shorthand`` is set)."""
@@ -182,12 +217,49 @@ class Grader(ABC):
             _check_templates(value, name, cls.name)
 
 
+class SampleGrader(Grader):
+    """The per-sample kind: turns one output into a ``Verdict``; the run applies it to every sample.
+
+    ``grade`` may return a ``Verdict`` or an awaitable of one (for graders that call a model).
+    """
+
+    @abstractmethod
+    def grade(self, output: str, case: Case) -> Verdict | Awaitable[Verdict]:
+        """Decide on one output for one case."""
+
+
+class PairwiseGrader(Grader):
+    """The pairwise kind: a judge compares two variants' outputs for the same case and repeat. The run leaves
+    it out; ``mendoza rank`` (or ``mendoza regrade``) compares the pairs of a finished run."""
+
+    @abstractmethod
+    def compare(self, case: Case, output_a: str, output_b: str, repeat: int = 0) -> Awaitable[PairOutcome]:
+        """Which of A's and B's outputs is better; ``GraderError`` when the grader cannot tell."""
+
+
+def grader_kind(grader_class: type[Any]) -> GraderKind:
+    """Which kind a registered grader class is: ``"pairwise"`` for a ``PairwiseGrader``, else ``"sample"``
+    (a plugin class that is neither kind, such as a direct ``Grader`` subclass, is taken as a sample grader)."""
+    if isinstance(grader_class, type) and issubclass(grader_class, PairwiseGrader):
+        return "pairwise"
+    return "sample"
+
+
 @dataclass(frozen=True, slots=True)
-class BoundGrader:
-    """A grader ready for a run: its spec, its instance and its definition hash (computed once)."""
+class BoundPairwise:
+    """A pairwise grader ready to judge a run's pairs: its spec, its instance and its definition hash."""
 
     spec: GraderSpec
-    grader: Grader
+    grader: PairwiseGrader
+    definition_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class BoundGrader:
+    """A per-sample grader ready for a run: its spec, its instance and its definition hash (computed once)."""
+
+    spec: GraderSpec
+    grader: SampleGrader
     definition_hash: str
 
     async def grade(self, output: str, case: Case) -> Grade:
@@ -209,7 +281,18 @@ class BoundGrader:
         return Grade(name, passed, score, explanation, grader_hash=digest, detail=detail)
 
 
-def bind_grader(spec: GraderSpec, grader_class: type[Grader]) -> BoundGrader:
-    """Instantiate the grader a spec names (its class found by the caller in the registry)."""
+@overload
+def bind_grader(spec: GraderSpec, grader_class: type[PairwiseGrader]) -> BoundPairwise: ...
+
+
+@overload
+def bind_grader(spec: GraderSpec, grader_class: type[SampleGrader]) -> BoundGrader: ...
+
+
+def bind_grader(spec: GraderSpec, grader_class: type[Grader]) -> BoundGrader | BoundPairwise:
+    """Instantiate the grader a spec names (its class found by the caller in the registry), bound as its kind."""
     grader = grader_class(grader_class.parse_params(spec.params))
-    return BoundGrader(spec, grader, spec.definition_hash())
+    if grader_kind(grader_class) == "pairwise":
+        return BoundPairwise(spec, cast(PairwiseGrader, grader), spec.definition_hash())
+    # A plugin class outside both kinds is tried as a sample grader, as ``grader_kind`` says.
+    return BoundGrader(spec, cast(SampleGrader, grader), spec.definition_hash())

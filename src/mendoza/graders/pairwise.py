@@ -1,26 +1,26 @@
 """``pairwise``: a judge says which of two variants' outputs for the same case is better.
 
-Not a per-sample grader: the run leaves it out, and ``mendoza rank RUN`` (or ``mendoza regrade``) compares every
-pair of variants on every (case, repeat) both have an output for. Each pair is shown to the judge in both
-orders, to cancel position bias: a variant wins only when it is preferred in both orders; anything else (the
-judge preferring whichever came first, or a tie in either order) is a tie, as MT-Bench counts it. An answer
-that cannot be read is asked again (``max_reasks``), then recorded as an error, never as a preference.
+A ``PairwiseGrader``, not a per-sample one: the run leaves it out, and ``mendoza rank RUN`` (or ``mendoza
+regrade``) compares every pair of variants on every (case, repeat) both have an output for. Each pair is shown
+to the judge in both orders, to cancel position bias: a variant wins only when it is preferred in both orders;
+anything else (the judge preferring whichever came first, or a tie in either order) is a tie, as MT-Bench
+counts it. An answer that cannot be read is asked again (``max_reasks``), then recorded as an error, never as
+a preference.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import jinja2
 from pydantic import Field, field_validator, model_validator
 
 from mendoza.core import Case
 from mendoza.errors import GraderError
-from mendoza.graders.base import Grader, GraderParams, ModelCache, Verdict
+from mendoza.graders.base import GraderParams, ModelCache, PairOutcome, PairwiseGrader, Preference
 from mendoza.graders.judge import (
     DEFAULT_JUDGE_MODEL,
     Judge,
@@ -35,22 +35,6 @@ from mendoza.graders.judge_prompts import PAIRWISE_COMPLETION, PAIRWISE_INSTRUCT
 from mendoza.graders.text import shorten
 
 __all__ = ["PairOutcome", "Pairwise", "Preference", "combine_orders"]
-
-Preference = Literal["a", "b", "tie"]
-"""Which variant's output the judge preferred: A's, B's, or neither."""
-
-
-@dataclass(frozen=True, slots=True)
-class PairOutcome:
-    """The judge's preference between A's and B's outputs: in each order (as ``a``/``b``/``tie``) and
-    combined, with the judge's answers."""
-
-    winner: Preference
-    first_order: Preference
-    second_order: Preference
-    explanation: str
-    detail: dict[str, Any]
-
 
 def combine_orders(first_order: Preference, second_order: Preference) -> Preference:
     """The verdict of a pair asked in both orders: a variant wins only when preferred in both; otherwise
@@ -68,14 +52,13 @@ def _as_variant(order: Order, a_first: bool) -> Preference:
     return "a" if first_is_a == a_first else "b"
 
 
-class Pairwise(Grader):
+class Pairwise(PairwiseGrader):
     """A judge's preference between two variants' outputs, asked in both orders (see the module)."""
 
     name = "pairwise"
     description = "A judge prefers one of two variants' outputs per case, both orders (used by `mendoza rank`)."
     shorthand = "question"
     needs_model = True
-    per_sample = False
     example = 'pairwise: "Which reply helps the customer more?"'
 
     class Params(GraderParams):
@@ -128,10 +111,6 @@ class Pairwise(Grader):
     async def aclose(self) -> None:
         """Release the judge."""
         await self.judge.aclose()
-
-    def grade(self, output: str, case: Case) -> Verdict:
-        """Not used: a pairwise preference needs two outputs (``compare``)."""
-        raise GraderError("pairwise compares two variants' outputs: run `mendoza rank RUN`")
 
     def _template(self) -> str:
         if self.judge.spec.prompt is not None:

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from mendoza.core import Case
 from mendoza.errors import GraderError
-from mendoza.graders.base import Grader, GraderParams, Verdict
+from mendoza.graders.base import GraderParams, SampleGrader, Verdict
 from mendoza.graders.text import shorten
 
 __all__ = ["PythonFunction", "load_function"]
@@ -93,7 +93,7 @@ def load_function(target: str) -> Callable[..., Any]:
     return function  # type: ignore[no-any-return]
 
 
-class PythonFunction(Grader):
+class PythonFunction(SampleGrader):
     """Calls ``func(output, case)`` and turns what it returns into a verdict."""
 
     name = "python"

@@ -28,7 +28,7 @@ from pydantic import Field, field_validator, model_validator
 
 from mendoza.core import Case
 from mendoza.errors import GraderError
-from mendoza.graders.base import Grader, GraderParams, ModelCache, Verdict, render_param
+from mendoza.graders.base import GraderParams, ModelCache, Verdict, render_param
 from mendoza.graders.judge import (
     DEFAULT_JUDGE_MODEL,
     Judge,
@@ -47,6 +47,7 @@ from mendoza.graders.judge_prompts import (
     RUBRIC_INSTRUCTION,
     compile_template,
 )
+from mendoza.graders.judged import JudgeGrader
 from mendoza.graders.text import shorten
 
 __all__ = ["Criterion", "Rubric"]
@@ -111,7 +112,7 @@ class _Answer:
     rejected: str = ""
 
 
-class Rubric(Grader):
+class Rubric(JudgeGrader):
     """A judge grades the output against a rubric of criteria (see the module)."""
 
     name = "rubric"
@@ -329,6 +330,8 @@ class Rubric(Grader):
         else:
             passed = all(row["passed"] for row in rows)
         runs = self._runs(answers, criteria)
+        # The shape ``JudgeDetail`` reads (see ``mendoza.graders.judged``); "kind" stays for old readers of the
+        # stored JSON, mendoza itself finds judged verdicts by the grader's class.
         detail = {
             "kind": "rubric",
             "judges": [judge.label for judge in self.judges],

@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field, field_validator
 from mendoza.config.yaml_source import read_limited, read_yaml
 from mendoza.core import Case
 from mendoza.errors import ConfigError, GraderError
-from mendoza.graders.base import Grader, GraderParams, Verdict
+from mendoza.graders.base import GraderParams, SampleGrader, Verdict
 from mendoza.graders.text import clip, shorten
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def _validator(source: dict[str, Any] | str) -> Validator:
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
-class Json(Grader):
+class Json(SampleGrader):
     """The output is valid JSON, optionally found inside text, optionally valid against a JSON Schema."""
 
     name = "json"
@@ -182,7 +182,7 @@ class Json(Grader):
         return Verdict(False, 0.0, f"schema error at {error.json_path}: {shorten(error.message, 120)}")
 
 
-class Numeric(Grader):
+class Numeric(SampleGrader):
     """The (first) number in the output is within a tolerance of ``value``."""
 
     name = "numeric"

@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 
 from mendoza.core import Case
 from mendoza.errors import GraderError
-from mendoza.graders.base import Grader, GraderParams, Verdict
+from mendoza.graders.base import GraderParams, SampleGrader, Verdict
 
 __all__ = [
     "Contains",
@@ -98,7 +98,7 @@ class _Normalised(GraderParams):
     ignore_punctuation: bool = False
 
 
-class _TextGrader(Grader):
+class _TextGrader(SampleGrader):
     """A grader whose parameters include the normalisation options."""
 
     def _normalise(self, text: str) -> str:
@@ -237,7 +237,7 @@ def _is_template(text: str) -> bool:
     return "{{" in text or "{%" in text
 
 
-class Regex(Grader):
+class Regex(SampleGrader):
     """The output matches a regular expression (anywhere, or as a whole)."""
 
     name = "regex"
@@ -284,7 +284,7 @@ class Regex(Grader):
         return Verdict(False, 0.0, f"pattern {clip(pattern)} not found in output")
 
 
-class Length(Grader):
+class Length(SampleGrader):
     """The output's length, in characters or words, lies within bounds."""
 
     name = "length"

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mendoza.core import GraderSpec
-from mendoza.registry import grader_class
+from mendoza.graders.judged import JudgeDetail, JudgeRun
+from mendoza.graders.kinds import is_judge_type
 from mendoza.stats import NestedVariance, cohen_kappa, nested_variance
 from mendoza.store import CurrentGrade, Store
 
@@ -101,20 +102,17 @@ class JudgeReport:
 
 
 def judge_graders(specs: Sequence[GraderSpec]) -> list[GraderSpec]:
-    """The graders among ``specs`` that grade each sample with a judge model (``rubric`` and the like)."""
-    judged = []
-    for spec in specs:
-        cls = grader_class(spec.type)
-        if cls.needs_model and cls.per_sample:
-            judged.append(spec)
-    return judged
+    """The graders among ``specs`` that grade each sample with a judge model: the judge-style ones (``rubric``,
+    any ``JudgeGrader``, or a plugin's sample grader that declares ``needs_model``)."""
+    return [spec for spec in specs if is_judge_type(spec.type)]
 
 
 def judge_trust(store: Store, run_id: str, spec: GraderSpec, grades: Sequence[CurrentGrade]) -> JudgeTrust:
     """How a judged grader's current verdicts agree with the human labels of the run."""
     humans = store.human_verdicts(run_id)
     pairs = [(humans[g.sample_id], g.passed) for g in grades if g.passed is not None and g.sample_id in humans]
-    judges = next((list(g.detail.get("judges", [])) for g in grades if g.detail), [])
+    details = (JudgeDetail.read(g.detail) for g in grades if g.detail)
+    judges = next((list(detail.judges) for detail in details if detail is not None), [])
     agreement = sum(h == j for h, j in pairs) / len(pairs) if pairs else math.nan
     kappa = cohen_kappa([h for h, _ in pairs], [j for _, j in pairs]) if pairs else math.nan
     status: Literal["unmeasured", "poor", "good"]
@@ -131,15 +129,15 @@ def _noise(spec: GraderSpec, grades: Sequence[CurrentGrade]) -> list[JudgeNoise]
     rows: dict[tuple[int, str], dict[str, Any]] = {}
     labels: dict[int, str] = {}
     for grade in grades:
-        detail = grade.detail or {}
-        if detail.get("kind") != "rubric":
+        detail = JudgeDetail.read(grade.detail)
+        if detail is None:
             continue
-        for index, label in enumerate(detail.get("judges", [])):
-            labels.setdefault(index, str(label))
-        by_judge: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for run in detail.get("runs", []):
-            by_judge[int(run["judge"])].append(run)
-        votes = [vote for row in detail.get("criteria", []) for vote in row.get("votes", [])]
+        for index, label in enumerate(detail.judges):
+            labels.setdefault(index, label)
+        by_judge: dict[int, list[JudgeRun]] = defaultdict(list)
+        for run in detail.runs:
+            by_judge[run.judge].append(run)
+        votes = [vote for row in detail.criteria for vote in row.votes]
         for index, runs in by_judge.items():
             row = rows.setdefault(
                 (index, grade.variant_id),
@@ -147,18 +145,18 @@ def _noise(spec: GraderSpec, grades: Sequence[CurrentGrade]) -> list[JudgeNoise]
                  "answers": 0, "unreadable": 0, "asks": 0},
             )
             row["n"] += 1
-            readable = [run for run in runs if run.get("score") is not None]
-            for run in readable:
-                row["scores"].append(float(run["score"]))
+            readable = [(run.score, run.passed) for run in runs if run.score is not None]
+            for score, _ in readable:
+                row["scores"].append(score)
                 row["samples"].append(grade.sample_id)
                 row["cases"].append(grade.case_id)
             if len(readable) >= 2:
                 row["repeated"] += 1
-                row["flipped"] += len({bool(run["passed"]) for run in readable}) > 1
-            mine = [vote for vote in votes if int(vote.get("judge", -1)) == index]
+                row["flipped"] += len({bool(passed) for _, passed in readable}) > 1
+            mine = [vote for vote in votes if vote.judge == index]
             row["answers"] += len(mine)
-            row["unreadable"] += sum(1 for vote in mine if vote.get("score") is None)
-            row["asks"] += sum(int(vote.get("asks", 1)) for vote in mine)
+            row["unreadable"] += sum(1 for vote in mine if vote.score is None)
+            row["asks"] += sum(vote.asks for vote in mine)
     noise = []
     for (index, variant_id), row in sorted(rows.items(), key=lambda item: (item[0][1], item[0][0])):
         variance = nested_variance(row["scores"], row["samples"], row["cases"])
@@ -169,20 +167,20 @@ def _noise(spec: GraderSpec, grades: Sequence[CurrentGrade]) -> list[JudgeNoise]
     return noise
 
 
-def _judge_verdicts(detail: dict[str, Any]) -> dict[tuple[str, int], bool]:
+def _judge_verdicts(detail: JudgeDetail) -> dict[tuple[str, int], bool]:
     """Each judge's verdict per criterion (the majority of its readable repeats), by (criterion, judge)."""
     verdicts: dict[tuple[str, int], bool] = {}
-    for row in detail.get("criteria", []):
-        point = float(row.get("pass_point", 0.5))
-        scaled = row.get("scale") is not None
+    for row in detail.criteria:
+        point = 0.5 if row.pass_point is None else row.pass_point
+        scaled = row.scale is not None
         by_judge: dict[int, list[bool]] = defaultdict(list)
-        for vote in row.get("votes", []):
-            if vote.get("score") is None:
+        for vote in row.votes:
+            if vote.score is None:
                 continue
-            score = float(vote["score"])
-            by_judge[int(vote["judge"])].append(score >= point - 1e-9 if scaled else score > 0.5)
+            score = vote.score
+            by_judge[vote.judge].append(score >= point - 1e-9 if scaled else score > 0.5)
         for index, passes in by_judge.items():
-            verdicts[(str(row["name"]), index)] = sum(passes) * 2 > len(passes)
+            verdicts[(row.name, index)] = sum(passes) * 2 > len(passes)
     return verdicts
 
 
@@ -190,12 +188,12 @@ def _agreement(spec: GraderSpec, grades: Sequence[CurrentGrade]) -> list[JudgeAg
     pairs: dict[tuple[str, int, int], list[tuple[bool, bool]]] = defaultdict(list)
     labels: dict[int, str] = {}
     for grade in grades:
-        detail = grade.detail or {}
-        judges = detail.get("judges", [])
-        if detail.get("kind") != "rubric" or len(judges) < 2:
+        detail = JudgeDetail.read(grade.detail)
+        if detail is None or len(detail.judges) < 2:
             continue
+        judges = detail.judges
         for index, label in enumerate(judges):
-            labels.setdefault(index, str(label))
+            labels.setdefault(index, label)
         verdicts = _judge_verdicts(detail)
         criteria = sorted({criterion for criterion, _ in verdicts})
         for criterion in criteria:

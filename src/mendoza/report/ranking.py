@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from mendoza.core import GraderSpec
 from mendoza.errors import ConfigError
 from mendoza.graders.judge import DEFAULT_JUDGE_MODEL
-from mendoza.registry import grader_class
+from mendoza.graders.kinds import kind_of
 from mendoza.stats import Interval, bradley_terry, bradley_terry_intervals, win_matrix
 from mendoza.store import Store
 
@@ -74,7 +74,7 @@ class Ranking:
 
 
 def _pairwise_spec(store: Store, run_id: str, grader: str | None) -> GraderSpec:
-    specs = [spec for spec in store.grader_set(run_id) if not grader_class(spec.type).per_sample]
+    specs = [spec for spec in store.grader_set(run_id) if kind_of(spec.type) == "pairwise"]
     if grader is not None:
         specs = [spec for spec in specs if spec.name == grader]
     if not specs:

@@ -18,7 +18,7 @@ import numpy as np
 
 from mendoza.core import OutcomeCounts, Run, Suite
 from mendoza.errors import MendozaError
-from mendoza.registry import grader_class
+from mendoza.graders.kinds import kind_of
 from mendoza.report.judges import JudgeReport, build_judge_report
 from mendoza.report.reliability import Rate, RateRules, Reliability, rate_of
 from mendoza.stats import BandDecision, Interval, classify_band, cohen_kappa, wilson_bounds, wilson_interval
@@ -337,7 +337,7 @@ def _label_kappas(store: Store, run_id: str) -> dict[str, float | None]:
 
 def _grades_samples(grader_type: str) -> bool:
     try:
-        return bool(grader_class(grader_type).per_sample)
+        return kind_of(grader_type) == "sample"
     except MendozaError:  # an unknown plugin: count it as a sample grader, as the run did
         return True
 

@@ -19,6 +19,7 @@ import jinja2
 from mendoza.config.templates import user_environment
 from mendoza.core import Case, ModelRequest, ModelResponse, Run, Sample, Suite, Variant, sample_seed
 from mendoza.graders.base import BoundGrader, bind_grader
+from mendoza.graders.kinds import kind_of
 from mendoza.providers.base import Provider
 from mendoza.registry import grader_class, provider_class
 from mendoza.runner.cache_keys import cache_key
@@ -153,10 +154,8 @@ class RunPlan:
 def plan_run(suite: Suite, options: RunOptions) -> RunPlan:
     """Build every variant's provider and every grader; raises the set-up mistakes (unknown provider, a
     missing API key, a bad grader parameter) as ``MendozaError``s."""
-    # A grader that is not per sample (a pairwise comparison of variants) is a step after the run.
-    graders = [
-        bind_grader(spec, grader_class(spec.type)) for spec in suite.graders if grader_class(spec.type).per_sample
-    ]
+    # A pairwise grader (a comparison of variants) is a step after the run.
+    graders = [bind_grader(spec, grader_class(spec.type)) for spec in suite.graders if kind_of(spec.type) == "sample"]
     return RunPlan(
         suite, options, [_VariantWorker(suite, variant, graders, options) for variant in suite.variants]
     )

@@ -16,8 +16,7 @@ from typing import TypeVar
 
 from mendoza.core import Case, Grade
 from mendoza.errors import GraderError
-from mendoza.graders.base import BoundGrader
-from mendoza.graders.pairwise import Pairwise
+from mendoza.graders.base import BoundGrader, BoundPairwise
 from mendoza.runner.engine import first_cause
 from mendoza.runner.progress import NullProgress, Progress
 from mendoza.store import PairJudgement, PairSamples, RegradeInput, Store
@@ -126,7 +125,7 @@ async def judge_pairs(
     store: Store,
     run_id: str,
     cases: Mapping[str, Case],
-    bound: BoundGrader,
+    bound: BoundPairwise,
     variant_ids: Sequence[str],
     *,
     use_cache: bool = True,
@@ -138,8 +137,6 @@ async def judge_pairs(
     """Ask a pairwise grader's judge about every pair of ``variant_ids`` on every (case, repeat) both have an
     output for (each pair in both orders), and store the judgements; a failed judgement is stored as an error."""
     grader = bound.grader
-    if not isinstance(grader, Pairwise):
-        raise GraderError(f"grader '{bound.spec.name}' is not a pairwise grader")
     progress = progress or NullProgress()
     outcome = GradingOutcome()
     grader.use_cache(store if use_cache else None)
