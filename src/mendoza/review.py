@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from mendoza.core import adjusted_verdict
 from mendoza.errors import ConfigError
 from mendoza.store import GradeRecord, Store
 
@@ -60,11 +61,6 @@ def default_author() -> str:
         return getpass.getuser() or "human"
     except (OSError, KeyError):
         return "human"
-
-
-def adjusted_verdict(automatic: bool | None, human: bool | None) -> bool | None:
-    """The human-adjusted verdict: the human's where there is one, else the automatic one."""
-    return human if human is not None else automatic
 
 
 def _check_note(note: str) -> str:

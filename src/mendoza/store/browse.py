@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mendoza.core import OutcomeCounts
+from mendoza.core import OutcomeCounts, adjusted_verdict
 from mendoza.store.connection import StoreConnection
 from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL
 
@@ -67,7 +67,7 @@ class SampleRecord:
     @property
     def adjusted_passed(self) -> bool | None:
         """The human-adjusted verdict: the human's where a person labelled the sample, else the automatic one."""
-        return self.human_passed if self.human_passed is not None else self.passed
+        return adjusted_verdict(self.passed, self.human_passed)
 
 
 @dataclass(frozen=True, slots=True)
