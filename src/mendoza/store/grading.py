@@ -52,8 +52,27 @@ class CurrentGrade:
     detail: dict[str, Any] | None
 
 
-def _values(pairs: Sequence[tuple[str, str]]) -> str:
-    return ", ".join("(?, ?)" for _ in pairs)
+def latest_grades(graders: Sequence[tuple[str, str]], columns: str = "g.sample_id, g.grader, g.passed") -> str:
+    """The ``WITH`` clause of the rule above, written once: ``cur`` holds the given ``(name, definition hash)``
+    graders and ``latest`` one run's automatic grades by them with ``columns``, newest first per sample and
+    grader (``rn = 1`` is the grade that counts). Its parameters: each grader's name and hash, then the run id
+    (``latest_grade_args``)."""
+    values = ", ".join("(?, ?)" for _ in graders)
+    return (
+        f"WITH cur(name, hash) AS (VALUES {values}), "
+        "latest AS ("
+        f"  SELECT {columns}, "
+        "         ROW_NUMBER() OVER (PARTITION BY g.sample_id, g.grader ORDER BY g.id DESC) AS rn "
+        "  FROM grades AS g JOIN samples AS s ON s.id = g.sample_id "
+        "  JOIN cur ON cur.name = g.grader AND cur.hash = g.grader_hash "
+        "  WHERE s.run_id = ? AND g.source = 'auto'"
+        ") "
+    )
+
+
+def latest_grade_args(graders: Sequence[tuple[str, str]], run_id: str) -> list[str]:
+    """The parameters of ``latest_grades``'s clause."""
+    return [*[value for pair in graders for value in pair], run_id]
 
 
 class GradingQueries(StoreConnection):
@@ -186,17 +205,9 @@ class GradingQueries(StoreConnection):
             self._db.execute("UPDATE samples SET passed = NULL, graders_disagree = 0 WHERE run_id = ?", (run_id,))
             return
         rows = self._db.execute(
-            f"WITH cur(name, hash) AS (VALUES {_values(current)}), "
-            "latest AS ("
-            "  SELECT g.sample_id, g.grader, g.passed, "
-            "         ROW_NUMBER() OVER (PARTITION BY g.sample_id, g.grader ORDER BY g.id DESC) AS rn "
-            "  FROM grades AS g JOIN samples AS s ON s.id = g.sample_id "
-            "  JOIN cur ON cur.name = g.grader AND cur.hash = g.grader_hash "
-            "  WHERE s.run_id = ? AND g.source = 'auto'"
-            ") "
-            "SELECT s.id, s.error IS NOT NULL, l.grader, l.passed FROM samples AS s "
+            latest_grades(current) + "SELECT s.id, s.error IS NOT NULL, l.grader, l.passed FROM samples AS s "
             "LEFT JOIN latest AS l ON l.sample_id = s.id AND l.rn = 1 WHERE s.run_id = ? ORDER BY s.id",
-            (*[value for pair in current for value in pair], run_id, run_id),
+            (*latest_grade_args(current, run_id), run_id),
         )
         names = [name for name, _ in current]
         updates: list[tuple[int | None, int, int]] = []
@@ -234,15 +245,9 @@ class GradingQueries(StoreConnection):
         if not current:
             return []
         rows = self._rows(
-            f"WITH cur(name, hash) AS (VALUES {_values(current)}), "
-            "latest AS ("
-            "  SELECT g.*, s.variant_id, s.case_id, s.repeat, "
-            "         ROW_NUMBER() OVER (PARTITION BY g.sample_id, g.grader ORDER BY g.id DESC) AS rn "
-            "  FROM grades AS g JOIN samples AS s ON s.id = g.sample_id "
-            "  JOIN cur ON cur.name = g.grader AND cur.hash = g.grader_hash "
-            "  WHERE s.run_id = ? AND g.source = 'auto'"
-            ") SELECT * FROM latest WHERE rn = 1 ORDER BY variant_id, case_id, repeat, grader",
-            (*[value for pair in current for value in pair], run_id),
+            latest_grades(current, "g.*, s.variant_id, s.case_id, s.repeat")
+            + "SELECT * FROM latest WHERE rn = 1 ORDER BY variant_id, case_id, repeat, grader",
+            latest_grade_args(current, run_id),
         )
         return [
             CurrentGrade(

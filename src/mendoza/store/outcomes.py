@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from mendoza.core import OutcomeCounts
 from mendoza.store.connection import StoreConnection
+from mendoza.store.grading import latest_grade_args, latest_grades
 
 __all__ = [
     "ADJUSTED_VERDICT_SQL",
@@ -75,10 +76,6 @@ class OutputSigns:
     cases: int
 
 
-def _values(pairs: Sequence[tuple[str, str]]) -> str:
-    return ", ".join("(?, ?)" for _ in pairs)
-
-
 class OutcomeQueries(StoreConnection):
     """The store's outcome counts (a mixin of ``Store``)."""
 
@@ -116,22 +113,14 @@ class OutcomeQueries(StoreConnection):
         if not graders:
             return []
         rows = self._rows(
-            f"WITH cur(name, hash) AS (VALUES {_values(graders)}), "
-            "latest AS ("
-            "  SELECT g.sample_id, g.grader, g.passed, "
-            "         ROW_NUMBER() OVER (PARTITION BY g.sample_id, g.grader ORDER BY g.id DESC) AS rn "
-            "  FROM grades AS g JOIN samples AS s ON s.id = g.sample_id "
-            "  JOIN cur ON cur.name = g.grader AND cur.hash = g.grader_hash "
-            "  WHERE s.run_id = ? AND g.source = 'auto'"
-            ") "
-            "SELECT s.variant_id, s.case_id, cur.name, COUNT(*), "
+            latest_grades(graders) + "SELECT s.variant_id, s.case_id, cur.name, COUNT(*), "
             "  SUM(s.error IS NULL AND l.passed IS 1), SUM(s.error IS NULL AND l.passed IS 0), "
             "  SUM(s.error IS NOT NULL) "
             "FROM samples AS s CROSS JOIN cur "
             "LEFT JOIN latest AS l ON l.sample_id = s.id AND l.grader = cur.name AND l.rn = 1 "
             "WHERE s.run_id = ? GROUP BY s.variant_id, s.case_id, cur.name "
             "ORDER BY s.variant_id, s.case_id, cur.name",
-            (*[value for pair in graders for value in pair], run_id, run_id),
+            (*latest_grade_args(graders, run_id), run_id),
         )
         return [
             GraderCell(row[0], row[1], row[2], OutcomeCounts.of(int(row[3]), row[4] or 0, row[5] or 0, row[6] or 0))
