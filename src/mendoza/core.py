@@ -268,6 +268,9 @@ class Suite(_Frozen):
     max_retries: int = Field(default=3, ge=0)
     #: The longest one sample waits before a retry (a longer Retry-After makes it an error at once).
     max_retry_wait: float = Field(default=60.0, gt=0)
+    #: Seconds one grader may take over one sample (a judge's model calls included) before its grade is an
+    #: error ("timed out"); the ``code`` grader's own programs have their own, shorter, limit.
+    grade_timeout: float = Field(default=300.0, gt=0)
     cache: bool = True
     source: str | None = Field(default=None, exclude=True)
 
@@ -369,6 +372,8 @@ class Sample:
     grades: tuple[Grade, ...] = field(default_factory=tuple)
     #: What the report should know about how the sample was made or stored (one line each).
     notes: str | None = None
+    #: How long grading took (ms), apart from ``latency_ms`` (the model call's); None when not measured.
+    grading_ms: float | None = None
     #: What the provider returned beside the output (``ModelResponse.metadata``), when anything.
     metadata: Mapping[str, Any] | None = None
 

@@ -51,6 +51,7 @@ class _SuiteEntry(BaseModel):
     cases: list[Any] | str
     variants: list[_VariantEntry] = Field(min_length=1)
     max_retry_wait: float = Field(default=60.0, gt=0)
+    grade_timeout: float = Field(default=300.0, gt=0, strict=True)
     graders: list[Any] = Field(default_factory=list)
     # Strict: YAML's ``repeats: true`` or ``seed: 1.5`` is a mistake, not 1.
     repeats: int = Field(default=1, ge=1, strict=True)
@@ -296,6 +297,7 @@ def suite_from_document(document: YamlDocument) -> Suite:
         timeout=entry.timeout,
         max_retries=entry.max_retries,
         max_retry_wait=entry.max_retry_wait,
+        grade_timeout=entry.grade_timeout,
         cache=entry.cache,
         source=str(document.path),
     )

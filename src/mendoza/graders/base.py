@@ -10,7 +10,6 @@ A grader is one of two kinds, told apart by its base class (``grader_kind``), ne
 
 from __future__ import annotations
 
-import inspect
 import types
 import typing
 from abc import ABC, abstractmethod
@@ -26,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from mendoza.config.templates import user_environment
 from mendoza.core import Case, Grade, GraderSpec, ModelResponse
 from mendoza.errors import GraderError
+from mendoza.graders.guard import GraderRaised, GraderTimeout, run_guarded
 
 __all__ = [
     "BoundGrader",
@@ -220,8 +220,12 @@ class Grader(ABC):
 class SampleGrader(Grader):
     """The per-sample kind: turns one output into a ``Verdict``; the run applies it to every sample.
 
-    ``grade`` may return a ``Verdict`` or an awaitable of one (for graders that call a model).
+    ``grade`` may return a ``Verdict`` or an awaitable of one (for graders that call a model). A grader whose
+    ``grade`` may block (it runs a user's code) sets ``blocking``: it then runs on a thread of its own.
     """
+
+    #: Whether ``grade`` may block (run a user's code): it then runs off the event loop (``graders.guard``).
+    blocking: ClassVar[bool] = False
 
     @abstractmethod
     def grade(self, output: str, case: Case) -> Verdict | Awaitable[Verdict]:
@@ -262,16 +266,20 @@ class BoundGrader:
     grader: SampleGrader
     definition_hash: str
 
-    async def grade(self, output: str, case: Case) -> Grade:
-        """Grade one output; a failing grader gives an error grade, never an exception, and a negated spec
+    async def grade(self, output: str, case: Case, timeout: float | None = None) -> Grade:
+        """Grade one output within ``timeout`` seconds; a failing grader gives an error grade, never an
+        exception (``SystemExit`` in a user's grader included: see ``graders.guard``), and a negated spec
         flips the verdict."""
         name, digest = self.spec.name, self.definition_hash
         try:
-            result = self.grader.grade(output, case)
-            verdict = await result if inspect.isawaitable(result) else result
-        except GraderError as exc:
+            verdict = await run_guarded(
+                lambda: self.grader.grade(output, case), blocking=self.grader.blocking, timeout=timeout
+            )
+        except (GraderError, GraderTimeout) as exc:
             return Grade(name, None, None, "", grader_hash=digest, error=str(exc))
-        except Exception as exc:  # a user's python grader may raise anything; record it on the grade
+        except GraderRaised as exc:  # exit() in a user's grader: this grade's error
+            return Grade(name, None, None, "", grader_hash=digest, error=str(exc))
+        except Exception as exc:  # a user's grader may raise anything: this grade's error
             return Grade(name, None, None, "", grader_hash=digest, error=f"{type(exc).__name__}: {exc}")
         if not isinstance(verdict, Verdict):
             return Grade(name, None, None, "", grader_hash=digest, error=f"grader returned {verdict!r}")

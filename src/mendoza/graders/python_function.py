@@ -98,6 +98,7 @@ class PythonFunction(SampleGrader):
 
     name = "python"
     description = "Your function(output, case) decides: a bool, a score, (passed, why), a dict or a Verdict."
+    blocking = True  # a user's function: it runs on a thread of its own, within the suite's grade_timeout
     shorthand = "function"
     example = 'python: "my_checks:is_polite"'
 

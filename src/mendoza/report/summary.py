@@ -97,6 +97,9 @@ class VariantResult:
     warnings: list[str]
     #: Cohen's kappa between the automatic verdicts and the people's labels (None below 2 labels).
     label_kappa: float | None = None
+    #: How long grading one sample took (ms), apart from the model call's latency: p50 and p95.
+    grading_p50_ms: float | None = None
+    grading_p95_ms: float | None = None
     fixed_design_to_decide: int | None = None
 
     @property
@@ -393,6 +396,7 @@ def build_report(
         counted = [counts.headline(rules.errors) for counts in chosen.values()]
         counted = [(p, f) for p, f in counted if p + f > 0]
         p50, p95 = _percentiles(store.latencies(run.id, variant.id))
+        grading_p50, grading_p95 = _percentiles(store.grading_times(run.id, variant.id))
         total = totals.get(variant.id)
         top_errors = errors_by_variant.get(variant.id, [])
         variants.append(
@@ -415,6 +419,8 @@ def build_report(
                 by_tag=_by_tag(suite, chosen, run.repeats, rules),
                 warnings=_warnings(variant.id, signs.get(variant.id), rate, top_errors, notes.get(variant.id, [])),
                 label_kappa=kappas.get(variant.id),
+                grading_p50_ms=grading_p50,
+                grading_p95_ms=grading_p95,
                 fixed_design_to_decide=(
                     fixed_design_to_decide(rate.reliability.interval.estimate, rules.edges, rules.confidence)
                     if run.adaptive

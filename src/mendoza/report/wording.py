@@ -12,6 +12,7 @@ __all__ = [
     "band_words",
     "bounds_words",
     "error_words",
+    "grading_words",
     "other_verdicts_words",
     "percent",
     "rate_words",
@@ -85,5 +86,23 @@ def other_verdicts_words(report: RunReport, variant: VariantResult) -> str | Non
 def variant_notes(report: RunReport, variant: VariantResult) -> list[str]:
     """Every sentence the report adds under a variant's figures: its errors, the bounds, the other verdicts,
     and its warnings (each starting ``warning:``)."""
-    notes = [error_words(variant), bounds_words(variant.rate), other_verdicts_words(report, variant)]
+    notes = [
+        error_words(variant),
+        bounds_words(variant.rate),
+        other_verdicts_words(report, variant),
+        grading_words(variant),
+    ]
     return [note for note in notes if note] + [f"warning: {warning}" for warning in variant.warnings]
+
+
+#: Grading is mentioned when its p95 takes at least this long (a judge, a program run): the cheap graders'
+#: microseconds would only be noise beside the model's latency.
+_GRADING_WORTH_SAYING_MS = 100.0
+
+
+def grading_words(variant: VariantResult) -> str | None:
+    """How long grading took, apart from the model's latency, when it is long enough to matter."""
+    p50, p95 = variant.grading_p50_ms, variant.grading_p95_ms
+    if p50 is None or p95 is None or p95 < _GRADING_WORTH_SAYING_MS:
+        return None
+    return f"grading took {p50:.0f} ms (p50), {p95:.0f} ms (p95) per sample, apart from the model's latency"

@@ -62,6 +62,7 @@ class _VariantWorker:
             max_retry_wait=suite.max_retry_wait, on_wait=getattr(options.progress, "waiting", None),
         )
         self.graders = graders
+        self.grade_timeout = suite.grade_timeout
         self.use_cache = options.use_cache and suite.cache and self.provider.cacheable
         self.identity = self.provider.cache_identity()
         limit = options.concurrency or variant.concurrency
@@ -111,7 +112,9 @@ class _VariantWorker:
                 attempts=attempts,
             )
             return failed, None
-        grades = tuple([await grader.grade(response.text, case) for grader in self.graders])
+        grading_started = time.perf_counter()
+        grades = tuple([await grader.grade(response.text, case, self.grade_timeout) for grader in self.graders])
+        grading_ms = (time.perf_counter() - grading_started) * 1000.0
         sample = Sample(
             case.id,
             self.variant.id,
@@ -128,6 +131,7 @@ class _VariantWorker:
             grades=grades,
             notes=response.notice,
             metadata=response.metadata,
+            grading_ms=grading_ms,
         )
         new_cache_entry = (key, response) if key is not None and cached is None else None
         return sample, new_cache_entry

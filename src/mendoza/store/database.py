@@ -92,8 +92,8 @@ _RUN_COLUMNS = "runs.*, (SELECT COUNT(*) FROM samples WHERE samples.run_id = run
 
 _SAMPLE_INSERT = (
     "INSERT INTO samples (run_id, case_id, variant_id, repeat, prompt, output, error, passed, "
-    "tokens_in, tokens_out, cost, latency_ms, cached, seed, attempts, created_at, notes) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "tokens_in, tokens_out, cost, latency_ms, cached, seed, attempts, created_at, notes, grading_ms) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     # Only a sample already stored is skipped; any other constraint failing is an error, not a lost sample.
     "ON CONFLICT (run_id, variant_id, case_id, repeat) DO NOTHING"
 )
@@ -116,7 +116,7 @@ def _sample_row(run_id: str, sample: Sample, now: str) -> list[Any]:
     return [
         run_id, sample.case_id, sample.variant_id, sample.repeat, sample.prompt, sample.output, sample.error,
         None if passed is None else int(passed), sample.tokens_in, sample.tokens_out, sample.cost,
-        sample.latency_ms, int(sample.cached), sample.seed, sample.attempts, now, sample.notes,
+        sample.latency_ms, int(sample.cached), sample.seed, sample.attempts, now, sample.notes, sample.grading_ms,
     ]
 
 
@@ -425,6 +425,8 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
                     seed=row["seed"],
                     attempts=row["attempts"],
                     grades=tuple(grades.get(row["id"], ())),
+                    notes=row["notes"],
+                    grading_ms=row["grading_ms"],
                 )
 
     def _grades_for(self, sample_ids: list[int]) -> dict[int, list[Grade]]:
@@ -475,15 +477,24 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
 
     def latencies(self, run_id: str, variant_id: str) -> list[float]:
         """Latencies (ms) of a variant's samples that called the model and got an answer (not cached)."""
+        return self._column(
+            "SELECT latency_ms FROM samples WHERE run_id = ? AND variant_id = ? AND cached = 0 AND error IS NULL",
+            (run_id, variant_id),
+        )
+
+    def grading_times(self, run_id: str, variant_id: str) -> list[float]:
+        """How long (ms) grading each of a variant's graded samples took (not counting the model call)."""
+        return self._column(
+            "SELECT grading_ms FROM samples WHERE run_id = ? AND variant_id = ? AND grading_ms IS NOT NULL",
+            (run_id, variant_id),
+        )
+
+    def _column(self, sql: str, args: Sequence[Any]) -> list[float]:
         # Plain tuples fetched at once: one row per sample, and sqlite3.Row objects cost twice as much.
         cursor = self._db.cursor()
         cursor.row_factory = None
         try:
-            rows = cursor.execute(
-                "SELECT latency_ms FROM samples "
-                "WHERE run_id = ? AND variant_id = ? AND cached = 0 AND error IS NULL",
-                (run_id, variant_id),
-            ).fetchall()
+            rows = cursor.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             raise store_error(self.path, "read", exc) from None
         return [row[0] for row in rows]

@@ -212,7 +212,21 @@ def m005_notes() -> str:
     """
 
 
-MIGRATIONS: list[Callable[[], str]] = [m001_initial, m002_run_options, m003_viewer, m004_soft_evals, m005_notes]
+def m006_grading_time() -> str:
+    """How long grading a sample took, apart from the model call's latency (NULL before this migration)."""
+    return """
+        ALTER TABLE samples ADD COLUMN grading_ms REAL;
+    """
+
+
+MIGRATIONS: list[Callable[[], str]] = [
+    m001_initial,
+    m002_run_options,
+    m003_viewer,
+    m004_soft_evals,
+    m005_notes,
+    m006_grading_time,
+]
 
 _CREATE_RECORD = "CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
 
