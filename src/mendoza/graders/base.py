@@ -178,6 +178,8 @@ class Grader(ABC):
     shorthand: ClassVar[str | None] = "value"
     #: Whether grading calls a model (a judge).
     needs_model: ClassVar[bool] = False
+    #: Whether grading may block (it runs a user's code): it then runs off the event loop (``graders.guard``).
+    blocking: ClassVar[bool] = False
     #: An example as a suite would write it, for ``mendoza graders``.
     example: ClassVar[str] = ""
 
@@ -223,9 +225,6 @@ class SampleGrader(Grader):
     ``grade`` may return a ``Verdict`` or an awaitable of one (for graders that call a model). A grader whose
     ``grade`` may block (it runs a user's code) sets ``blocking``: it then runs on a thread of its own.
     """
-
-    #: Whether ``grade`` may block (run a user's code): it then runs off the event loop (``graders.guard``).
-    blocking: ClassVar[bool] = False
 
     @abstractmethod
     def grade(self, output: str, case: Case) -> Verdict | Awaitable[Verdict]:

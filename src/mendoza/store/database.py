@@ -114,16 +114,40 @@ def _detail_json(detail: Any) -> str | None:
 def _sample_row(run_id: str, sample: Sample, now: str) -> list[Any]:
     passed = sample.passed
     return [
-        run_id, sample.case_id, sample.variant_id, sample.repeat, sample.prompt, sample.output, sample.error,
-        None if passed is None else int(passed), sample.tokens_in, sample.tokens_out, sample.cost,
-        sample.latency_ms, int(sample.cached), sample.seed, sample.attempts, now, sample.notes, sample.grading_ms,
+        run_id,
+        sample.case_id,
+        sample.variant_id,
+        sample.repeat,
+        sample.prompt,
+        sample.output,
+        sample.error,
+        None if passed is None else int(passed),
+        sample.tokens_in,
+        sample.tokens_out,
+        sample.cost,
+        sample.latency_ms,
+        int(sample.cached),
+        sample.seed,
+        sample.attempts,
+        now,
+        sample.notes,
+        sample.grading_ms,
     ]
 
 
 def _grade_row(sample_id: int | None, grade: Grade, now: str) -> list[Any]:
     return [
-        sample_id, grade.grader, grade.grader_hash, grade.source, None if grade.passed is None else int(grade.passed),
-        grade.score, grade.explanation, grade.error, grade.author, now, _detail_json(grade.detail),
+        sample_id,
+        grade.grader,
+        grade.grader_hash,
+        grade.source,
+        None if grade.passed is None else int(grade.passed),
+        grade.score,
+        grade.explanation,
+        grade.error,
+        grade.author,
+        now,
+        _detail_json(grade.detail),
     ]
 
 
@@ -180,8 +204,7 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
             raise StoreError(f"{self.path}: not a mendoza database (no _migrations table)") from None
         if any(migration.__name__ not in applied for migration in MIGRATIONS):
             raise StoreError(
-                f"{self.path}: written by an older mendoza; open it for writing once (run a suite) "
-                "to upgrade it"
+                f"{self.path}: written by an older mendoza; open it for writing once (run a suite) to upgrade it"
             )
 
     def close(self) -> None:
@@ -248,8 +271,7 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
         if not ref.strip():
             raise RunNotFound("no run id given: give a run id, a unique prefix of one, or 'latest'")
         rows = self._rows(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ? OR id LIKE ? ESCAPE '\\' "
-            "ORDER BY created_at, rowid LIMIT 3",
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ? OR id LIKE ? ESCAPE '\\' ORDER BY created_at, rowid LIMIT 3",
             (ref, ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"),
         )
         exact = [row for row in rows if row["id"] == ref]
@@ -265,18 +287,14 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
 
     def list_runs(self, limit: int = 50, offset: int = 0) -> list[Run]:
         """Runs, newest first."""
-        rows = self._rows(
-            f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY {_NEWEST_FIRST} LIMIT ? OFFSET ?", (limit, offset)
-        )
+        rows = self._rows(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY {_NEWEST_FIRST} LIMIT ? OFFSET ?", (limit, offset))
         return [_run_from_row(row) for row in rows]
 
     def set_run_status(self, run_id: str, status: RunStatus) -> None:
         """Mark a run running / interrupted / complete / failed (finished_at is set unless running)."""
         finished = None if status == "running" else utc_now()
         with self._transaction():
-            self._db.execute(
-                "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?", (status, finished, run_id)
-            )
+            self._db.execute("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?", (status, finished, run_id))
 
     def set_expected_samples(self, run_id: str, expected: int) -> None:
         """Change how many samples a run is meant to have (an adaptive run knows only when it stops)."""
@@ -371,8 +389,11 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
     def _stand_in(run_id: str, sample: Sample, now: str, exc: BaseException) -> list[Any]:
         """An errored sample in place of one that cannot be stored: where it belongs, and why."""
         reason = safe_text(f"mendoza could not store this sample: {type(exc).__name__}: {exc}")[0]
-        ids = [safe_text(key)[0] if isinstance(key, str) else key for key in (sample.case_id, sample.variant_id)]
-        return [run_id, *ids, sample.repeat, None, None, reason, None, None, None, None, 0.0, 0, 0, 0, now, None]
+        case_id, variant_id = (
+            safe_text(key)[0] if isinstance(key, str) else key for key in (sample.case_id, sample.variant_id)
+        )
+        stand_in = Sample(case_id, variant_id, sample.repeat, None, None, error=reason, attempts=0)
+        return _sample_row(run_id, stand_in, now)
 
     def delete_errored_samples(self, run_id: str) -> int:
         """Forget the samples of a run that ended in an error, so a resume samples them again."""
@@ -462,8 +483,7 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
             (run_id,),
         )
         return [
-            VariantCounts(r[0], r[1], r[2] or 0, r[3] or 0, r[4] or 0, r[5] or 0, r[6], r[7], r[8], r[9])
-            for r in rows
+            VariantCounts(r[0], r[1], r[2] or 0, r[3] or 0, r[4] or 0, r[5] or 0, r[6], r[7], r[8], r[9]) for r in rows
         ]
 
     def case_counts(self, run_id: str) -> list[CaseCounts]:
