@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
 from mendoza.api import run_suite
@@ -56,3 +57,35 @@ def test_a_samples_notes_show_on_its_page(tmp_path: Path, client_for: Callable[.
         (record,) = store.case_samples(run.id, "a", ["v"])
     page = client_for(db).get(f"/runs/{run.id}/samples/{record.id}")
     assert page.status_code == 200 and "chat template guessed" in page.text
+
+
+@pytest.mark.parametrize(("errors", "order"), [("fail", ["b", "c", "a"]), ("exclude", ["c", "a", "b"])])
+def test_sorting_by_pass_rate_counts_errors_as_the_suite_says(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    client_for: Callable[..., TestClient],
+    errors: str,
+    order: list[str],
+) -> None:
+    app = tmp_path / f"mz_grid_sort_app_{errors}.py"
+    app.write_text(
+        "def answer(vars, case_id):\n"
+        "    if case_id == 'b':\n        raise TimeoutError('upstream timed out')\n"
+        "    return 'yes' if case_id == 'a' else 'no'\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    suite = Suite(
+        name="sorted",
+        cases=(Case(id="a"), Case(id="b"), Case(id="c")),
+        variants=(Variant(id="app", model=f"python:{app}:answer"),),
+        graders=(GraderSpec(type="equals", params={"value": "yes"}, name="equals"),),
+        repeats=2,
+        max_retries=0,
+        errors=errors,  # type: ignore[arg-type]
+    )
+    db = tmp_path / "m.db"
+    with Store(db) as store:
+        run = run_suite(suite, db=store)
+    grid = client_for(db).get(f"/runs/{run.id}/grid.json?sort=pass_rate").json()
+    assert [row["case"]["case_id"] for row in grid["rows"]] == order

@@ -136,11 +136,13 @@ class GridQuery:
     Filters keep a case when any of its samples in ``variant_ids`` matches: ``failing`` (a sample that does
     not pass), ``flaky`` (a cell with both passes and failures), ``disagree`` (automatic graders disagree),
     ``overruled`` (a human verdict differs from the automatic one), ``tag``, and ``text`` (found in a rendered
-    prompt, an output, the case id or its vars). ``human`` uses the human-adjusted verdicts (else automatic).
+    prompt, an output, the case id or its vars). ``human`` uses the human-adjusted verdicts (else automatic);
+    ``errors_fail`` counts an errored sample as a failure when sorting by pass rate (the suite's ``errors:``).
     """
 
     variant_ids: tuple[str, ...]
     human: bool = True
+    errors_fail: bool = True
     failing: bool = False
     flaky: bool = False
     disagree: bool = False
@@ -224,7 +226,7 @@ _ADJUSTED = ADJUSTED_VERDICT_SQL
 # Per case totals over the chosen variants, from which the grid filters and sorts (one pass over the run).
 _CASE_TOTALS = """
     cells AS (
-        SELECT case_id, SUM(({verdict}) IS 1) AS p, SUM(({verdict}) IS 0) AS f, COUNT(*) AS n,
+        SELECT case_id, SUM(({verdict}) IS 1) AS p, SUM(({verdict}) IS 0) + {errored} AS f, COUNT(*) AS n,
                SUM(graders_disagree) AS d, SUM(human_passed IS NOT NULL AND human_passed IS NOT passed) AS o,
                {hits} AS hits
         FROM samples WHERE run_id = ? AND variant_id IN ({variants})
@@ -414,8 +416,11 @@ class BrowseQueries(StoreConnection):
             hits = "SUM(prompt LIKE ? ESCAPE '\\' OR output LIKE ? ESCAPE '\\')"
             totals_args.extend([_like(query.text)] * 2)
         totals_args.extend([run_id, *variants])
+        errored = "0"
+        if query.errors_fail:  # the errored samples the verdicts asked for leave without a verdict
+            errored = "SUM(error IS NOT NULL AND human_passed IS NULL)" if query.human else "SUM(error IS NOT NULL)"
         with_sql = _CASE_TOTALS.format(
-            verdict=_ADJUSTED if query.human else "passed", hits=hits, variants=_marks(variants)
+            verdict=_ADJUSTED if query.human else "passed", hits=hits, variants=_marks(variants), errored=errored
         )
         conditions = ["rc.run_id = ?"]
         args: list[Any] = [run_id]

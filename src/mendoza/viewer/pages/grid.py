@@ -154,9 +154,11 @@ def _cell(cell: CellVerdicts, adjusted: bool, errors: ErrorPolicy) -> GridCell:
 def build_grid(state: ViewerState, run: Run, filters: GridFilters, page_number: int, per_page: int) -> GridView:
     """One page of the grid of ``run``."""
     adjusted = filters.view == "adjusted"
+    errors = state.suite(run).errors
     query = GridQuery(
         variant_ids=filters.variants,
         human=adjusted,
+        errors_fail=errors == "fail",
         failing=filters.failing,
         flaky=filters.flaky,
         disagree=filters.disagree,
@@ -171,7 +173,6 @@ def build_grid(state: ViewerState, run: Run, filters: GridFilters, page_number: 
     found = state.store.grid_page(run.id, query)
     pagination = Pagination.of(found.offset // per_page + 1, per_page, found.total)
     cells, cases = found.cells, found.cases
-    errors = state.suite(run).errors
     by_cell = {(cell.case_id, cell.variant_id): _cell(cell, adjusted, errors) for cell in cells}
     rows = [
         GridRow(case, _preview(case), [by_cell.get((case.case_id, variant)) for variant in filters.variants])
