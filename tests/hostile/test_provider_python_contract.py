@@ -134,3 +134,26 @@ def test_an_app_calling_exit_fails_its_sample_not_the_run(tmp_path: Path, kind: 
         samples = list(store.iter_samples(run.id))
     assert run.status == "complete" and len(samples) == 2
     assert all(sample.error is not None and "called exit(0)" in sample.error for sample in samples)
+
+
+def test_metadata_is_stored_and_shown_on_the_sample_page(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from mendoza.api import run_suite
+    from mendoza.core import Case, Suite, Variant
+    from mendoza.store import Store
+    from mendoza.viewer import create_app
+
+    app = tmp_path / "mz_meta_app.py"
+    app.write_text("def answer(vars):\n    return {'output': 'hi', 'trace_id': 't-9', 'docs': ['d1']}\n")
+    suite = Suite(name="meta", cases=(Case(id="a"),), variants=(Variant(id="v", model=f"python:{app}:answer"),))
+    db = tmp_path / "m.db"
+    with Store(db) as store:
+        run = run_suite(suite, db=store)
+        (sample,) = store.iter_samples(run.id)
+        assert sample.metadata == {"trace_id": "t-9", "docs": ["d1"]}
+        (record,) = store.case_samples(run.id, "a", ["v"])
+        assert record.metadata == {"trace_id": "t-9", "docs": ["d1"]}
+        client = TestClient(create_app(store, author="t"), base_url="http://127.0.0.1")
+        page = client.get(f"/runs/{run.id}/samples/{record.id}")
+        assert page.status_code == 200 and "t-9" in page.text and "Returned with it" in page.text

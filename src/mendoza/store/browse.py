@@ -63,6 +63,8 @@ class SampleRecord:
     created_at: str
     #: What was not stored exactly as given (characters UTF-8 cannot hold, replaced by U+FFFD); None: nothing.
     notes: str | None = None
+    #: What the app returned beside its output (a ``python:`` app's extra keys), when anything.
+    metadata: dict[str, Any] | None = None
 
     @property
     def adjusted_passed(self) -> bool | None:
@@ -218,6 +220,7 @@ def _sample_from_row(row: sqlite3.Row) -> SampleRecord:
         attempts=row["attempts"],
         created_at=row["created_at"],
         notes=row["notes"],
+        metadata=None if row["metadata_json"] is None else json.loads(row["metadata_json"]),
     )
 
 

@@ -92,8 +92,8 @@ _RUN_COLUMNS = "runs.*, (SELECT COUNT(*) FROM samples WHERE samples.run_id = run
 
 _SAMPLE_INSERT = (
     "INSERT INTO samples (run_id, case_id, variant_id, repeat, prompt, output, error, passed, "
-    "tokens_in, tokens_out, cost, latency_ms, cached, seed, attempts, created_at, notes, grading_ms) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "tokens_in, tokens_out, cost, latency_ms, cached, seed, attempts, created_at, notes, grading_ms, "
+    "metadata_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     # Only a sample already stored is skipped; any other constraint failing is an error, not a lost sample.
     "ON CONFLICT (run_id, variant_id, case_id, repeat) DO NOTHING"
 )
@@ -132,6 +132,7 @@ def _sample_row(run_id: str, sample: Sample, now: str) -> list[Any]:
         now,
         sample.notes,
         sample.grading_ms,
+        _detail_json(sample.metadata),
     ]
 
 
@@ -152,7 +153,7 @@ def _grade_row(sample_id: int | None, grade: Grade, now: str) -> list[Any]:
 
 
 # The text columns of a sample row and of a grade row (positions in the rows above), by the name a note uses.
-_SAMPLE_TEXTS = {1: "case id", 2: "variant id", 4: "prompt", 5: "output", 6: "error"}
+_SAMPLE_TEXTS = {1: "case id", 2: "variant id", 4: "prompt", 5: "output", 6: "error", 18: "metadata"}
 _GRADE_TEXTS = {1: "name", 2: "hash", 6: "explanation", 7: "error", 8: "author", 10: "detail"}
 _SAMPLE_NOTES = 16
 
@@ -448,6 +449,7 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
                     grades=tuple(grades.get(row["id"], ())),
                     notes=row["notes"],
                     grading_ms=row["grading_ms"],
+                    metadata=None if row["metadata_json"] is None else json.loads(row["metadata_json"]),
                 )
 
     def _grades_for(self, sample_ids: list[int]) -> dict[int, list[Grade]]:

@@ -213,9 +213,11 @@ def m005_notes() -> str:
 
 
 def m006_grading_time() -> str:
-    """How long grading a sample took, apart from the model call's latency (NULL before this migration)."""
+    """How long grading a sample took, apart from the model call's latency, and what an app returned beside its
+    output (``python:`` apps' extra keys, as JSON) (NULL before this migration, or when none)."""
     return """
         ALTER TABLE samples ADD COLUMN grading_ms REAL;
+        ALTER TABLE samples ADD COLUMN metadata_json TEXT;
     """
 
 
