@@ -193,7 +193,7 @@ class Variant(_Frozen):
     params: dict[str, Any] = Field(default_factory=dict)
     base_url: str | None = None
     api_key_env: str | None = None
-    concurrency: int | None = Field(default=None, ge=1)
+    concurrency: int | None = Field(default=None, ge=1, le=1024)
     timeout: float | None = Field(default=None, gt=0)
     pricing: Pricing | None = None
 

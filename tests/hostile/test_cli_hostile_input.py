@@ -57,7 +57,7 @@ def test_concurrency_of_a_hundred_million_is_refused(write_suite: Any, tmp_path:
     suite = write_suite(variants=[{"id": "echo", "model": "echo", "prompt": "say {{ word }}",
                                    "concurrency": 100000000}])
     result = mendoza_cli("run", str(suite), cwd=tmp_path)
-    _one_line_exit_2(result, "concurrency 100000000 is more than 1024")
+    _one_line_exit_2(result, "suite.yaml:19: 'variants.0.concurrency': Input should be less than or equal to 1024")
     assert not (tmp_path / ".mendoza").exists()  # refused before anything was recorded
 
 
@@ -114,3 +114,13 @@ def test_names_that_are_rich_markup_print_as_they_are(write_suite: Any, tmp_path
                                 env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "[/bold] closing" in result.output and "[/]" in result.output
+
+
+def test_a_variants_concurrency_is_bounded_in_the_python_api_too() -> None:
+    from pydantic import ValidationError
+
+    from mendoza.core import Variant
+
+    with pytest.raises(ValidationError, match="less than or equal to 1024"):
+        Variant(id="v", model="echo", concurrency=100_000_000)
+    assert Variant(id="v", model="echo", concurrency=1024).concurrency == 1024

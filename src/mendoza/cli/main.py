@@ -23,7 +23,6 @@ from mendoza.cli.failures import describe_failure, exit_of_the_cli, is_machine_f
 from mendoza.cli.options import (
     EXIT_INTERRUPTED,
     EXIT_OK,
-    MAX_CONCURRENCY,
     concurrency_option,
     db_option,
     exit_for_gate,
@@ -33,8 +32,7 @@ from mendoza.cli.options import (
 from mendoza.cli.render import print_comparison, print_gate, print_report, print_runs
 from mendoza.cli.soft import calibrate_command, label, rank, regrade
 from mendoza.cli.text import clip, make_console, plain
-from mendoza.core import Suite
-from mendoza.errors import ConfigError, MendozaError
+from mendoza.errors import MendozaError
 from mendoza.registry import grader_class, grader_names, provider_class, provider_names
 from mendoza.report import (
     Verdicts,
@@ -77,17 +75,6 @@ def init(directory: Path | None) -> None:
         shutil.copytree(path, target, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
     suite_file = plain(target / "suite.yaml", 300)
     click.echo(f"created {suite_file}; run it with:\n  mendoza run {suite_file}")
-
-
-def _check_concurrency(suite: Suite) -> None:
-    """A suite's ``concurrency`` is bounded like the option (a hundred million workers crash the process)."""
-    for variant in suite.variants:
-        if variant.concurrency is not None and variant.concurrency > MAX_CONCURRENCY:
-            raise ConfigError(
-                f"variant '{plain(variant.id)}': concurrency {variant.concurrency} is more than "
-                f"{MAX_CONCURRENCY}; set 1 to {MAX_CONCURRENCY}",
-                where=suite.source,
-            )
 
 
 @cli.command()
@@ -151,8 +138,6 @@ def run(
         raise click.UsageError("--budget works only with --until-decided (a fixed run takes every sample)")
     console = make_console()
     loaded = api.load_suite(suite) if suite is not None else None
-    if loaded is not None:
-        _check_concurrency(loaded)
     store = api.open_store(db)
     try:
         if baseline is not None:

@@ -38,7 +38,7 @@ class _VariantEntry(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     base_url: str | None = None
     api_key_env: str | None = None
-    concurrency: int | None = Field(default=None, ge=1, strict=True)
+    concurrency: int | None = Field(default=None, ge=1, le=1024, strict=True)
     timeout: float | None = Field(default=None, gt=0, strict=True)
     pricing: Pricing | None = None
 
