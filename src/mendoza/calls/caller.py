@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -79,7 +79,7 @@ class ModelCaller:
             self._semaphore, self._loop = asyncio.Semaphore(self.limit), loop
         return self._semaphore
 
-    def _complete(self, request: ModelRequest) -> Any:
+    def _complete(self, request: ModelRequest) -> Awaitable[ModelResponse]:
         self.attempts += 1
         return self.provider.complete(request)
 
