@@ -104,3 +104,17 @@ def test_the_limit_is_what_was_asked_else_the_providers_default_up_to_a_cap() ->
     assert concurrency_limit(Scripted(), 7, 64) == 7
     assert concurrency_limit(Scripted(), None, 64) == 64
     assert concurrency_limit(Scripted(), None, 1000) == 500
+
+
+def test_the_public_names_resolve_and_the_old_imports_still_work() -> None:
+    import mendoza.calls
+    import mendoza.providers
+    import mendoza.providers.base
+    import mendoza.runner.cache_keys
+    import mendoza.runner.retry
+
+    for name in mendoza.calls.__all__:
+        assert getattr(mendoza.calls, name) is not None, name
+    assert mendoza.providers.Provider is mendoza.providers.base.Provider is Provider
+    assert mendoza.runner.retry.RetryPolicy is RetryPolicy
+    assert mendoza.runner.cache_keys.cache_key is mendoza.calls.cache_key

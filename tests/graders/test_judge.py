@@ -100,3 +100,12 @@ def test_a_new_provider_chooses_its_judge_style_and_json_mode(monkeypatch: pytes
     ]
     chat = Judge(JudgeSpec(model="basemodel/x", style="instruction"))
     assert chat.style == "instruction" and chat.params == {}
+
+
+def test_a_judge_told_to_wait_too_long_fails_at_once_like_a_sample() -> None:
+    # Before the shared call path a judge waited 120 s and asked again; now, like the runner, it says why.
+    spec = JudgeSpec(model="mock", params={"error": "rate_limit", "retry_after": 3600, "fail_always": True})
+    judge = Judge(spec)
+    with pytest.raises(GraderError, match="max_retry_wait 120s"):
+        asyncio.run(judge.ask("q", 1))
+    assert judge.calls == 1

@@ -27,7 +27,7 @@ from mendoza.calls import (
     judge_cache_key,
 )
 from mendoza.config.yaml_source import read_limited
-from mendoza.core import Case, ModelRequest, Variant
+from mendoza.core import Case, ModelRequest, Variant, provider_name_of
 from mendoza.errors import ConfigError, GraderError, MendozaError
 from mendoza.graders.base import GraderParams, render_param
 from mendoza.registry import provider_class
@@ -111,7 +111,7 @@ class Judge:
         self.spec = spec
         try:
             # Found through the registry: graders do not import providers, only their interface.
-            cls: type[Provider] = provider_class(Variant(id="judge", model=spec.model).provider_name)
+            cls: type[Provider] = provider_class(provider_name_of(spec.model))
         except MendozaError as exc:
             raise GraderError(f"judge '{spec.label}': {exc}") from None
         # How to prompt and which params to start from are the provider's to say (its judge_style and
