@@ -36,6 +36,7 @@ __all__ = [
     "adjusted_outcome",
     "adjusted_verdict",
     "combined_verdict",
+    "provider_name_of",
     "sample_outcome",
     "sample_seed",
     "stable_hash",
@@ -50,6 +51,14 @@ to grade); or a grader could not decide (a judge's unreadable answer, a grader t
 ErrorPolicy = Literal["fail", "exclude"]
 """What an errored sample counts as in the headline pass rate: a failure (``fail``, the default: a user who
 hit an error did not get a good answer) or nothing (``exclude``: infrastructure noise to retry later)."""
+
+
+def provider_name_of(model: str) -> str:
+    """The registry name of the provider a ``model`` string names: ``local`` for ``local/gemma-3-270m``,
+    ``python`` for ``python:pkg.mod:fn``, ``echo`` for ``echo``."""
+    if model.startswith("python:"):
+        return "python"
+    return model.split("/", 1)[0]
 
 
 def sample_outcome(error: str | None, passed: bool | None) -> Outcome:
@@ -199,11 +208,8 @@ class Variant(_Frozen):
 
     @property
     def provider_name(self) -> str:
-        """The registry name of the provider: ``local`` for ``local/gemma-3-270m``, ``python`` for
-        ``python:pkg.mod:fn``, ``echo`` for ``echo``."""
-        if self.model.startswith("python:"):
-            return "python"
-        return self.model.split("/", 1)[0]
+        """The registry name of the provider (``provider_name_of`` its model)."""
+        return provider_name_of(self.model)
 
     @property
     def model_name(self) -> str:

@@ -10,11 +10,12 @@ import jinja2
 import jinja2.meta
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from mendoza.calls import Provider
 from mendoza.config.datasets import case_from_mapping, load_cases_file
 from mendoza.config.grader_specs import parse_grader_entries
 from mendoza.config.templates import user_environment
 from mendoza.config.yaml_source import YamlDocument, read_limited, read_yaml
-from mendoza.core import Case, ErrorPolicy, Pricing, Suite, Thresholds, Variant
+from mendoza.core import Case, ErrorPolicy, Pricing, Suite, Thresholds, Variant, provider_name_of
 from mendoza.errors import ConfigError, MendozaError
 from mendoza.registry import provider_class
 
@@ -227,12 +228,12 @@ def _variant(entry: _VariantEntry, index: int, cases: tuple[Case, ...], document
     return variant
 
 
-def _provider_of(model: str) -> Any:
+def _provider_of(model: str) -> type[Provider] | None:
     """The provider class a variant's model names (None when the name is unknown: ``_check_provider`` then
-    says so in one line). Typed ``Any``: config sits below the providers' layer."""
-    name = "python" if model.startswith("python:") else model.split("/", 1)[0]
+    says so in one line)."""
     try:
-        return provider_class(name)
+        cls: type[Provider] = provider_class(provider_name_of(model))
+        return cls
     except MendozaError:
         return None
 

@@ -13,17 +13,18 @@ from __future__ import annotations
 import types
 import typing
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar, Literal, NamedTuple, Protocol, cast, overload
+from typing import Any, ClassVar, Literal, NamedTuple, cast, overload
 
 import jinja2
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from mendoza.calls.caller import ModelCache
 from mendoza.config.templates import user_environment
-from mendoza.core import Case, Grade, GraderSpec, ModelResponse
+from mendoza.core import Case, Grade, GraderSpec
 from mendoza.errors import GraderError
 from mendoza.graders.guard import GraderRaised, GraderTimeout, run_guarded
 
@@ -59,16 +60,6 @@ class Verdict(NamedTuple):
     score: float
     explanation: str
     detail: Mapping[str, Any] | None = None
-
-
-class ModelCache(Protocol):
-    """Where graders that call a model (judges) cache its answers: the store's cache of model calls."""
-
-    def cache_get(self, key: str) -> ModelResponse | None:
-        """A cached response, or None."""
-
-    def cache_put_many(self, entries: Sequence[tuple[str, ModelResponse]]) -> None:
-        """Remember responses by key."""
 
 
 def _is_number(annotation: Any) -> bool:

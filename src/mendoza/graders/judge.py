@@ -1,26 +1,35 @@
-"""A judge: any provider asked to grade, with its own cache, concurrency limit, retries and seeds.
+"""A judge: any provider asked to grade, through the same call path as the runner's samples, with its own seeds.
 
 A judge is named like a variant's model (``local/gemma-3-270m``, ``openai/gpt-4o-mini`` with ``base_url`` and
 ``api_key_env``, ``anthropic/...``, ``mock``) and built through the registry from a ``Variant`` of its own, so
 every provider can judge. Its calls are cached in the store's cache of model calls, keyed by the judge's
 identity, the prompt, the params, the seed and the judge-repeat index (so ``judge_repeats: 3`` is three
-answers, and a regrade with the same judge costs nothing); they run concurrently up to the judge's own limit.
+answers, and a regrade with the same judge costs nothing); they run concurrently up to the judge's own limit,
+with its timeout and retries: a ``mendoza.calls.ModelCaller``, like every model call.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import random
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, field_validator
 
+from mendoza.calls import (
+    JudgeStyle,
+    ModelCache,
+    ModelCaller,
+    Provider,
+    RetryPolicy,
+    concurrency_limit,
+    judge_cache_key,
+)
 from mendoza.config.yaml_source import read_limited
-from mendoza.core import Case, ModelRequest, ModelResponse, Variant, stable_hash
-from mendoza.errors import ConfigError, GraderError, MendozaError, ProviderError
-from mendoza.graders.base import GraderParams, ModelCache, render_param
+from mendoza.core import Case, ModelRequest, Variant, provider_name_of
+from mendoza.errors import ConfigError, GraderError, MendozaError
+from mendoza.graders.base import GraderParams, render_param
 from mendoza.registry import provider_class
 
 __all__ = [
@@ -38,13 +47,9 @@ __all__ = [
 DEFAULT_JUDGE_MODEL = "local/gemma-3-270m"
 """The judge when a suite names none: the embedded model (weak: measure it before trusting it)."""
 
-JudgeStyle = Literal["completion", "instruction"]
-"""How a judge is prompted: ``completion`` (a base model continues a few-shot text ending in ``Verdict:``) or
-``instruction`` (a chat model follows instructions and answers in JSON)."""
-
-#: What a base model judging by completion needs: a short answer on one line.
-_COMPLETION_DEFAULTS: dict[str, Any] = {"max_tokens": 6, "stop": ["\n"], "temperature": 0.0}
 _MAX_DEFAULT_CONCURRENCY = 64
+#: The longest a judge waits before one retry (a server asking for more makes the grade an error at once).
+_MAX_RETRY_WAIT = 120.0
 _REASK_SEED_STEP = 7919
 
 
@@ -99,24 +104,20 @@ def judge_seed(*parts: object) -> int:
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
-def _style_of(spec: JudgeSpec) -> JudgeStyle:
-    if spec.style is not None:
-        return spec.style
-    provider = spec.model.split("/", 1)[0]
-    api = spec.params.get("api")
-    if (provider == "local" and api != "chat") or (provider == "openai" and api == "completions"):
-        return "completion"
-    return "instruction"
-
-
 class Judge:
     """A provider built for judging (see the module), shared by every sample a grader grades."""
 
     def __init__(self, spec: JudgeSpec) -> None:
         self.spec = spec
-        self.style: JudgeStyle = _style_of(spec)
-        provider_name = spec.model.split("/", 1)[0] if not spec.model.startswith("python:") else "python"
-        defaults = _COMPLETION_DEFAULTS if self.style == "completion" and provider_name == "local" else {}
+        try:
+            # Found through the registry: graders do not import providers, only their interface.
+            cls: type[Provider] = provider_class(provider_name_of(spec.model))
+        except MendozaError as exc:
+            raise GraderError(f"judge '{spec.label}': {exc}") from None
+        # How to prompt and which params to start from are the provider's to say (its judge_style and
+        # completion_judge_params), so no provider is named here.
+        self.style: JudgeStyle = spec.style if spec.style is not None else cls.judge_style(spec.params)
+        defaults = cls.completion_judge_params if self.style == "completion" else {}
         self.params: dict[str, Any] = {**defaults, **spec.params}
         variant = Variant(
             id=f"judge {spec.label}",
@@ -128,44 +129,34 @@ class Judge:
             timeout=spec.timeout,
         )
         try:
-            # A mendoza.providers.base.Provider, found through the registry (graders do not import providers).
-            self.provider: Any = provider_class(variant.provider_name)(variant)
+            self.provider: Provider = cls(variant)
         except MendozaError as exc:
             raise GraderError(f"judge '{spec.label}': {exc}") from None
         self.json_mode = spec.json_mode
-        self.identity: dict[str, Any] = dict(self.provider.cache_identity())
-        self.limit = spec.concurrency or min(self.provider.default_concurrency, _MAX_DEFAULT_CONCURRENCY)
-        self.calls = 0
-        self._cache: ModelCache | None = None
-        self._semaphore: asyncio.Semaphore | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._rng = random.Random(0)
+        policy = RetryPolicy(max_retries=spec.max_retries, timeout=spec.timeout, max_retry_wait=_MAX_RETRY_WAIT)
+        limit = concurrency_limit(self.provider, spec.concurrency, _MAX_DEFAULT_CONCURRENCY)
+        self.caller = ModelCaller(self.provider, policy, limit, rng=random.Random(0))
 
     @property
     def label(self) -> str:
         """How reports name this judge."""
         return self.spec.label
 
+    @property
+    def calls(self) -> int:
+        """How many calls reached the provider (retries included; answers from the cache are not calls)."""
+        return self.caller.attempts
+
     def use_cache(self, cache: ModelCache | None) -> None:
         """Cache this judge's calls in ``cache`` (None: call every time). Providers that are not cacheable
         (the scripted mock, unless asked) are never cached."""
-        self._cache = cache if getattr(self.provider, "cacheable", False) else None
+        self.caller.use_cache(cache)
 
     def _params_for(self, prompt: str) -> dict[str, Any]:
-        """The request params: the judge's own, plus JSON mode where the provider has it (OpenAI's
-        ``response_format``, which needs the word JSON in the prompt)."""
-        params = dict(self.params)
+        """The request params: the judge's own, in the provider's JSON mode when it has one and the judge wants
+        JSON (``json_mode``, else whether the prompt mentions JSON)."""
         wants_json = self.json_mode if self.json_mode is not None else "json" in prompt.lower()
-        is_openai_chat = self.provider.name == "openai" and params.get("api", "chat") == "chat"
-        if wants_json and is_openai_chat and "response_format" not in params:
-            params["response_format"] = {"type": "json_object"}
-        return params
-
-    def _limiter(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        if self._semaphore is None or self._loop is not loop:
-            self._semaphore, self._loop = asyncio.Semaphore(self.limit), loop
-        return self._semaphore
+        return self.provider.with_json_mode(self.params) if wants_json else dict(self.params)
 
     async def ask(self, prompt: str, seed: int, repeat: int = 0, attempt: int = 0) -> str:
         """The judge's answer to ``prompt`` (from the cache when it has it). ``repeat`` is the judge-repeat
@@ -174,52 +165,16 @@ class Judge:
         seed = (seed + attempt * _REASK_SEED_STEP) & 0x7FFFFFFF
         params = self._params_for(prompt)
         key = None
-        if self._cache is not None:
-            key = stable_hash(
-                {
-                    "kind": "judge",
-                    "judge": dict(self.identity),
-                    "prompt": prompt,
-                    "params": params,
-                    "seed": seed,
-                    "judge_repeat": repeat,
-                    "attempt": attempt,
-                }
-            )
-            cached = self._cache.cache_get(key)
-            if cached is not None:
-                return cached.text
-        request = ModelRequest(prompt=prompt, vars={}, params=params, seed=seed)
-        async with self._limiter():
-            response = await self._call(request)
-        if key is not None and self._cache is not None:
-            self._cache.cache_put_many([(key, response)])
-        return response.text
-
-    async def _call(self, request: ModelRequest) -> ModelResponse:
-        """One call with a timeout and retries (exponential backoff with jitter, honouring Retry-After)."""
-        attempt = 0
-        while True:
-            attempt += 1
-            self.calls += 1
-            try:
-                async with asyncio.timeout(self.spec.timeout):
-                    response: ModelResponse = await self.provider.complete(request)
-                    return response
-            except TimeoutError:
-                error = ProviderError(f"no answer within {self.spec.timeout:g}s", retryable=True)
-            except ProviderError as exc:
-                error = exc
-            except Exception as exc:  # a provider bug becomes this grade's error, never a crash
-                error = ProviderError(f"{type(exc).__name__}: {exc}")
-            if not error.retryable or attempt > self.spec.max_retries:
-                raise GraderError(f"judge '{self.label}': {error}")
-            delay = error.retry_after or self._rng.uniform(0.0, min(30.0, 0.5 * 2 ** (attempt - 1)))
-            await asyncio.sleep(min(delay, 120.0))
+        if self.caller.caching:
+            key = judge_cache_key(self.caller.identity, prompt, params, seed, repeat, attempt)
+        result = await self.caller.call(ModelRequest(prompt=prompt, vars={}, params=params, seed=seed), key)
+        if result.response is None:
+            raise GraderError(f"judge '{self.label}': {result.error}")
+        return result.response.text
 
     async def aclose(self) -> None:
         """Release the provider's connections."""
-        await self.provider.aclose()
+        await self.caller.aclose()
 
 
 def judge_input(case: Case, template: str | None) -> str:

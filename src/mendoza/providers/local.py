@@ -14,13 +14,14 @@ import ctypes
 import os
 import sys
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
 from mendoza.core import ModelRequest, ModelResponse, Variant
 from mendoza.errors import ConfigError, ProviderError
-from mendoza.providers.base import Provider
+from mendoza.providers.base import JudgeStyle, Provider
 
 __all__ = ["BUILTIN_MODELS", "LocalProvider", "load_model", "resolve_model_path"]
 
@@ -164,6 +165,13 @@ class LocalProvider(Provider):
     )
     default_concurrency: ClassVar[int] = 1
     example: ClassVar[str] = "local/gemma-3-270m"
+    #: A base model judging by completion answers on one short line.
+    completion_judge_params: ClassVar[Mapping[str, Any]] = {"max_tokens": 6, "stop": ["\n"], "temperature": 0.0}
+
+    @classmethod
+    def judge_style(cls, params: Mapping[str, Any]) -> JudgeStyle:
+        """Completion (few-shot, ``Verdict:``), unless the judge asks for ``api: chat``."""
+        return "instruction" if params.get("api") == "chat" else "completion"
 
     def __init__(self, variant: Variant) -> None:
         super().__init__(variant)

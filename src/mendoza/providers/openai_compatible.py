@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from mendoza.core import ModelRequest, ModelResponse, Variant
 from mendoza.errors import ConfigError, ProviderError
-from mendoza.providers.base import Provider
+from mendoza.providers.base import JudgeStyle, Provider
 from mendoza.providers.transport import connection_error, one_line, transport_error
 
 if TYPE_CHECKING:
@@ -155,6 +155,20 @@ class OpenAIProvider(Provider):
     description: ClassVar[str] = "any OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp server, Ollama...)"
     default_concurrency: ClassVar[int] = 32
     example: ClassVar[str] = "openai/gpt-4o-mini"
+
+    @classmethod
+    def judge_style(cls, params: Mapping[str, Any]) -> JudgeStyle:
+        """Completion on the legacy endpoint (``api: completions``, base models), else instruction."""
+        return "completion" if params.get("api") == "completions" else "instruction"
+
+    @classmethod
+    def with_json_mode(cls, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Chat models get ``response_format: json_object`` (the prompt must mention JSON), unless the params
+        set a ``response_format`` of their own."""
+        asked = dict(params)
+        if asked.get("api", "chat") == "chat" and "response_format" not in asked:
+            asked["response_format"] = {"type": "json_object"}
+        return asked
 
     def __init__(self, variant: Variant) -> None:
         super().__init__(variant)

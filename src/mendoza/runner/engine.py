@@ -16,15 +16,13 @@ from dataclasses import dataclass, field
 
 import jinja2
 
+from mendoza.calls import ModelCaller, Provider, RetryPolicy, cache_key, concurrency_limit
 from mendoza.config.templates import user_environment
 from mendoza.core import Case, ModelRequest, ModelResponse, Run, Sample, Suite, Variant, sample_seed
 from mendoza.graders.base import BoundGrader, bind_grader
 from mendoza.graders.kinds import kind_of
-from mendoza.providers.base import Provider
 from mendoza.registry import grader_class, provider_class
-from mendoza.runner.cache_keys import cache_key
 from mendoza.runner.progress import NullProgress, Progress
-from mendoza.runner.retry import RetryPolicy, call_with_retries
 from mendoza.runner.writer import SampleWriter
 from mendoza.store import Store
 
@@ -57,18 +55,17 @@ class _VariantWorker:
         self.provider: Provider = provider_class(variant.provider_name)(variant)
         self.prompt = _TEMPLATES.from_string(variant.prompt) if variant.prompt is not None else None
         self.system = _TEMPLATES.from_string(variant.system) if variant.system is not None else None
-        self.policy = RetryPolicy(
+        policy = RetryPolicy(
             max_retries=suite.max_retries, timeout=variant.timeout or suite.timeout,
             max_retry_wait=suite.max_retry_wait, on_wait=getattr(options.progress, "waiting", None),
         )
         self.graders = graders
         self.grade_timeout = suite.grade_timeout
-        self.use_cache = options.use_cache and suite.cache and self.provider.cacheable
-        self.identity = self.provider.cache_identity()
-        limit = options.concurrency or variant.concurrency
-        self.workers = limit or min(self.provider.default_concurrency, _MAX_DEFAULT_WORKERS)
+        limit = concurrency_limit(self.provider, options.concurrency or variant.concurrency, _MAX_DEFAULT_WORKERS)
+        # As many workers as calls may be in flight, so the caller's limit never makes a worker wait.
+        self.caller = ModelCaller(self.provider, policy, limit, rng=random.Random(suite.seed))
+        self.workers = limit
         self.suite_seed = suite.seed
-        self.rng = random.Random(suite.seed)
 
     async def sample(
         self, case: Case, repeat: int, store: Store
@@ -86,18 +83,12 @@ class _VariantWorker:
             failed = Sample(case.id, self.variant.id, repeat, None, None, error=f"prompt template: {reason}", seed=seed)
             return failed, None
         request = ModelRequest(prompt, case.vars, self.variant.params, seed, system, case.id, repeat)
-        key = cache_key(self.identity, request, repeat) if self.use_cache else None
+        key = cache_key(self.caller.identity, request, repeat) if self.caller.caching else None
         started = time.perf_counter()
-        cached = store.cache_get(key) if key is not None else None
-        response: ModelResponse | None
-        if cached is not None:
-            response, attempts, error = cached, 0, None
-        else:
-            outcome = await call_with_retries(
-                lambda: self.provider.complete(request), self.policy, rng=self.rng
-            )
-            response, attempts = outcome.response, outcome.attempts
-            error = None if outcome.error is None else str(outcome.error) or type(outcome.error).__name__
+        # The writer stores the new cache entry with the sample, in its batch (remember=False).
+        called = await self.caller.call(request, key, remember=False)
+        response, attempts = called.response, called.attempts
+        error = None if called.error is None else str(called.error) or type(called.error).__name__
         latency_ms = (time.perf_counter() - started) * 1000.0
         if response is None:
             failed = Sample(
@@ -126,15 +117,14 @@ class _VariantWorker:
             tokens_out=response.tokens_out,
             cost=response.cost,
             latency_ms=latency_ms,
-            cached=cached is not None,
+            cached=called.cached,
             attempts=attempts,
             grades=grades,
             notes=response.notice,
             metadata=response.metadata,
             grading_ms=grading_ms,
         )
-        new_cache_entry = (key, response) if key is not None and cached is None else None
-        return sample, new_cache_entry
+        return sample, called.cache_entry
 
 
 def _pending(suite: Suite, variant_id: str, done: set[tuple[str, str, int]]) -> Iterator[tuple[Case, int]]:
@@ -174,6 +164,8 @@ async def sample_items(plan: RunPlan, store: Store, run: Run, items: Items) -> i
     the task is cancelled."""
     options = plan.options
     cache = store if options.use_cache and plan.suite.cache else None
+    for worker in plan.workers:
+        worker.caller.use_cache(cache)
     for bound in _graders(plan):
         bound.grader.use_cache(cache)  # judges cache their calls like any model call
     writer = SampleWriter(store, run.id, options.batch_size, options.flush_interval)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from mendoza.calls.cache_keys import cache_key, judge_cache_key
 from mendoza.core import ModelRequest, sample_seed
-from mendoza.runner.cache_keys import cache_key
 
 IDENTITY = {"model": "openai/gpt-x", "base_url": None}
 
@@ -43,3 +43,23 @@ def test_vars_count_only_for_calls_without_a_prompt() -> None:
     assert no_prompt[0] != no_prompt[1]
     with_prompt = [cache_key(IDENTITY, ModelRequest("p", {"q": q}, {}, 1), 0) for q in ("a", "b")]
     assert with_prompt[0] == with_prompt[1]
+
+
+# Caches on disk were written with these keys: a change to either shape makes every one of them miss.
+
+
+def test_a_sample_key_is_what_it_always_was() -> None:
+    assert cache_key(IDENTITY, ModelRequest("hi", {}, {"temperature": 0.5}, 1, system="be brief"), 2) == (
+        "5f6b1cf87516ac00"
+    )
+    assert cache_key(IDENTITY, ModelRequest(None, {"q": "a"}, {}, 1), 0) == "13dcb8f43b361bd9"
+
+
+def test_a_judge_key_is_what_it_always_was() -> None:
+    identity = {"model": "mock", "base_url": None}
+    assert judge_cache_key(identity, "Is it good?", {"temperature": 0.0}, 42, 1, 0) == "0ff81a5bf3d1bbc2"
+
+
+def test_a_judge_key_tells_repeats_and_re_asks_apart() -> None:
+    keys = {judge_cache_key(IDENTITY, "p", {}, 1, repeat, attempt) for repeat in range(3) for attempt in range(2)}
+    assert len(keys) == 6

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import random
 
+from mendoza.calls.retry import RetryPolicy, call_with_retries
 from mendoza.core import ModelResponse
 from mendoza.errors import ProviderError
-from mendoza.runner.retry import RetryPolicy, call_with_retries
 
 
 def _scripted(failures: list[ProviderError | Exception]) -> tuple[list[int], object]:
