@@ -62,25 +62,48 @@ async def _on_a_thread(function: Callable[[], T]) -> T:
     return await future
 
 
+def _raised(exc: BaseException) -> BaseException:
+    """What a grader's exception becomes: ``KeyboardInterrupt``, cancellation and any ``Exception`` as they
+    are; ``SystemExit`` and kin as ``GraderRaised`` (asyncio lets them out of a task and ends the run)."""
+    if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError | Exception):
+        return exc
+    return GraderRaised(exc)
+
+
 async def run_guarded(call: Callable[[], Any], *, blocking: bool, timeout: float | None) -> Any:
     """The result of a grader's ``call()`` (awaited when it is awaitable), within ``timeout`` seconds
     (``GraderTimeout`` past it). ``blocking`` calls run on a thread of their own. ``KeyboardInterrupt`` and
     cancellation pass through; an ``Exception`` the grader raises reaches the caller as raised, any other
-    ``BaseException`` as ``GraderRaised``."""
-
-    async def attempt() -> Any:
+    ``BaseException`` as ``GraderRaised``. A grader that is neither blocking nor awaitable (``equals``,
+    ``regex``...) is called directly: no task, no thread, nothing to time out."""
+    if not blocking:
         try:
-            result = await _on_a_thread(call) if blocking else call()
-            if inspect.isawaitable(result):
-                awaited: Awaitable[Any] = result
-                result = await awaited
-        except (KeyboardInterrupt, asyncio.CancelledError, Exception):
-            raise
-        except BaseException as exc:  # SystemExit and kin must not leave this task as themselves
-            raise GraderRaised(exc) from None
-        return result
+            result = call()
+        except BaseException as exc:
+            raise _raised(exc) from None
+        if not inspect.isawaitable(result):
+            return result
+        pending: Awaitable[Any] = result
+
+        async def finish() -> Any:
+            try:
+                return await pending
+            except BaseException as exc:
+                raise _raised(exc) from None
+
+    else:
+
+        async def finish() -> Any:
+            try:
+                result = await _on_a_thread(call)
+                if inspect.isawaitable(result):
+                    awaited: Awaitable[Any] = result
+                    result = await awaited
+            except BaseException as exc:
+                raise _raised(exc) from None
+            return result
 
     try:
-        return await asyncio.wait_for(attempt(), timeout)
+        return await asyncio.wait_for(finish(), timeout)
     except TimeoutError:
         raise GraderTimeout(f"timed out after {timeout:g} s") from None
