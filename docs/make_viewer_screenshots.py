@@ -20,7 +20,7 @@ from playwright.sync_api import sync_playwright
 
 from mendoza.api import run_suite
 from mendoza.core import Case, GraderSpec, Suite, Variant
-from mendoza.review import record_label, review_queue
+from mendoza.soft import record_label, review_queue
 from mendoza.store import Store
 from mendoza.viewer import create_app, open_viewer_store
 from mendoza.viewer.server import bind

@@ -273,7 +273,7 @@ def test_each_judge_may_bring_its_own_prompt() -> None:
 
 def test_the_example_suite_loads() -> None:
     from mendoza.api import load_suite
-    from mendoza.judging import parse_grader_option
+    from mendoza.soft import parse_grader_option
 
     folder = Path(__file__).resolve().parents[2] / "examples" / "support_replies"
     suite = load_suite(folder / "suite.yaml")

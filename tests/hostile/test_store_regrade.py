@@ -10,7 +10,7 @@ import pytest
 from mendoza.api import run_suite
 from mendoza.core import Case, GraderSpec, Suite, Variant
 from mendoza.errors import DiskError
-from mendoza.judging import regrade_run
+from mendoza.soft import regrade_run
 from mendoza.store import Store
 
 

@@ -10,7 +10,7 @@ import pytest
 from mendoza.api import run_suite
 from mendoza.errors import ConfigError
 from mendoza.report import calibrate
-from mendoza.review import record_label
+from mendoza.soft import record_label
 from mendoza.stats import cohen_kappa, rogan_gladen
 from mendoza.store import Store
 from tests.soft_suites import rubric_spec, soft_suite

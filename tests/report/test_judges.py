@@ -13,9 +13,8 @@ from mendoza.api import run_suite
 from mendoza.core import Case, GraderSpec
 from mendoza.graders import GraderParams, JudgeDetail, JudgeGrader, Verdict
 from mendoza.graders.judged import JudgeCriterion, JudgeRun, JudgeVote
-from mendoza.judging import label_queue
 from mendoza.report import build_judge_report, build_report
-from mendoza.review import record_label
+from mendoza.soft import label_queue, record_label
 from mendoza.stats import cohen_kappa
 from mendoza.store import Store
 from tests.soft_suites import J, rubric_spec, soft_suite

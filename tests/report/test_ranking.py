@@ -9,8 +9,8 @@ import pytest
 from mendoza.api import run_suite
 from mendoza.core import Case, GraderSpec, Suite, Variant
 from mendoza.errors import ConfigError
-from mendoza.judging import judge_run_pairs
 from mendoza.report import rank_variants
+from mendoza.soft import judge_run_pairs
 from mendoza.stats import bradley_terry, win_matrix
 from mendoza.store import Store
 from tests.soft_suites import J

@@ -1,6 +1,6 @@
 """``mendoza label``, ``calibrate``, ``rank`` and ``regrade``: soft evals from the terminal.
 
-Each command parses its options, calls ``mendoza.judging`` / ``mendoza.report`` / ``mendoza.review``, and
+Each command parses its options, calls ``mendoza.soft`` / ``mendoza.report`` / ``mendoza.soft``, and
 prints; errors are one line (``mendoza.cli.main.main`` turns them into exit codes).
 """
 
@@ -26,10 +26,17 @@ from mendoza.cli.soft_render import (
 )
 from mendoza.cli.text import clip, make_console
 from mendoza.errors import ConfigError
-from mendoza.judging import LabelItem, judge_run_pairs, label_queue, parse_grader_option, regrade_run
 from mendoza.report import Calibration, Ranking, build_report, calibrate, rank_variants
-from mendoza.review import default_author, record_label
 from mendoza.runner import progress_for
+from mendoza.soft import (
+    QueueItem,
+    default_author,
+    judge_run_pairs,
+    label_queue,
+    parse_grader_option,
+    record_label,
+    regrade_run,
+)
 from mendoza.store import CurrentGrade, Store
 
 __all__ = ["calibrate_command", "label", "rank", "regrade"]
@@ -135,7 +142,7 @@ def _parse_answer(answer: str) -> tuple[str, Any, str]:
     return ("score", score, note) if 0.0 <= score <= 1.0 and math.isfinite(score) else ("unknown", None, "")
 
 
-def _label_loop(console: Console, store: Store, run_id: str, items: list[LabelItem], author: str) -> dict[str, int]:
+def _label_loop(console: Console, store: Store, run_id: str, items: list[QueueItem], author: str) -> dict[str, int]:
     counts = {"pass": 0, "fail": 0, "score": 0, "skip": 0}
     grades = _grades_by_sample(store, run_id)
     position = 0

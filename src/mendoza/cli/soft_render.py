@@ -12,8 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from mendoza.cli.text import BLOCK_LIMIT, clip, clip_block, plain
-from mendoza.judging import LabelItem, RegradeResult
 from mendoza.report import Calibration, JudgeReport, Ranking
+from mendoza.soft import QueueItem, RegradeResult
 from mendoza.store import CaseRecord, CurrentGrade, SampleRecord
 
 __all__ = ["print_calibration", "print_judge_report", "print_label_sample", "print_ranking", "print_regrade"]
@@ -188,7 +188,7 @@ def print_label_sample(
     console: Console,
     position: int,
     total: int,
-    item: LabelItem,
+    item: QueueItem,
     sample: SampleRecord,
     case: CaseRecord | None,
     grades: list[CurrentGrade],

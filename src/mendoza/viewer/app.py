@@ -28,7 +28,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from mendoza.errors import MendozaError, RunNotFound, StoreError
-from mendoza.review import default_author
+from mendoza.soft import default_author
 from mendoza.store import Store
 from mendoza.viewer.pages.compare import compare_page
 from mendoza.viewer.pages.grid import grid_page

@@ -1,5 +1,5 @@
 """Overruling the grader: a person's label on a sample (pass, fail, or a score, with a note), stored as a
-human grade beside the automatic ones through :mod:`mendoza.review`. Form posts answer with a redirect, JSON
+human grade beside the automatic ones through :mod:`mendoza.soft`. Form posts answer with a redirect, JSON
 posts with the stored grade and the sample's verdicts."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from mendoza.errors import ConfigError
-from mendoza.review import clear_label, record_label
+from mendoza.soft import clear_label, record_label
 from mendoza.viewer.pages.sample import find_run_sample
 from mendoza.viewer.params import BadParameter
 from mendoza.viewer.render import error_response, json_response, wants_json

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mendoza.core import Run
-from mendoza.review import QueueEntry, review_queue
+from mendoza.soft import QueueItem, review_queue
 from mendoza.viewer.pages.sample import ReviewPosition, SampleView, build_sample, find_run_sample
 from mendoza.viewer.params import BadParameter, integer
 from mendoza.viewer.render import page
@@ -30,7 +30,7 @@ class ReviewView:
     sample: SampleView | None
 
 
-def _queue(state: ViewerState, run: Run, variants: tuple[str, ...]) -> list[QueueEntry]:
+def _queue(state: ViewerState, run: Run, variants: tuple[str, ...]) -> list[QueueItem]:
     # The order uses automatic verdicts only: it changes when samples arrive, not when a person labels.
     return state.cached(
         ("queue", run.id, run.done_samples, variants), lambda: review_queue(state.store, run.id, variants)

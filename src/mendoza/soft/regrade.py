@@ -1,6 +1,6 @@
-"""Soft evals from the API: regrade a finished run with new or changed graders, judge its variants pairwise,
-and the queue of samples most worth a person's label. The CLI (``mendoza regrade``, ``rank``, ``label``) and
-Python callers use these; the arithmetic of calibration, ranking and judge noise lives in ``mendoza.report``.
+"""Regrade a finished run with new or changed graders, and judge its variants pairwise. The CLI (``mendoza
+regrade``, ``rank``) and Python callers use these; the arithmetic of calibration, ranking and judge noise lives
+in ``mendoza.report``.
 
 Which grades count after a regrade: a run's *current grader set* is the latest one a regrade recorded, or its
 suite's graders before any. A sample's automatic verdict is that of the latest grade of each current grader
@@ -10,60 +10,29 @@ suite's graders before any. A sample's automatic verdict is that of the latest g
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any
 
 import yaml
 
 from mendoza.config.grader_specs import parse_grader_entry
 from mendoza.core import Case, GraderSpec, Run, Suite
-from mendoza.errors import ConfigError, MendozaError
+from mendoza.errors import ConfigError
 from mendoza.graders.base import BoundGrader, BoundPairwise, bind_grader
-from mendoza.graders.judged import JudgeCriterion, JudgeDetail
-from mendoza.graders.kinds import is_judge_type, kind_of
+from mendoza.graders.kinds import kind_of
 from mendoza.registry import grader_class
 from mendoza.runner.progress import Progress
 from mendoza.runner.regrade import GradingOutcome, judge_pairs, regrade_outputs
 from mendoza.store import Store
 
 __all__ = [
-    "LABEL_REASONS",
-    "LabelItem",
-    "LabelReason",
     "RegradeResult",
     "is_judge",
     "judge_run_pairs",
-    "label_queue",
     "parse_grader_option",
     "regrade_run",
 ]
-
-LabelReason = Literal[
-    "judges disagree",
-    "graders disagree",
-    "borderline judge verdict",
-    "failed in a flaky case",
-    "failed",
-    "passed in a flaky case",
-    "not yet reviewed",
-    "random sample",
-]
-LABEL_REASONS: tuple[LabelReason, ...] = get_args(LabelReason)
-"""Why a sample is in the label queue, most worth a look first."""
-
-#: A judged score this close to the rubric's threshold is a borderline verdict.
-BORDERLINE = 0.1
-
-#: The review queue's tiers (``Store.review_candidates``, as ``mendoza.review.review_queue`` names them).
-_REVIEW_TIERS: tuple[LabelReason, ...] = (
-    "graders disagree",
-    "failed in a flaky case",
-    "failed",
-    "passed in a flaky case",
-)
-
 
 @dataclass(frozen=True)
 class RegradeResult:
@@ -238,106 +207,3 @@ def judge_run_pairs(
     outcome = _judge(store, run, _cases(store, run, None), bound, use_cache=use_cache, force=False,
                      concurrency=concurrency, progress=progress)
     return spec, outcome
-
-
-@dataclass(frozen=True, slots=True)
-class LabelItem:
-    """One sample of the label queue and why it is there."""
-
-    sample_id: int
-    reason: LabelReason
-
-
-def _at_the_edge(row: JudgeCriterion) -> bool:
-    """A scaled criterion judged exactly at its pass point, or one step below it."""
-    scale, point = row.scale, row.pass_point
-    if scale is None or point is None:
-        return False
-    step = 1.0 / (scale - 1)
-    return point - step - 1e-9 <= row.score <= point + 1e-9
-
-
-def _is_judged(spec: GraderSpec) -> bool:
-    """Whether a grader of the run is judge-style; an unknown plugin's is not (the queue still works)."""
-    try:
-        return is_judge_type(spec.type)
-    except MendozaError:
-        return False
-
-
-def _judge_flags(store: Store, run_id: str) -> tuple[list[tuple[float, int]], list[int]]:
-    """(samples whose judge votes split, with their agreement; samples with a borderline judged score), from
-    the verdicts of the run's judge-style graders."""
-    split: dict[int, float] = {}
-    borderline: list[int] = []
-    judged = {spec.name for spec in store.grader_set(run_id) if _is_judged(spec)}
-    for grade in store.current_grades(run_id):
-        detail = JudgeDetail.read(grade.detail) if grade.grader in judged else None
-        if detail is None or grade.error is not None:
-            continue
-        if detail.agreement < 1.0:
-            split[grade.sample_id] = min(detail.agreement, split.get(grade.sample_id, 1.0))
-            continue
-        threshold = detail.threshold
-        near = threshold is not None and abs(detail.score - threshold) < BORDERLINE
-        on_edge = any(_at_the_edge(row) for row in detail.criteria)
-        if near or on_edge:
-            borderline.append(grade.sample_id)
-    return sorted((value, sample) for sample, value in split.items()), borderline
-
-
-def label_queue(
-    store: Store,
-    run_ref: str,
-    *,
-    variant_ids: Sequence[str] | None = None,
-    order: Literal["queue", "random"] = "queue",
-    include_labelled: bool = False,
-    seed: int = 0,
-) -> list[LabelItem]:
-    """The samples of a run to label, most worth a look first (``order="queue"``), or in a seeded random order
-    (``order="random"``: a random sample, which is what an unbiased calibration needs).
-
-    The queue: samples whose judge votes split (least agreement first), then those whose automatic graders
-    disagree, then borderline judged scores, then the failures and flaky cells of the review queue (the order
-    of ``mendoza.review.review_queue``), then every other sample with an output, in random order. Samples a
-    person already labelled are left out unless ``include_labelled``; errored samples (no output) always.
-    """
-    run = store.get_run(run_ref)
-    variants = list(variant_ids) if variant_ids is not None else list(run.variant_ids)
-    outputs = [item for item in store.regrade_inputs(run.id, variants)]
-    allowed = {item.sample_id for item in outputs}
-    skip = set() if include_labelled else set(store.human_verdicts(run.id))
-    rng = random.Random(seed)
-    if order == "random":
-        ids = sorted(allowed - skip)
-        rng.shuffle(ids)
-        return [LabelItem(sample_id, "random sample") for sample_id in ids]
-    items: list[LabelItem] = []
-    seen: set[int] = set(skip)
-
-    def add(sample_id: int, reason: LabelReason) -> None:
-        if sample_id in allowed and sample_id not in seen:
-            seen.add(sample_id)
-            items.append(LabelItem(sample_id, reason))
-
-    split, borderline = _judge_flags(store, run.id)
-    for _, sample_id in split:
-        add(sample_id, "judges disagree")
-    queue = [
-        (sample_id, _REVIEW_TIERS[min(tier, len(_REVIEW_TIERS) - 1)])
-        for sample_id, tier in store.review_candidates(run.id, variants)
-    ]
-    for sample_id, reason in queue:
-        if reason == "graders disagree":
-            add(sample_id, reason)
-    for sample_id in borderline:
-        add(sample_id, "borderline judge verdict")
-    for sample_id, reason in queue:
-        if reason != "graders disagree":
-            add(sample_id, reason)
-    rest = sorted(allowed - seen)
-    rng.shuffle(rest)
-    for sample_id in rest:
-        add(sample_id, "not yet reviewed")
-    return items

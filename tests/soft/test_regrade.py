@@ -1,4 +1,4 @@
-"""mendoza.judging: regrading stored outputs without calling the model under test, pairwise judging, and the
+"""mendoza.soft: regrading stored outputs without calling the model under test, pairwise judging, and the
 label queue."""
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ import pytest
 from mendoza.api import run_suite
 from mendoza.core import GraderSpec
 from mendoza.errors import ConfigError
-from mendoza.judging import judge_run_pairs, label_queue, parse_grader_option, regrade_run
 from mendoza.report import build_report, rank_variants
-from mendoza.review import record_label
+from mendoza.soft import judge_run_pairs, label_queue, parse_grader_option, record_label, regrade_run
 from mendoza.store import Store
 from tests.graders import judges
 from tests.soft_suites import J, rubric_spec, soft_suite

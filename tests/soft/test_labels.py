@@ -1,5 +1,5 @@
-"""mendoza.review: recording a person's label (pass, fail or a score, with a note), clearing it, the
-human-adjusted verdict, and the queue of samples most worth a look."""
+"""mendoza.soft's labels and review queue: recording a person's label (pass, fail or a score, with a note),
+clearing it, the human-adjusted verdict, and the queue of samples most worth a look."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from mendoza.api import run_suite
+from mendoza.core import adjusted_verdict
 from mendoza.errors import ConfigError, RunNotFound
-from mendoza.review import (
+from mendoza.soft import (
     MAX_NOTE_CHARS,
-    adjusted_verdict,
     clear_label,
     default_author,
     record_label,

@@ -1,5 +1,5 @@
-"""Human review of a run: record a person's label on a sample, the human-adjusted verdict, and the queue of
-the samples most worth a person's look. The viewer and ``mendoza label`` both label through here.
+"""A person's labels on samples: record one, take one back. The viewer and ``mendoza label`` both label
+through here (the order to label in is ``mendoza.soft.queue``).
 
 A label is a human grade stored beside the automatic ones (never over them): pass or fail, or a score in
 [0, 1] (a pass from ``PASS_SCORE`` up), with a note, an author and a time. The latest label of a sample is its
@@ -10,25 +10,16 @@ from __future__ import annotations
 
 import getpass
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
-from mendoza.core import adjusted_verdict
 from mendoza.errors import ConfigError
 from mendoza.store import GradeRecord, Store
 
 __all__ = [
     "MAX_NOTE_CHARS",
     "PASS_SCORE",
-    "REVIEW_REASONS",
-    "QueueEntry",
-    "ReviewReason",
-    "adjusted_verdict",
     "clear_label",
     "default_author",
     "record_label",
-    "review_queue",
 ]
 
 PASS_SCORE = 0.5
@@ -36,23 +27,6 @@ PASS_SCORE = 0.5
 
 MAX_NOTE_CHARS = 10_000
 """The longest note a label may carry."""
-
-ReviewReason = Literal["graders disagree", "failed in a flaky case", "failed", "passed in a flaky case"]
-REVIEW_REASONS: tuple[ReviewReason, ...] = (
-    "graders disagree",
-    "failed in a flaky case",
-    "failed",
-    "passed in a flaky case",
-)
-"""Why a sample is in the review queue, most worth a look first."""
-
-
-@dataclass(frozen=True, slots=True)
-class QueueEntry:
-    """One sample of the review queue and why it is there."""
-
-    sample_id: int
-    reason: ReviewReason
 
 
 def default_author() -> str:
@@ -101,18 +75,3 @@ def clear_label(store: Store, sample_id: int, *, note: str = "", author: str | N
     return store.add_human_grade(
         sample_id, passed=None, score=None, note=_check_note(note), author=author or default_author()
     )
-
-
-def review_queue(store: Store, run_id: str, variant_ids: Sequence[str] | None = None) -> list[QueueEntry]:
-    """The samples of a run most worth a person's look, in the order to look at them.
-
-    First the samples whose automatic graders disagree, then the failures of flaky cells (cases that pass
-    sometimes), then the other failures, then the passes of flaky cells; within each, in suite order, then
-    variant, then repeat. Samples that ended in an error (no output to judge) and the passes of cells that
-    always pass are left out. The order uses automatic verdicts only, so labelling does not reshuffle it.
-    """
-    run = store.get_run(run_id)
-    variants = list(variant_ids) if variant_ids is not None else list(run.variant_ids)
-    return [
-        QueueEntry(sample_id, REVIEW_REASONS[tier]) for sample_id, tier in store.review_candidates(run.id, variants)
-    ]
