@@ -15,6 +15,7 @@ from typing import Any, Literal
 from mendoza.core import OutcomeCounts, adjusted_verdict
 from mendoza.store.connection import StoreConnection
 from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL
+from mendoza.store.rows import sample_fields
 
 __all__ = [
     "GRID_SORTS",
@@ -202,25 +203,11 @@ def _sample_from_row(row: sqlite3.Row) -> SampleRecord:
     return SampleRecord(
         id=row["id"],
         run_id=row["run_id"],
-        case_id=row["case_id"],
-        variant_id=row["variant_id"],
-        repeat=row["repeat"],
-        prompt=row["prompt"],
-        output=row["output"],
-        error=row["error"],
         passed=_verdict(row["passed"]),
         human_passed=_verdict(row["human_passed"]),
         graders_disagree=bool(row["graders_disagree"]),
-        tokens_in=row["tokens_in"],
-        tokens_out=row["tokens_out"],
-        cost=row["cost"],
-        latency_ms=row["latency_ms"],
-        cached=bool(row["cached"]),
-        seed=row["seed"],
-        attempts=row["attempts"],
         created_at=row["created_at"],
-        notes=row["notes"],
-        metadata=None if row["metadata_json"] is None else json.loads(row["metadata_json"]),
+        **sample_fields(row),
     )
 
 

@@ -31,6 +31,7 @@ from mendoza.store.labels import HumanLabels
 from mendoza.store.migrations import MIGRATIONS, apply_migrations, check_schema_is_ours, use_wal
 from mendoza.store.outcomes import OutcomeQueries
 from mendoza.store.pairwise import PairwiseJudgements
+from mendoza.store.rows import sample_fields
 from mendoza.store.text import DATA_ERRORS, Replacements, safe_text, store_error
 
 __all__ = ["DEFAULT_DB_PATH", "CaseCounts", "Store", "VariantCounts", "new_run_id"]
@@ -433,23 +434,7 @@ class Store(BrowseQueries, HumanLabels, GradingQueries, PairwiseJudgements, Outc
             grades = self._grades_for([row["id"] for row in rows])
             for row in rows:
                 yield Sample(
-                    case_id=row["case_id"],
-                    variant_id=row["variant_id"],
-                    repeat=row["repeat"],
-                    prompt=row["prompt"],
-                    output=row["output"],
-                    error=row["error"],
-                    tokens_in=row["tokens_in"],
-                    tokens_out=row["tokens_out"],
-                    cost=row["cost"],
-                    latency_ms=row["latency_ms"],
-                    cached=bool(row["cached"]),
-                    seed=row["seed"],
-                    attempts=row["attempts"],
-                    grades=tuple(grades.get(row["id"], ())),
-                    notes=row["notes"],
-                    grading_ms=row["grading_ms"],
-                    metadata=None if row["metadata_json"] is None else json.loads(row["metadata_json"]),
+                    **sample_fields(row), grades=tuple(grades.get(row["id"], ())), grading_ms=row["grading_ms"]
                 )
 
     def _grades_for(self, sample_ids: list[int]) -> dict[int, list[Grade]]:
