@@ -2,7 +2,8 @@
 
 The deterministic graders live here, one module per family: ``text`` (equals, contains, contains_any,
 contains_all, regex, length), ``structured`` (json, numeric), ``python_function`` (python) and ``code`` (a
-program run in a sandboxed process, see ``sandbox``); the soft ones, judged by a model, are ``rubric`` and ``pairwise`` (with ``judge``, ``judge_parsing`` and ``judge_prompts``).
+program run in a sandboxed process, see ``sandbox``); the soft ones, judged by a model, are ``rubric`` and
+``pairwise`` (with ``judge``, ``judge_parsing`` and ``judge_prompts``).
 Graders come in two kinds (``mendoza.graders.kinds``): per-sample (``SampleGrader``) and pairwise
 (``PairwiseGrader``), both ``Grader``s; judge-style sample graders subclass ``JudgeGrader``. Suites name them
 through ``mendoza.registry``; a ``not`` in front of any (``GraderSpec.negate``) flips the verdict.
