@@ -38,7 +38,7 @@ Backend = Literal["bwrap", "rlimits"]
 
 #: The file descriptor a program writes its pass signal to.
 SIGNAL_FD = 3
-_INFO_FD = 4
+_STARTED_FD = 4
 
 # Sets the limits, then becomes the program (rlimits survive exec). Run with ``python -I -S``: no site, fast.
 _LAUNCHER = """
@@ -69,6 +69,21 @@ except OSError as exc:
     sys.stderr.write(f"mendoza sandbox: cannot start {sys.argv[6]}: {exc}\\n")
     os._exit(127)
 """
+
+# Inside bubblewrap, before the program: says the sandbox started (on descriptor 4, closed before the program
+# runs), and, run as root, becomes ``nobody`` (the kernel ignores the process limit for root, and nobody
+# cannot read root's files; the capabilities bubblewrap kept for this go with the change of user).
+_INNER = """
+import os, sys
+os.write(4, b"1")
+os.close(4)
+if int(sys.argv[1]) >= 0:
+    os.setgroups([])
+    os.setgid(int(sys.argv[1]))
+    os.setuid(int(sys.argv[1]))
+os.execvp(sys.argv[2], sys.argv[2:])
+"""
+NOBODY = 65534
 
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 _HIDDEN = ("/home", "/root", "/tmp", "/var/tmp", "/run")
@@ -119,7 +134,7 @@ class Execution:
         return f"exit code {code}"
 
 
-def _bwrap_prefix(workdir: str, extra_read: Sequence[str], info_fd: int | None) -> list[str]:
+def _bwrap_prefix(workdir: str, extra_read: Sequence[str]) -> list[str]:
     """The bubblewrap command line before the program's: read-only system, fresh private dirs, the working
     directory writable, no network, its own process tree."""
     args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
@@ -129,12 +144,24 @@ def _bwrap_prefix(workdir: str, extra_read: Sequence[str], info_fd: int | None) 
     # What the interpreter needs, if it lives under a hidden folder (a virtualenv in a home directory).
     for path in dict.fromkeys([sys.prefix, sys.base_prefix, *extra_read]):
         if path and os.path.exists(path) and path.startswith(tuple(h + "/" for h in _HIDDEN)):
+            parents = [str(parent) for parent in reversed(Path(path).parents) if str(parent) not in ("/", *_HIDDEN)]
+            for parent in parents:  # bubblewrap would make them private (0700): nobody could not get through
+                args += ["--perms", "0755", "--dir", parent]
             args += ["--ro-bind", path, path]
     args += ["--bind", workdir, workdir, "--chdir", workdir]
-    args += ["--unshare-all", "--die-with-parent", "--new-session"]
-    if info_fd is not None:
-        args += ["--info-fd", str(info_fd)]
+    # All of --unshare-all but the user namespace when run as root (the change to nobody needs the real one).
+    args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    if not _dropping():
+        args += ["--unshare-user-try"]
+    args += ["--die-with-parent", "--new-session"]
+    if _dropping():
+        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]  # for _DROP, which then drops all
     return args
+
+
+def _dropping() -> bool:
+    """Whether the program changes to ``nobody`` (mendoza runs as root)."""
+    return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 @cache
@@ -145,7 +172,7 @@ def bwrap_works() -> bool:
     with tempfile.TemporaryDirectory(prefix="mendoza-probe-") as workdir:
         try:
             done = subprocess.run(
-                [*_bwrap_prefix(workdir, (), None), "--", "true"],
+                [*_bwrap_prefix(workdir, ()), "--", "true"],
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 timeout=10,
@@ -195,6 +222,15 @@ def _read_pipe(fd: int) -> bytes:
         while len(data) < 65536 and (chunk := os.read(fd, 4096)):
             data += chunk
     return bytes(data)
+
+
+def _give_to_nobody(workdir: str) -> None:
+    """The working directory and its files owned by ``nobody`` (readable by bubblewrap, which drops root's
+    powers before it enters the directory)."""
+    os.chmod(workdir, 0o755)
+    for folder, dirs, names in os.walk(workdir):
+        for name in [folder, *(os.path.join(folder, n) for n in dirs + names)]:
+            os.chown(name, NOBODY, NOBODY)
 
 
 def _kill_group(pid: int) -> None:
@@ -249,10 +285,14 @@ async def run_program(
         ]  # fmt: skip
         fds = {signal_write: SIGNAL_FD}
         if backend == "bwrap":
-            fds[info_write] = _INFO_FD
+            fds[info_write] = _STARTED_FD
         launcher.append(",".join(f"{source}:{target}" for source, target in fds.items()))
         if backend == "bwrap":
-            argv = [*launcher, *_bwrap_prefix(workdir, extra_read, _INFO_FD), "--", *command]
+            if _dropping():
+                _give_to_nobody(workdir)
+            user = str(NOBODY if _dropping() else -1)
+            inner = [sys.executable, "-I", "-S", "-c", _INNER, user, *command]
+            argv = [*launcher, *_bwrap_prefix(workdir, extra_read), "--", *inner]
         else:
             argv = [*launcher, *command]
         process: asyncio.subprocess.Process | None = None
