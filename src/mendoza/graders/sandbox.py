@@ -224,6 +224,19 @@ def _read_pipe(fd: int) -> bytes:
     return bytes(data)
 
 
+async def _exited(process: asyncio.subprocess.Process, seconds: float) -> bool:
+    """Whether the process exited within ``seconds``. Polled: ``Process.wait`` also waits for its pipes to
+    close, which a child it left behind can hold open past the time limit."""
+    deadline = time.monotonic() + seconds
+    pause = 0.001
+    while process.returncode is None:
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.02)
+    return True
+
+
 def _give_to_nobody(workdir: str) -> None:
     """The working directory and its files owned by ``nobody`` (readable by bubblewrap, which drops root's
     powers before it enters the directory)."""
@@ -319,15 +332,11 @@ async def run_program(
                     await process.stdin.drain()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     process.stdin.close()
-            timed_out = False
             readers = asyncio.gather(_drain(process.stdout, out), _drain(process.stderr, err))
-            try:
-                await asyncio.wait_for(process.wait(), limits.wall_seconds)
-            except TimeoutError:
-                timed_out = True
+            timed_out = not await _exited(process, limits.wall_seconds)
             _kill_group(process.pid)  # whatever it left behind in its group goes too
             if timed_out:
-                await process.wait()
+                await _exited(process, 5.0)
             try:
                 await asyncio.wait_for(readers, 1.0)
             except TimeoutError:  # an escaped grandchild holds the pipes open: keep what came
