@@ -70,7 +70,8 @@ def test_an_endless_loop_is_killed_at_the_wall_clock_limit() -> None:
 
 
 def test_a_background_child_does_not_outlive_the_grade(tmp_path: Path) -> None:
-    # a child that sleeps, then would write; it is killed with its group (or its sandbox)
+    # A child that sleeps, then writes beside the test: killed with its process group. (Under bubblewrap it
+    # could not write there at all, and dies with the sandbox's process tree.)
     marker = tmp_path / "late"
     completion = body(
         "import os, time",
@@ -167,6 +168,14 @@ def test_a_sandbox_that_cannot_start_is_a_grader_error_never_a_pass(monkeypatch:
     grade_ = asyncio.run(bound.grade("    return a + b\n", CASE, 10))
     assert grade_.passed is None and grade_.error is not None
     assert "bubblewrap could not start the sandbox" in grade_.error
+
+
+def test_a_program_that_cannot_be_started_is_a_grader_error() -> None:
+    params = {"preset": "stdout", "language": "x", "command": ["/no/such/interpreter", "{file}"], "file": "m"}
+    bound = bind_grader(GraderSpec(type="code", name="code", params=params), Code)
+    grade_ = asyncio.run(bound.grade("print(1)", CASE, 10))
+    assert grade_.passed is None and grade_.error is not None
+    assert "/no/such/interpreter" in grade_.error and "No such file" in grade_.error
 
 
 def test_a_run_with_one_hostile_completion_stores_every_sample(tmp_path: Path, store: Store) -> None:

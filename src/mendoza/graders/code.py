@@ -75,7 +75,8 @@ PRESETS: dict[str, str] = {
 
 _ERROR_LINE = re.compile(r"\b\w*(Error|Exception|Interrupt|Exit)\b")
 _ENV = user_environment(keep_trailing_newline=True)
-_SEMAPHORES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+# One limit per event loop and value of ``concurrency``, shared by the code graders that set it alike.
+_SEMAPHORES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Semaphore]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -186,11 +187,10 @@ class Code(SampleGrader):
             raise GraderError(f"code: template: {type(exc).__name__}: {exc}") from None
 
     def _semaphore(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        semaphore = _SEMAPHORES.get(loop)
-        if semaphore is None:
-            semaphore = _SEMAPHORES[loop] = asyncio.Semaphore(self.concurrency)
-        return semaphore
+        limits = _SEMAPHORES.setdefault(asyncio.get_running_loop(), {})
+        if self.concurrency not in limits:
+            limits[self.concurrency] = asyncio.Semaphore(self.concurrency)
+        return limits[self.concurrency]
 
     async def grade(self, output: str, case: Case) -> Verdict:
         """Run the program for this output; pass on the positive signal (or the expected stdout)."""

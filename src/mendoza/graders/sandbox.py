@@ -63,25 +63,40 @@ limit(resource.RLIMIT_AS, memory)
 limit(resource.RLIMIT_FSIZE, fsize)
 limit(resource.RLIMIT_NPROC, nproc)
 limit(resource.RLIMIT_CORE, 0)
+if sys.argv[6] == "program":  # the program itself, not bubblewrap: it must not see descriptor 4
+    fcntl.fcntl(4, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
 try:
-    os.execvp(sys.argv[6], sys.argv[6:])
+    os.execvp(sys.argv[7], sys.argv[7:])
 except OSError as exc:
-    sys.stderr.write(f"mendoza sandbox: cannot start {sys.argv[6]}: {exc}\\n")
+    os.write(4, f"E{sys.argv[7]}: {exc}".encode())
     os._exit(127)
 """
 
-# Inside bubblewrap, before the program: says the sandbox started (on descriptor 4, closed before the program
-# runs), and, run as root, becomes ``nobody`` (the kernel ignores the process limit for root, and nobody
-# cannot read root's files; the capabilities bubblewrap kept for this go with the change of user).
+# Inside bubblewrap, before the program: says the sandbox started (``1`` on descriptor 4, closed when the
+# program starts; ``E`` and why when the program cannot be started), and, run as root, becomes ``nobody``
+# (the kernel ignores the process limit for root, and nobody cannot read root's files; the capabilities
+# bubblewrap kept for this go with the change of user).
 _INNER = """
-import os, sys
-os.write(4, b"1")
-os.close(4)
-if int(sys.argv[1]) >= 0:
-    os.setgroups([])
-    os.setgid(int(sys.argv[1]))
-    os.setuid(int(sys.argv[1]))
-os.execvp(sys.argv[2], sys.argv[2:])
+import fcntl, os, sys
+def say(data):
+    try:
+        os.write(4, data)
+    except OSError:  # no descriptor 4: the probe
+        pass
+say(b"1")
+try:
+    fcntl.fcntl(4, fcntl.F_SETFD, fcntl.FD_CLOEXEC)  # closed by a successful exec
+except OSError:
+    pass
+try:
+    if int(sys.argv[1]) >= 0:
+        os.setgroups([])
+        os.setgid(int(sys.argv[1]))
+        os.setuid(int(sys.argv[1]))
+    os.execvp(sys.argv[2], sys.argv[2:])
+except OSError as exc:
+    say(f"E{sys.argv[2]}: {exc}".encode())
+    os._exit(127)
 """
 NOBODY = 65534
 
@@ -164,6 +179,20 @@ def _dropping() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
+def _inner_command(command: Sequence[str]) -> list[str]:
+    user = str(NOBODY if _dropping() else -1)
+    return [sys.executable, "-I", "-S", "-c", _INNER, user, *command]
+
+
+def _install_folder(program: str) -> list[str]:
+    """The folder a command is installed in (``~/.nvm/versions/node/v20`` for its ``bin/node``), so that a
+    program under a hidden folder is still found inside bubblewrap."""
+    found = shutil.which(program)
+    if found is None:
+        return []
+    return [str(Path(os.path.realpath(found)).parent.parent)]
+
+
 @cache
 def bwrap_works() -> bool:
     """Whether bubblewrap is installed and can make a sandbox here (it cannot in some containers)."""
@@ -172,7 +201,7 @@ def bwrap_works() -> bool:
     with tempfile.TemporaryDirectory(prefix="mendoza-probe-") as workdir:
         try:
             done = subprocess.run(
-                [*_bwrap_prefix(workdir, ()), "--", "true"],
+                [*_bwrap_prefix(workdir, ()), "--", *_inner_command(["true"])],
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 timeout=10,
@@ -291,21 +320,19 @@ async def run_program(
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8")
         signal_read, signal_write = os.pipe()
-        info_read, info_write = os.pipe() if backend == "bwrap" else (-1, -1)
+        info_read, info_write = os.pipe()
         launcher = [
             sys.executable, "-I", "-S", "-c", _LAUNCHER,
             str(limits.cpu_seconds), str(limits.memory_bytes), str(limits.file_bytes), str(limits.processes),
         ]  # fmt: skip
-        fds = {signal_write: SIGNAL_FD}
-        if backend == "bwrap":
-            fds[info_write] = _STARTED_FD
+        fds = {signal_write: SIGNAL_FD, info_write: _STARTED_FD}
         launcher.append(",".join(f"{source}:{target}" for source, target in fds.items()))
+        launcher.append("sandbox" if backend == "bwrap" else "program")
         if backend == "bwrap":
             if _dropping():
                 _give_to_nobody(workdir)
-            user = str(NOBODY if _dropping() else -1)
-            inner = [sys.executable, "-I", "-S", "-c", _INNER, user, *command]
-            argv = [*launcher, *_bwrap_prefix(workdir, extra_read), "--", *inner]
+            argv = [*launcher, *_bwrap_prefix(workdir, [*extra_read, *_install_folder(command[0])]), "--"]
+            argv += _inner_command(command)
         else:
             argv = [*launcher, *command]
         process: asyncio.subprocess.Process | None = None
@@ -342,8 +369,14 @@ async def run_program(
             except TimeoutError:  # an escaped grandchild holds the pipes open: keep what came
                 readers.cancel()
             signal_bytes = _read_pipe(signal_read)
-            if backend == "bwrap" and not _read_pipe(info_read) and not timed_out:
-                raise SandboxError(f"bubblewrap could not start the sandbox: {err.text().strip()[-300:]}")
+            started_text = _read_pipe(info_read).decode("utf-8", errors="replace")
+            if started_text.startswith("E"):
+                raise SandboxError(f"cannot start {started_text[1:300]}")
+            if backend == "bwrap" and not timed_out:
+                if not started_text.startswith("1"):
+                    raise SandboxError(f"bubblewrap could not start the sandbox: {err.text().strip()[-300:]}")
+                if started_text.startswith("1E"):
+                    raise SandboxError(f"the sandbox could not start the program: {started_text[2:302]}")
             return Execution(
                 process.returncode,
                 timed_out,
