@@ -156,3 +156,8 @@ def test_the_rlimits_fallback_grades_too() -> None:
     assert grade({"preset": "humaneval", "sandbox": "rlimits"}, "    return a + b\n").passed
     verdict = grade({"preset": "humaneval", "sandbox": "rlimits"}, "    return a - b\n")
     assert not verdict.passed and "[sandbox: rlimits]" in verdict.explanation
+
+
+def test_stdout_preset_without_an_expected_output_cannot_decide() -> None:
+    with pytest.raises(GraderError, match="expected is empty"):
+        grade({"preset": "stdout"}, "print(1)", Case(id="s"))

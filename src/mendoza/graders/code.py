@@ -206,6 +206,7 @@ class Code(SampleGrader):
         files[self.language.file] = program
         command = [part.replace("{file}", self.language.file) for part in self.language.command]
         stdin = self._render(self.p.stdin, context) if self.p.stdin is not None else None
+        expected = render_text(self.p.expected, case, self._render) if self.p.preset == "stdout" else ""
         async with self._semaphore():
             try:
                 run = await run_program(
@@ -216,7 +217,7 @@ class Code(SampleGrader):
             except OSError as exc:
                 raise GraderError(f"code: cannot run {command[0]!r}: {exc}") from None
         if self.p.preset == "stdout":
-            return self._stdout_verdict(run, case)
+            return self._stdout_verdict(run, expected)
         passed = not run.timed_out and run.signal_text == token
         if passed:
             why = f"checks passed ({run.how_it_ended})"
@@ -228,8 +229,7 @@ class Code(SampleGrader):
             why = f"failed: {run.how_it_ended}, no pass signal{_last_line(run.stderr)}"
         return self._verdict(passed, why, run)
 
-    def _stdout_verdict(self, run: Execution, case: Case) -> Verdict:
-        expected = render_text(self.p.expected, case, self._render)
+    def _stdout_verdict(self, run: Execution, expected: str) -> Verdict:
         if run.timed_out:
             return self._verdict(False, f"timed out after {self.p.timeout:g} s", run)
         if run.returncode != 0:
@@ -251,11 +251,16 @@ class Code(SampleGrader):
 
 
 def render_text(template: str, case: Case, render: Any) -> str:
-    """A templated text parameter over the case (None renders as empty)."""
+    """A templated text parameter over the case; a lone ``{{ name }}`` that is None is a ``GraderError``."""
     context = case.template_context()
-    value = context.get(template.strip()[2:-2].strip()) if template.strip().startswith("{{") else None
-    if value is not None and not isinstance(value, str):
-        return str(value)
+    stripped = template.strip()
+    if stripped.startswith("{{") and stripped.endswith("}}") and stripped.count("{{") == 1:
+        name = stripped[2:-2].strip()
+        if name in context:
+            value = context[name]
+            if value is None:
+                raise GraderError(f"code: {name} is empty for case {case.id!r}; the stdout preset compares with it")
+            return value if isinstance(value, str) else str(value)
     return str(render(template, context))
 
 
