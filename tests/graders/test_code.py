@@ -161,3 +161,14 @@ def test_the_rlimits_fallback_grades_too() -> None:
 def test_stdout_preset_without_an_expected_output_cannot_decide() -> None:
     with pytest.raises(GraderError, match="expected is empty"):
         grade({"preset": "stdout"}, "print(1)", Case(id="s"))
+
+
+@pytest.mark.parametrize("name", ["../escape.py", "/etc/passwd", "a/../../b", "", "sp ace"])
+def test_extra_files_stay_inside_the_working_directory(name: str) -> None:
+    with pytest.raises(ValueError, match="inside the working directory"):
+        Code.parse_params({"preset": "humaneval", "files": {name: "x"}})
+
+
+def test_extra_files_are_written_beside_the_program() -> None:
+    raw = {"program": "{{ output }}\nassert helper.VALUE == 7\n{{ signal }}", "files": {"helper.py": "VALUE = 7"}}
+    assert grade(raw, "import helper").passed

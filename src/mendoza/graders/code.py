@@ -73,6 +73,7 @@ PRESETS: dict[str, str] = {
     "stdout": "{{ output }}",
 }
 
+_FILE_NAME = re.compile(r"^[A-Za-z0-9_.\-/]+$")
 _ERROR_LINE = re.compile(r"\b\w*(Error|Exception|Interrupt|Exit)\b")
 _ENV = user_environment(keep_trailing_newline=True)
 # One limit per event loop and value of ``concurrency``, shared by the code graders that set it alike.
@@ -116,6 +117,10 @@ class Code(SampleGrader):
         def _program_or_preset(self) -> Code.Params:
             if (self.preset is None) == (self.program is None):
                 raise ValueError("set either 'preset' (humaneval, unittest, stdout) or 'program', not both")
+            for name in self.files:
+                parts = name.split("/")
+                if not _FILE_NAME.match(name) or any(part in ("", ".", "..") for part in parts):
+                    raise ValueError(f"file name {name!r} must be a plain path inside the working directory")
             if self.language not in LANGUAGES and (self.command is None or self.file is None):
                 raise ValueError(
                     f"language {self.language!r} is not built in (python, javascript): "
