@@ -171,7 +171,8 @@ def test_a_sandbox_that_cannot_start_is_a_grader_error_never_a_pass(monkeypatch:
 
 
 def test_a_program_that_cannot_be_started_is_a_grader_error() -> None:
-    params = {"preset": "stdout", "language": "x", "command": ["/no/such/interpreter", "{file}"], "file": "m"}
+    command = ["/no/such/interpreter", "{file}"]
+    params = {"preset": "stdout", "language": "x", "command": command, "file": "m", "expected": "1"}
     bound = bind_grader(GraderSpec(type="code", name="code", params=params), Code)
     grade_ = asyncio.run(bound.grade("print(1)", CASE, 10))
     assert grade_.passed is None and grade_.error is not None
