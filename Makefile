@@ -12,7 +12,8 @@ STAMP := $(VENV)/.installed
 # (GGML_NATIVE off: x86-64 with AVX2, no AVX-512 or AMX): a build for "this CPU" uses instructions a virtual
 # machine may report but not allow (AMX: "Illegal instruction" on the first token), and pip's own wheel cache
 # ignores CMAKE_ARGS, so it would hand such a build to the next machine image too.
-# The viewer's browser tests drive Debian's Chromium (never a browser that Playwright downloads).
+# The viewer's browser tests drive Debian's Chromium (never a browser that Playwright downloads); the code
+# grader sandboxes programs with bubblewrap (Debian's bubblewrap) where it works.
 LLAMA_VERSION := 0.3.36
 LLAMA_WHEELS := $(HOME)/.cache/mendoza/wheels/llama-$(LLAMA_VERSION)-portable
 
@@ -21,6 +22,9 @@ $(STAMP): pyproject.toml
 	if ! test -x /usr/bin/chromium && command -v apt-get >/dev/null; then \
 		{ apt-get update -q && apt-get install -y -q --no-install-recommends chromium; } || \
 		echo "warning: could not install chromium; the browser tests will be skipped (and fail in CI)"; fi
+	if ! command -v bwrap >/dev/null && command -v apt-get >/dev/null; then \
+		{ apt-get update -q && apt-get install -y -q --no-install-recommends bubblewrap; } || \
+		echo "warning: could not install bubblewrap; the code grader falls back to process limits alone and its sandbox tests are skipped"; fi
 	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
 		CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/pip wheel \
 		--disable-pip-version-check -q --no-deps --no-cache-dir -w $(LLAMA_WHEELS) 'llama-cpp-python==$(LLAMA_VERSION)'

@@ -47,6 +47,7 @@ _BUILTIN_GRADERS = {
     "json": "mendoza.graders.structured:Json",
     "numeric": "mendoza.graders.structured:Numeric",
     "python": "mendoza.graders.python_function:PythonFunction",
+    "code": "mendoza.graders.code:Code",
     "rubric": "mendoza.graders.rubric:Rubric",
     "pairwise": "mendoza.graders.pairwise:Pairwise",
 }

@@ -104,6 +104,7 @@ def test_graders_and_providers_are_listed() -> None:
         "numeric",
         "length",
         "python",
+        "code",
     ):
         assert name in graders.output
     providers = CliRunner().invoke(cli, ["providers"], terminal_width=200)

@@ -1,8 +1,9 @@
 """Graders: turn one output into a verdict (passed, score in [0, 1], explanation).
 
 The deterministic graders live here, one module per family: ``text`` (equals, contains, contains_any,
-contains_all, regex, length), ``structured`` (json, numeric) and ``python_function`` (python); the soft ones,
-judged by a model, are ``rubric`` and ``pairwise`` (with ``judge``, ``judge_parsing`` and ``judge_prompts``).
+contains_all, regex, length), ``structured`` (json, numeric), ``python_function`` (python) and ``code`` (a
+program run in a sandboxed process, see ``sandbox``); the soft ones, judged by a model, are ``rubric`` and
+``pairwise`` (with ``judge``, ``judge_parsing`` and ``judge_prompts``).
 Graders come in two kinds (``mendoza.graders.kinds``): per-sample (``SampleGrader``) and pairwise
 (``PairwiseGrader``), both ``Grader``s; judge-style sample graders subclass ``JudgeGrader``. Suites name them
 through ``mendoza.registry``; a ``not`` in front of any (``GraderSpec.negate``) flips the verdict.
@@ -24,6 +25,7 @@ from mendoza.graders.base import (
     grader_kind,
     render_param,
 )
+from mendoza.graders.code import Code
 from mendoza.graders.judge import Judge, JudgeSpec
 from mendoza.graders.judged import JudgeDetail, JudgeGrader
 from mendoza.graders.kinds import is_judge_grader, is_judge_type, kind_of
@@ -36,6 +38,7 @@ from mendoza.graders.text import Contains, ContainsAll, ContainsAny, Equals, Len
 __all__ = [
     "BoundGrader",
     "BoundPairwise",
+    "Code",
     "Contains",
     "ContainsAll",
     "ContainsAny",
