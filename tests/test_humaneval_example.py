@@ -27,3 +27,15 @@ def test_the_humaneval_example_passes_the_canonical_solutions_and_fails_the_brok
     assert "exit code 0, no pass signal" in broken["HumanEval/4"]
     assert "timed out" in broken["HumanEval/7"]
     assert "SyntaxError" in broken["HumanEval/23"]
+
+
+def test_the_report_names_the_sandbox_the_programs_ran_in(store: Store) -> None:
+    from mendoza.report import build_report, report_to_dict, variant_notes
+
+    report = build_report(store, run_suite(load_suite(EXAMPLE), db=store).id)
+    backend = available_backend()
+    for variant in report.variants:
+        assert [(backend, 6)] == [(found, count) for _, found, count in variant.sandboxes]
+        assert any(f"ran 6 programs in {'bubblewrap' if backend == 'bwrap' else 'process limits'}" in note
+                   for note in variant_notes(report, variant))
+    assert report_to_dict(report)["variants"][0]["sandboxes"][0]["backend"] == backend

@@ -98,6 +98,9 @@ def _variant_dict(variant: VariantResult) -> dict[str, Any]:
         "cost_per_pass_usd": _number(variant.cost_per_pass),
         "latency_ms": {"p50": _number(variant.latency_p50_ms), "p95": _number(variant.latency_p95_ms)},
         "grading_ms": {"p50": _number(variant.grading_p50_ms), "p95": _number(variant.grading_p95_ms)},
+        "sandboxes": [
+            {"grader": grader, "backend": backend, "grades": count} for grader, backend, count in variant.sandboxes
+        ],
         "warnings": variant.warnings,
         "fixed_design_to_decide": variant.fixed_design_to_decide,
     }

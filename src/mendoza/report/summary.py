@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Literal
 
@@ -100,6 +100,8 @@ class VariantResult:
     #: How long grading one sample took (ms), apart from the model call's latency: p50 and p95.
     grading_p50_ms: float | None = None
     grading_p95_ms: float | None = None
+    #: ``(grader, sandbox backend, grades)`` for the graders that ran programs (the ``code`` grader).
+    sandboxes: list[tuple[str, str, int]] = field(default_factory=list)
     fixed_design_to_decide: int | None = None
 
     @property
@@ -326,6 +328,15 @@ def _by_grader(store: Store, run: Run, rules: RateRules) -> dict[str, list[Break
     return found
 
 
+def _sandboxes(store: Store, run: Run) -> dict[str, list[tuple[str, str, int]]]:
+    """Per variant, where its graders that run programs ran them: ``(grader, backend, grades)``."""
+    graders = [(spec.name, spec.definition_hash()) for spec in store.grader_set(run.id) if spec.type == "code"]
+    found: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    for variant_id, grader, backend, count in store.detail_counts(run.id, graders, "backend"):
+        found[variant_id].append((grader, backend, count))
+    return found
+
+
 def _label_kappas(store: Store, run_id: str) -> dict[str, float | None]:
     """Per variant, Cohen's kappa between the automatic verdicts and the people's labels of its samples."""
     pairs: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
@@ -366,6 +377,7 @@ def build_report(
     for variant_id, text, count in store.note_counts(run.id):
         notes[variant_id].append((text, count))
     kappas = _label_kappas(store, run.id)
+    sandboxes = _sandboxes(store, run)
     graders = _by_grader(store, run, rules)
     variants: list[VariantResult] = []
     cases: list[CaseResult] = []
@@ -421,6 +433,7 @@ def build_report(
                 label_kappa=kappas.get(variant.id),
                 grading_p50_ms=grading_p50,
                 grading_p95_ms=grading_p95,
+                sandboxes=sandboxes.get(variant.id, []),
                 fixed_design_to_decide=(
                     fixed_design_to_decide(rate.reliability.interval.estimate, rules.edges, rules.confidence)
                     if run.adaptive

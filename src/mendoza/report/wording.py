@@ -16,6 +16,7 @@ __all__ = [
     "other_verdicts_words",
     "percent",
     "rate_words",
+    "sandbox_words",
     "variant_notes",
 ]
 
@@ -91,8 +92,23 @@ def variant_notes(report: RunReport, variant: VariantResult) -> list[str]:
         bounds_words(variant.rate),
         other_verdicts_words(report, variant),
         grading_words(variant),
+        *sandbox_words(variant),
     ]
     return [note for note in notes if note] + [f"warning: {warning}" for warning in variant.warnings]
+
+
+_SANDBOXES = {
+    "bwrap": "bubblewrap (no network, a read-only system, only its working directory writable)",
+    "rlimits": "process limits only (the weaker fallback: no file system or network isolation)",
+}
+
+
+def sandbox_words(variant: VariantResult) -> list[str]:
+    """Where the graders that run programs ran them, one line per grader and backend."""
+    return [
+        f"grader '{grader}' ran {count} programs in {_SANDBOXES.get(backend, backend)}"
+        for grader, backend, count in variant.sandboxes
+    ]
 
 
 #: Grading is mentioned when its p95 takes at least this long (a judge, a program run): the cheap graders'

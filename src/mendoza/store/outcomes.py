@@ -79,7 +79,6 @@ class OutputSigns:
 class OutcomeQueries(StoreConnection):
     """The store's outcome counts (a mixin of ``Store``)."""
 
-
     def cell_outcomes(self, run_id: str, variant_ids: Sequence[str] | None = None) -> list[CellOutcomes]:
         """Per (variant, case) cell of a run (or of the given variants), ordered by variant and case id."""
         where, args = "run_id = ?", [run_id]
@@ -141,6 +140,22 @@ class OutcomeQueries(StoreConnection):
                 kept[row[0]] = kept.get(row[0], 0) + 1
                 groups.append(ErrorGroup(row[0], str(row[1]), int(row[2])))
         return groups
+
+    def detail_counts(
+        self, run_id: str, graders: Sequence[tuple[str, str]], key: str
+    ) -> list[tuple[str, str, str, int]]:
+        """``(variant id, grader, value, grades)`` for one top-level ``key`` of the stored detail of the given
+        ``(name, definition hash)`` graders' grades that count (e.g. the sandbox a ``code`` grader ran in)."""
+        if not graders:
+            return []
+        rows = self._rows(
+            latest_grades(graders, "g.sample_id, g.grader, g.detail")
+            + "SELECT s.variant_id, l.grader, json_extract(l.detail, ?) AS value, COUNT(*) FROM latest AS l "
+            "JOIN samples AS s ON s.id = l.sample_id WHERE l.rn = 1 AND value IS NOT NULL "
+            "GROUP BY s.variant_id, l.grader, value ORDER BY s.variant_id, l.grader, value",
+            (*latest_grade_args(graders, run_id), f"$.{key}"),
+        )
+        return [(str(row[0]), str(row[1]), str(row[2]), int(row[3])) for row in rows]
 
     def note_counts(self, run_id: str) -> list[tuple[str, str, int]]:
         """``(variant id, notes, samples)`` for the samples of a run that carry notes (how they were made or
