@@ -274,8 +274,8 @@ class Suite(_Frozen):
     max_retries: int = Field(default=3, ge=0)
     #: The longest one sample waits before a retry (a longer Retry-After makes it an error at once).
     max_retry_wait: float = Field(default=60.0, gt=0)
-    #: Seconds one grader may take over one sample (a judge's model calls included) before its grade is an
-    #: error ("timed out"); the ``code`` grader's own programs have their own, shorter, limit.
+    #: Seconds one grader may take over one sample before its grade is an error ("timed out"); a judge's time
+    #: is bounded by its model calls' own timeouts instead, and the ``code`` grader's programs have their own.
     grade_timeout: float = Field(default=300.0, gt=0)
     cache: bool = True
     source: str | None = Field(default=None, exclude=True)

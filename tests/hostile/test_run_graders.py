@@ -125,3 +125,25 @@ def test_sigterm_stops_a_run_promptly_while_a_grader_runs(tmp_path: Path, checks
     assert time.perf_counter() - sent < 20
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr and "mendoza run --resume" in stderr
+
+
+def test_a_judge_waiting_for_its_model_is_not_timed_out(store: Store) -> None:
+    """A grader that calls a model (needs_model) is bounded by its calls' timeouts, not by grade_timeout: the
+    wait for a busy judge is not a hang."""
+    import asyncio
+
+    from mendoza.graders.base import BoundGrader, SampleGrader, Verdict
+
+    class SlowJudge(SampleGrader):
+        name = "slow-judge"
+        description = "waits like a queued judge"
+        needs_model = True
+
+        async def grade(self, output: str, case: Case) -> Verdict:  # type: ignore[override]
+            await asyncio.sleep(0.3)
+            return Verdict(True, 1.0, "fine")
+
+    spec = GraderSpec(type="slow-judge", params={}, name="judge")
+    bound = BoundGrader(spec, SlowJudge.__new__(SlowJudge), spec.definition_hash())
+    grade = asyncio.run(bound.grade("x", Case(id="a"), timeout=0.05))
+    assert grade.passed is True and grade.error is None

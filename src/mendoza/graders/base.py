@@ -262,8 +262,11 @@ class BoundGrader:
         flips the verdict."""
         name, digest = self.spec.name, self.definition_hash
         try:
+            # A judge's time is bounded by its model calls' own timeouts and retries; a wall-clock limit would
+            # also count the wait for a busy judge (fifty samples queueing on one local model) as hanging.
+            limit = None if self.grader.needs_model else timeout
             verdict = await run_guarded(
-                lambda: self.grader.grade(output, case), blocking=self.grader.blocking, timeout=timeout
+                lambda: self.grader.grade(output, case), blocking=self.grader.blocking, timeout=limit
             )
         except (GraderError, GraderTimeout) as exc:
             return Grade(name, None, None, "", grader_hash=digest, error=str(exc))
