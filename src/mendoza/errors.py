@@ -26,6 +26,7 @@ __all__ = [
     "ProviderTimeout",
     "RunNotFound",
     "StoreError",
+    "exception_chain",
 ]
 
 
@@ -94,3 +95,14 @@ class RunNotFound(StoreError):
 
 class PluginError(MendozaError):
     """A provider or grader name is unknown, or the plugin that provides it fails to load."""
+
+
+def exception_chain(exc: BaseException, limit: int = 20) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from or during, nearest first (at most ``limit``, no cycles):
+    where a failure's real cause is found (a transport error under an SDK's, a full disk under a store's)."""
+    links: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in links and len(links) < limit:
+        links.append(current)
+        current = current.__cause__ or current.__context__
+    return links

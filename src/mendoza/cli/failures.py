@@ -17,7 +17,7 @@ import click
 
 from mendoza.cli.options import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
 from mendoza.cli.text import plain
-from mendoza.errors import MendozaError, StoreError
+from mendoza.errors import MendozaError, StoreError, exception_chain
 
 __all__ = ["DEBUG_ENV", "Failure", "describe_failure", "exit_of_the_cli", "is_machine_failure"]
 
@@ -47,20 +47,12 @@ class Failure:
     traceback: str | None = None
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and the exceptions it was raised from or during (at most 20, no cycles)."""
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen and len(seen) < 20:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
 
 
 def is_machine_failure(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) says the disk is full, read-only or failing, so that the machine,
     not the input, is to blame."""
-    for link in _chain(exc):
+    for link in exception_chain(exc):
         if isinstance(link, OSError) and link.errno in _MACHINE_ERRNOS:
             return True
         if isinstance(link, StoreError | sqlite3.OperationalError | sqlite3.DatabaseError | OSError):

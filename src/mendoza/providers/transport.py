@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from mendoza.errors import ProviderError, ProviderTimeout
+from mendoza.errors import ProviderError, ProviderTimeout, exception_chain
 
 __all__ = ["connection_error", "one_line", "transport_error"]
 
@@ -38,13 +38,6 @@ _BROKEN = frozenset({"ServerDisconnectedError", "ClientPayloadError", "ContentLe
                      "ProtocolError", "ClientOSError"})
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    links: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in links and len(links) < 12:
-        links.append(current)
-        current = current.__cause__ or current.__context__
-    return links
 
 
 def _kind(exc: BaseException) -> str | None:
@@ -71,7 +64,7 @@ def transport_error(label: str, base_url: str | None, exc: BaseException, secret
     """The retryable ``ProviderError`` for a transport failure anywhere in ``exc``'s chain (the deepest cause
     that can be told apart decides), or None when the chain holds none."""
     where = base_url or "the API"
-    for link in reversed(_chain(exc)):
+    for link in reversed(exception_chain(exc, limit=12)):
         kind = _kind(link)
         if kind is None:
             continue
@@ -94,7 +87,7 @@ def connection_error(label: str, base_url: str | None, exc: BaseException, secre
     if found is not None:
         return found
     where = base_url or "the API"
-    root = _chain(exc)[-1]
+    root = exception_chain(exc, limit=12)[-1]
     return ProviderError(
         one_line(f"{label}: the request to {where} failed: {type(root).__name__}: {_reason(root)}", secret),
         retryable=True,
