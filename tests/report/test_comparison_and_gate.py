@@ -96,3 +96,14 @@ def test_variance_components_estimated_from_a_run(store: Store) -> None:
     assert between == pytest.approx(0.25, abs=0.03)  # half the cases always fail, half always pass
     assert within == pytest.approx(0.0)
     assert run.id in source
+
+
+@pytest.mark.parametrize(("errors", "noisy"), [("fail", True), ("exclude", False)])
+def test_planning_counts_errors_as_the_suite_says(store: Store, errors: str, noisy: bool) -> None:
+    flaky = Variant(id="v", model="mock", params={"pass_rate": 1.0, "pass_output": "yes", "fail_output": "no",
+                                                  "fail_rate": 0.5, "error": "fatal"})
+    suite = Suite(name="s", cases=_cases(20), variants=(flaky,), graders=GRADER, repeats=4,
+                  errors=errors)  # type: ignore[arg-type]
+    run = run_suite(suite, db=store)
+    _, within, _ = estimate_components(store, run.id)
+    assert (within > 0.05) is noisy  # errored samples are the only failures: noise only when they count

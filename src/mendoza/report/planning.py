@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mendoza.core import Run
+from mendoza.report.comparison import side_counts
 from mendoza.stats import Design, interval_halfwidth_design, plan_designs, variance_components
 from mendoza.store import Store
 
@@ -36,6 +38,18 @@ class Plan:
     designs: list[Design]
 
 
+def _counted(store: Store, run: Run) -> dict[tuple[str, str], tuple[int, int]]:
+    """Each (variant, case) cell's ``(passed, failed)`` as the report counts it (the run's error rule,
+    human-adjusted verdicts: ``comparison.side_counts``), cells with nothing counted left out."""
+    errors = store.run_suite(run.id).errors
+    return {
+        (variant_id, case_id): counts
+        for variant_id in run.variant_ids
+        for case_id, counts in side_counts(store, run.id, variant_id, verdicts="human-adjusted", errors=errors).items()
+        if sum(counts) > 0
+    }
+
+
 def estimate_components(
     store: Store, run_ref: str, variant_id: str | None = None
 ) -> tuple[float, float, str]:
@@ -43,11 +57,11 @@ def estimate_components(
     run = store.get_run(run_ref)
     scores: list[float] = []
     clusters: list[str] = []
-    for cell in store.case_counts(run.id):
-        if variant_id is not None and cell.variant_id != variant_id:
+    for (variant, case), (passed, failed) in _counted(store, run).items():
+        if variant_id is not None and variant != variant_id:
             continue
-        scores.extend([1.0] * cell.passed + [0.0] * cell.failed)
-        clusters.extend([f"{cell.variant_id}\x1f{cell.case_id}"] * (cell.passed + cell.failed))
+        scores.extend([1.0] * passed + [0.0] * failed)
+        clusters.extend([f"{variant}\x1f{case}"] * (passed + failed))
     components = variance_components(np.asarray(scores), clusters)
     between = 0.0 if np.isnan(components.between) else float(components.between)
     within = 0.0 if np.isnan(components.within) else float(components.within)
@@ -61,7 +75,7 @@ def estimate_difference_components(
     """(variance of the true per-case differences between two variants, mean within-case variance, source),
     from a run with both: the spread of the observed per-case differences less the part repeats explain."""
     run = store.get_run(run_ref)
-    cells = {(c.variant_id, c.case_id): c for c in store.case_counts(run.id) if c.passed + c.failed > 0}
+    cells = _counted(store, run)
     common = sorted(
         {case for variant, case in cells if variant == variant_a}
         & {case for variant, case in cells if variant == variant_b}
@@ -69,10 +83,10 @@ def estimate_difference_components(
     diffs, noise, within = [], [], []
     for case in common:
         sides = [cells[(variant_a, case)], cells[(variant_b, case)]]
-        rates = [side.passed / (side.passed + side.failed) for side in sides]
+        rates = [passed / (passed + failed) for passed, failed in sides]
         diffs.append(rates[1] - rates[0])
-        for side, rate in zip(sides, rates, strict=True):
-            n = side.passed + side.failed
+        for (passed, failed), rate in zip(sides, rates, strict=True):
+            n = passed + failed
             variance = rate * (1 - rate) * n / (n - 1) if n > 1 else 0.0
             within.append(variance)
             noise.append(variance / n)

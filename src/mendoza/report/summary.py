@@ -208,16 +208,6 @@ class RunReport:
     judges: JudgeReport | None = None
     verdicts: Verdicts = "human-adjusted"
 
-    @property
-    def rules(self) -> RateRules:
-        """The suite's rules for counting a rate."""
-        return rules_of(self.suite, self.run)
-
-    @property
-    def labelled(self) -> int:
-        """How many samples of the run a person labelled."""
-        return sum(variant.labelled for variant in self.variants)
-
     def variant(self, variant_id: str) -> VariantResult:
         """The result of one variant (``KeyError`` if the run has none by that id)."""
         for result in self.variants:

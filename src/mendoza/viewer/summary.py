@@ -18,6 +18,7 @@ __all__ = [
     "PassCurvePoint",
     "RateSummary",
     "VariantSummary",
+    "finite",
     "rate_summary",
     "summarise_report",
     "summarise_run",
@@ -53,7 +54,8 @@ class RateSummary:
     bounds_high: float | None
 
 
-def _finite(value: float) -> float | None:
+def finite(value: float) -> float | None:
+    """``value``, or None when it is nan or infinite (no rate to show)."""
     return value if math.isfinite(value) else None
 
 
@@ -84,8 +86,8 @@ def rate_summary(rate: Rate, confidence: float) -> RateSummary:
         errors=rate.errors,
         errored=rate.outcomes.errored,
         undecided=rate.outcomes.undecided,
-        bounds_low=None if rate.bounds is None else _finite(rate.bounds.low.estimate),
-        bounds_high=None if rate.bounds is None else _finite(rate.bounds.high.estimate),
+        bounds_low=None if rate.bounds is None else finite(rate.bounds.low.estimate),
+        bounds_high=None if rate.bounds is None else finite(rate.bounds.high.estimate),
     )
 
 

@@ -15,7 +15,7 @@ from mendoza.report import Comparison, Verdicts, build_report, compare_variants
 from mendoza.viewer.params import BadParameter, choice, integer, text
 from mendoza.viewer.render import page
 from mendoza.viewer.state import ViewerState, viewer_state
-from mendoza.viewer.summary import RateSummary, rate_summary
+from mendoza.viewer.summary import RateSummary, finite, rate_summary
 
 __all__ = ["CaseChange", "CompareSide", "CompareView", "build_compare", "compare_page"]
 
@@ -83,9 +83,6 @@ class CompareView:
     runs: list[Run]
 
 
-def _finite(value: float) -> float | None:
-    return value if value == value and abs(value) != float("inf") else None
-
 
 def _pick_b(state: ViewerState, run_a: Run, ref_b: str | None) -> Run:
     if ref_b is not None:
@@ -109,7 +106,7 @@ def _targets(state: ViewerState, run: Run, variant_id: str, adjusted: bool) -> d
 def _side(state: ViewerState, run: Run, variant_id: str, verdicts: Verdicts, paired_rate: float) -> CompareSide:
     report = build_report(state.store, run.id, verdicts=verdicts, judges=False)
     return CompareSide(
-        run, variant_id, rate_summary(report.variant(variant_id).rate, report.confidence), _finite(paired_rate)
+        run, variant_id, rate_summary(report.variant(variant_id).rate, report.confidence), finite(paired_rate)
     )
 
 
@@ -172,10 +169,10 @@ def build_compare(
         confidence=comparison.confidence,
         fdr=comparison.fdr,
         paired_cases=paired.n,
-        difference=_finite(paired.difference),
-        low=_finite(paired.low),
-        high=_finite(paired.high),
-        p_value=_finite(paired.p_value),
+        difference=finite(paired.difference),
+        low=finite(paired.low),
+        high=finite(paired.high),
+        p_value=finite(paired.p_value),
         verdict=comparison.verdict,
         better=better[:limit],
         worse=worse[:limit],
