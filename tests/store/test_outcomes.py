@@ -40,7 +40,7 @@ def test_sql_counts_mirror_the_outcome_rule(store: Store) -> None:
         if label is not None:
             (record,) = store.case_samples(run.id, f"c{index}", ["v"])
             store.add_human_grade(record.id, passed=label, score=None, note="", author="t")
-    cells = {cell.case_id: cell for cell in store.cell_outcomes(run.id)}
+    cells = {cell.case_id: cell for cell in store.cell_verdicts(run.id)}
     for index, (error, verdict, label) in enumerate(COMBOS):
         sample = samples[index]
         cell = cells[f"c{index}"]

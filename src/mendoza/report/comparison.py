@@ -140,7 +140,7 @@ def side_counts(
     human = verdicts == "human-adjusted"
     return {
         cell.case_id: (cell.adjusted if human else cell.automatic).headline(errors)
-        for cell in store.cell_outcomes(run_id, [variant_id])
+        for cell in store.cell_verdicts(run_id, variant_ids=[variant_id])
     }
 
 

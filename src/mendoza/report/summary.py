@@ -22,7 +22,7 @@ from mendoza.graders.kinds import kind_of
 from mendoza.report.judges import JudgeReport, build_judge_report
 from mendoza.report.reliability import Rate, RateRules, Reliability, rate_of
 from mendoza.stats import BandDecision, Interval, classify_band, cohen_kappa, wilson_bounds, wilson_interval
-from mendoza.store import CellOutcomes, ErrorGroup, OutputSigns, Store
+from mendoza.store import CellVerdicts, ErrorGroup, OutputSigns, Store
 
 __all__ = [
     "VERDICTS",
@@ -356,8 +356,8 @@ def build_report(
     rules = rules_of(suite, run)
     human = verdicts == "human-adjusted"
     totals = {row.variant_id: row for row in store.variant_counts(run.id)}
-    cells_by_variant: dict[str, list[CellOutcomes]] = defaultdict(list)
-    for cell in store.cell_outcomes(run.id):
+    cells_by_variant: dict[str, list[CellVerdicts]] = defaultdict(list)
+    for cell in store.cell_verdicts(run.id):
         cells_by_variant[cell.variant_id].append(cell)
     errors_by_variant: dict[str, list[ErrorGroup]] = defaultdict(list)
     for group in store.error_groups(run.id):

@@ -64,7 +64,7 @@ def _draws(
 def _is_decided(store: Store, run_id: str, variant_id: str, plan: RunPlan) -> bool:
     """Whether the variant's band is decided, counting its samples as the report does (the suite's error
     rule; the automatic verdicts, which are all there is while the run samples)."""
-    outcomes = sum((cell.automatic for cell in store.cell_outcomes(run_id, [variant_id])), OutcomeCounts())
+    outcomes = sum((cell.automatic for cell in store.cell_verdicts(run_id, variant_ids=[variant_id])), OutcomeCounts())
     passed, failed = outcomes.headline(plan.suite.errors)
     if passed + failed == 0:
         return False

@@ -13,7 +13,7 @@ from mendoza.store.browse import (
 from mendoza.store.database import DEFAULT_DB_PATH, CaseCounts, Store, VariantCounts, new_run_id
 from mendoza.store.grading import CurrentGrade, RegradeInput
 from mendoza.store.labels import HUMAN_GRADER, LabelPair
-from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL, CellOutcomes, ErrorGroup, GraderCell, OutputSigns
+from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL, ErrorGroup, GraderCell, OutputSigns
 from mendoza.store.pairwise import PairJudgement, PairSamples, Preference
 
 __all__ = [
@@ -23,7 +23,6 @@ __all__ = [
     "HUMAN_GRADER",
     "CaseCounts",
     "CaseRecord",
-    "CellOutcomes",
     "CellVerdicts",
     "CurrentGrade",
     "ErrorGroup",

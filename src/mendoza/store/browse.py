@@ -127,9 +127,17 @@ class CellVerdicts:
 
     def outcomes(self, adjusted: bool) -> OutcomeCounts:
         """The cell's outcomes by human-adjusted (``adjusted``) or automatic verdicts."""
-        if adjusted:
-            return OutcomeCounts.of(self.samples, self.adjusted_passed, self.adjusted_failed, self.adjusted_errors)
+        return self.adjusted if adjusted else self.automatic
+
+    @property
+    def automatic(self) -> OutcomeCounts:
+        """The cell's outcomes by the graders' verdicts."""
         return OutcomeCounts.of(self.samples, self.passed, self.failed, self.errors)
+
+    @property
+    def adjusted(self) -> OutcomeCounts:
+        """The cell's outcomes by human-adjusted verdicts (a person's label decides a sample)."""
+        return OutcomeCounts.of(self.samples, self.adjusted_passed, self.adjusted_failed, self.adjusted_errors)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,10 @@
-"""Counting how samples ended: per (variant, case) cell the four outcomes (passed, failed, errored, undecided)
-by automatic and by human-adjusted verdicts, per grader, the errors grouped by message, and the signs of
-silent garbage (empty outputs, one output for every case).
+"""Counting how samples ended beyond the per cell counts (``browse.cell_verdicts``, whose ``outcomes`` are the
+four outcomes by automatic and by human-adjusted verdicts): per grader, the errors grouped by message, the
+samples' notes and details, and the signs of silent garbage (empty outputs, one output for every case).
 
-The outcome rule is ``mendoza.core.sample_outcome`` (and ``adjusted_verdict`` for labels); the SQL below is
-its mirror for counting in one pass, and ``tests/store/test_outcomes.py`` holds the two equal on every
-combination of error, verdict and label. ``OutcomeQueries`` is a part of ``Store`` (which inherits it).
+The outcome rule is ``mendoza.core.sample_outcome`` (and ``adjusted_outcome`` for labels); the SQL here and in
+``browse`` is its mirror for counting in one pass, and ``tests/store/test_outcomes.py`` holds the two equal on
+every combination of error, verdict and label. ``OutcomeQueries`` is a part of ``Store`` (which inherits it).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from mendoza.store.grading import latest_grade_args, latest_grades
 
 __all__ = [
     "ADJUSTED_VERDICT_SQL",
-    "CellOutcomes",
     "ErrorGroup",
     "GraderCell",
     "OutcomeQueries",
@@ -30,19 +29,6 @@ ADJUSTED_VERDICT_SQL = "COALESCE(human_passed, CASE WHEN error IS NULL THEN pass
 
 #: The first line of an error, at most 200 characters: what errors are grouped by.
 _FIRST_LINE = "SUBSTR(SUBSTR(error, 1, INSTR(error || CHAR(10), CHAR(10)) - 1), 1, 200)"
-
-
-@dataclass(frozen=True, slots=True)
-class CellOutcomes:
-    """One (variant, case) cell: its samples' outcomes by automatic and by human-adjusted verdicts, how many
-    were labelled by a person, and how many of those labels overrule the automatic verdict."""
-
-    variant_id: str
-    case_id: str
-    automatic: OutcomeCounts
-    adjusted: OutcomeCounts
-    labelled: int
-    overruled: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,32 +64,6 @@ class OutputSigns:
 
 class OutcomeQueries(StoreConnection):
     """The store's outcome counts (a mixin of ``Store``)."""
-
-    def cell_outcomes(self, run_id: str, variant_ids: Sequence[str] | None = None) -> list[CellOutcomes]:
-        """Per (variant, case) cell of a run (or of the given variants), ordered by variant and case id."""
-        where, args = "run_id = ?", [run_id]
-        if variant_ids is not None:
-            if not variant_ids:
-                return []
-            where += f" AND variant_id IN ({','.join('?' * len(variant_ids))})"
-            args.extend(variant_ids)
-        adjusted = ADJUSTED_VERDICT_SQL
-        rows = self._rows(
-            "SELECT variant_id, case_id, COUNT(*), "
-            "SUM(error IS NULL AND passed IS 1), SUM(error IS NULL AND passed IS 0), SUM(error IS NOT NULL), "
-            f"SUM(({adjusted}) IS 1), SUM(({adjusted}) IS 0), SUM(human_passed IS NULL AND error IS NOT NULL), "
-            "SUM(human_passed IS NOT NULL), "
-            "SUM(human_passed IS NOT NULL AND human_passed IS NOT (CASE WHEN error IS NULL THEN passed END)) "
-            f"FROM samples WHERE {where} GROUP BY variant_id, case_id ORDER BY variant_id, case_id",
-            args,
-        )
-        cells = []
-        for row in rows:
-            samples = int(row[2])
-            auto = OutcomeCounts.of(samples, row[3] or 0, row[4] or 0, row[5] or 0)
-            human = OutcomeCounts.of(samples, row[6] or 0, row[7] or 0, row[8] or 0)
-            cells.append(CellOutcomes(row[0], row[1], auto, human, row[9] or 0, row[10] or 0))
-        return cells
 
     def grader_cells(self, run_id: str, graders: Sequence[tuple[str, str]]) -> list[GraderCell]:
         """Per (variant, case, grader) of the given ``(name, definition hash)`` graders: the outcomes of that
