@@ -47,7 +47,7 @@ def build_run(db: Path, samples: int, seed: int = 7) -> tuple[str, float]:
     rng = random.Random(seed)
     started = time.perf_counter()
     with Store(db) as store:
-        run = store.create_run(suite)
+        run = store.runs.create(suite)
         batch: list[Sample] = []
         written = 0
         for variant_index, variant in enumerate(VARIANTS):
@@ -72,10 +72,10 @@ def build_run(db: Path, samples: int, seed: int = 7) -> tuple[str, float]:
                         )
                     )
                     if len(batch) >= _BATCH:
-                        written += store.write_samples(run.id, batch)
+                        written += store.samples.write(run.id, batch)
                         batch = []
-        written += store.write_samples(run.id, batch)
-        store.set_run_status(run.id, "complete")
+        written += store.samples.write(run.id, batch)
+        store.runs.set_status(run.id, "complete")
     return run.id, rate(written, time.perf_counter() - started)
 
 

@@ -30,8 +30,8 @@ def run(settings: Settings) -> list[Row]:
     process = run_timed(mendoza_command("run", str(suite), "--db", str(db), "-q"), cwd=folder)
     process.check("mendoza run")
     with Store(db, readonly=True) as store:
-        finished = store.get_run("latest")
-        passed = sum(counts.passed for counts in store.variant_counts(finished.id))
+        finished = store.runs.get("latest")
+        passed = sum(counts.passed for counts in store.samples.variant_counts(finished.id))
     if finished.done_samples != total or passed != total:
         raise RuntimeError(
             f"mendoza stored {finished.done_samples} samples, {passed} passed; expected {total}"

@@ -71,7 +71,7 @@ def _mendoza(
     with Store(folder / "mendoza.db") as store:
         run = run_suite(load_suite(folder / "suite.yaml"), db=store)
         seconds = time.perf_counter() - started
-        verdicts = {(s.variant_id, s.case_id): bool(s.passed) for s in store.iter_samples(run.id)}
+        verdicts = {(s.variant_id, s.case_id): bool(s.passed) for s in store.samples.iterate(run.id)}
     return verdicts, seconds
 
 

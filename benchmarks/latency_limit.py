@@ -42,8 +42,8 @@ def run(settings: Settings) -> list[Row]:
         server_cpu = process_cpu_seconds(server_pid) - cpu_before
         process.check("mendoza run")
         with Store(db, readonly=True) as store:
-            finished = store.get_run("latest")
-            counts = store.variant_counts(finished.id)
+            finished = store.runs.get("latest")
+            counts = store.samples.variant_counts(finished.id)
         if finished.done_samples != requests or sum(c.passed for c in counts) != requests:
             raise RuntimeError(f"mendoza stored {finished.done_samples}/{requests} samples, or some failed")
         mendoza_rate = rate(requests, run_seconds(finished))

@@ -91,7 +91,7 @@ def run(settings: Settings) -> list[Row]:
         started = time.perf_counter()
         finished = api.run_suite(suite, db=store, use_cache=False)
         seconds = time.perf_counter() - started
-        samples = list(store.iter_samples(finished.id))
+        samples = list(store.samples.iterate(finished.id))
         by_case = {sample.case_id: sample for sample in samples}
         if len(samples) != len(prompts) or any(sample.error for sample in samples):
             raise RuntimeError(f"the local provider failed: {[s.error for s in samples if s.error]}")

@@ -24,7 +24,7 @@ def _peak_rss(settings: Settings, cases: int, repeats: int) -> float:
     process = run_timed(mendoza_command("run", str(suite), "--db", str(db), "-q"), cwd=folder)
     process.check("mendoza run")
     with Store(db, readonly=True) as store:
-        done = store.get_run("latest").done_samples
+        done = store.runs.get("latest").done_samples
     if done != cases * repeats:
         raise RuntimeError(f"mendoza stored {done} of {cases * repeats} samples")
     return process.peak_rss_mib

@@ -88,8 +88,8 @@ def main() -> None:
         run = run_suite(big_suite(options.cases, options.repeats), db=db)
         print(f"built run {run.id}: {run.done_samples:,} samples in {time.perf_counter() - started:.1f} s")
     with Store(db) as store:
-        run = store.get_run("latest")
-        sample_id = store.cell_verdicts(run.id, case_ids=["case-02500"])[0].first_sample_id
+        run = store.runs.get("latest")
+        sample_id = store.outcomes.cell_verdicts(run.id, case_ids=["case-02500"])[0].first_sample_id
     pages = {
         "runs list": "/runs",
         "overview": f"/runs/{run.id}",

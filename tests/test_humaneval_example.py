@@ -14,8 +14,8 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "humaneval" / "suit
 
 def test_the_humaneval_example_passes_the_canonical_solutions_and_fails_the_broken_ones(store: Store) -> None:
     run = run_suite(load_suite(EXAMPLE), db=store)
-    samples = list(store.iter_samples(run.id))
-    assert store.get_run(run.id).status == "complete" and len(samples) == 12
+    samples = list(store.samples.iterate(run.id))
+    assert store.runs.get(run.id).status == "complete" and len(samples) == 12
     by_variant: dict[str, dict[str, str]] = {"canonical": {}, "broken": {}}
     for sample in samples:
         (grade,) = sample.grades

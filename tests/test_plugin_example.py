@@ -96,7 +96,7 @@ def test_a_suite_using_the_plugin_runs_into_the_store_with_the_verdicts_it_shoul
     assert run.status == "complete" and run.done_samples == 2 * len(TEXTS) * REPEATS
 
     with open_store(db, readonly=True) as store:
-        samples = list(store.iter_samples(run.id))
+        samples = list(store.samples.iterate(run.id))
         report = build_report(store, run.id)
     assert len(samples) == 2 * len(TEXTS) * REPEATS
     whispered = 0

@@ -45,38 +45,38 @@ async def run_suite_async(
     """
     options = options or RunOptions()
     if resume is not None:
-        run = store.get_run(resume)
-        suite = store.run_suite(run.id)
+        run = store.runs.get(resume)
+        suite = store.runs.suite(run.id)
         plan = plan_run(suite, options)
         if retry_errors:
-            store.delete_errored_samples(run.id)
-        store.set_run_status(run.id, "running")
+            store.samples.delete_errored(run.id)
+        store.runs.set_status(run.id, "running")
     elif suite is None:
         raise ValueError("give a suite to run, or a run id to resume")
     else:
         plan = plan_run(suite, options)
         fixed = len(suite.cases) * len(suite.variants) * suite.repeats
         mode = {"mode": "adaptive", "budget": budget or 4 * fixed} if until_decided else {"mode": "fixed"}
-        run = store.create_run(suite, options=mode)
+        run = store.runs.create(suite, options=mode)
     try:
         if run.adaptive:
             await execute_adaptive(plan, store, run, int(run.options["budget"]))
         else:
             await execute_run(plan, store, run)
     except asyncio.CancelledError:
-        store.set_run_status(run.id, "interrupted")
+        store.runs.set_status(run.id, "interrupted")
         raise
     except BaseException as exc:
         # A full disk interrupts a run (resume it once there is space); and may refuse this write too, in which
         # case the error on its way out is the one to report.
         with contextlib.suppress(StoreError):
-            store.set_run_status(run.id, "interrupted" if isinstance(exc, DiskError) else "failed")
+            store.runs.set_status(run.id, "interrupted" if isinstance(exc, DiskError) else "failed")
         raise
-    finished = store.get_run(run.id)
-    store.set_run_status(
+    finished = store.runs.get(run.id)
+    store.runs.set_status(
         run.id, "complete" if finished.done_samples >= finished.expected_samples else "interrupted"
     )
-    return store.get_run(run.id)
+    return store.runs.get(run.id)
 
 
 def run_suite(

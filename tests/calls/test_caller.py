@@ -65,7 +65,7 @@ def test_an_error_that_outlasts_the_retries_is_returned_not_raised() -> None:
 
 def test_a_cached_answer_is_served_without_a_call(store: Store) -> None:
     model = caller(Scripted())
-    model.use_cache(store)
+    model.use_cache(store.cache)
     first, again = call(model, "k"), call(model, "k")
     assert first.response == again.response and again.cached and again.attempts == 0 and model.attempts == 1
     assert call(model, None).response is not None and model.attempts == 2  # no key: no cache
@@ -73,19 +73,19 @@ def test_a_cached_answer_is_served_without_a_call(store: Store) -> None:
 
 def test_remember_false_hands_the_new_entry_back_instead_of_writing_it(store: Store) -> None:
     model = caller(Scripted())
-    model.use_cache(store)
+    model.use_cache(store.cache)
     result = call(model, "k", remember=False)
-    assert result.cache_entry is not None and result.cache_entry[0] == "k" and store.cache_get("k") is None
-    assert call(model, "k2").cache_entry is None and store.cache_get("k2") is not None
+    assert result.cache_entry is not None and result.cache_entry[0] == "k" and store.cache.get("k") is None
+    assert call(model, "k2").cache_entry is None and store.cache.get("k2") is not None
 
 
 def test_an_uncacheable_provider_is_never_cached(store: Store) -> None:
     model = caller(Scripted(cacheable=False))
-    model.use_cache(store)
+    model.use_cache(store.cache)
     assert not model.caching
     call(model, "k")
     call(model, "k")
-    assert model.attempts == 2 and store.cache_get("k") is None
+    assert model.attempts == 2 and store.cache.get("k") is None
 
 
 def test_no_more_calls_in_flight_than_the_limit() -> None:

@@ -38,7 +38,7 @@ def test_run_prints_pass_rates_and_the_run_id(write_suite: Any, tmp_path: Path) 
     assert "echo-suite" in result.stdout and "100.0%" in result.stdout
     assert (tmp_path / ".mendoza" / "mendoza.db").is_file()
     with Store(tmp_path / ".mendoza" / "mendoza.db", readonly=True) as store:
-        run = store.get_run("latest")
+        run = store.runs.get("latest")
     assert f"run id: {run.id}" in result.stdout
     shown = mendoza("show", run.id[:15], cwd=tmp_path)
     assert shown.returncode == 0 and "passed / graded per case" in shown.stdout and "3/3" in shown.stdout

@@ -34,9 +34,9 @@ def invoke(*args: str, input: str | None = None) -> Result:
 
 def labels(db: Path) -> list[tuple[str, str | None, bool | None, float | None]]:
     with Store(db, readonly=True) as store:
-        run = store.get_run("latest")
-        ids = [item.sample_id for item in store.regrade_inputs(run.id)]
-        records = store.grade_records(ids)
+        run = store.runs.get("latest")
+        ids = [item.sample_id for item in store.grades.regrade_inputs(run.id)]
+        records = store.browse.grade_records(ids)
     return [(g.author or "", g.explanation, g.passed, g.score) for gs in records.values() for g in gs
             if g.source == "human"]
 

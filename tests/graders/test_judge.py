@@ -36,8 +36,8 @@ def _key_written_before_the_shared_call_path(judge: Judge, prompt: str, seed: in
 def test_a_judge_call_cached_before_the_change_still_hits(store: Store) -> None:
     judge = Judge(JudgeSpec(model="mock", params={"output": "FAIL", "cacheable": True}))
     key = _key_written_before_the_shared_call_path(judge, "Is it good?", 42, 1)
-    store.cache_put_many([(key, ModelResponse(text="PASS, from an old cache"))])
-    judge.use_cache(store)
+    store.cache.put_many([(key, ModelResponse(text="PASS, from an old cache"))])
+    judge.use_cache(store.cache)
     assert asyncio.run(judge.ask("Is it good?", 42, repeat=1)) == "PASS, from an old cache"
     assert judge.calls == 0
     assert asyncio.run(judge.ask("Is it good?", 42, repeat=2)) == "FAIL" and judge.calls == 1

@@ -222,7 +222,7 @@ def test_negation_flips_the_judged_verdict() -> None:
 
 def test_judge_calls_are_cached_per_repeat(store: Store) -> None:
     grader = bound(judge=mock_judge(outputs=["PASS", "FAIL"], cacheable=True), judge_repeats=3)
-    grader.grader.use_cache(store)
+    grader.grader.use_cache(store.cache)
     first = grade(grader)
     rubric = grader.grader
     assert isinstance(rubric, Rubric)
@@ -235,7 +235,7 @@ def test_judge_calls_are_cached_per_repeat(store: Store) -> None:
 
 def test_an_uncacheable_judge_is_never_cached(store: Store) -> None:
     grader = bound(judge=mock_judge(output="PASS"))
-    grader.grader.use_cache(store)
+    grader.grader.use_cache(store.cache)
     grade(grader)
     grade(grader)
     rubric = grader.grader

@@ -198,8 +198,8 @@ def test_a_run_with_one_hostile_completion_stores_every_sample(tmp_path: Path, s
     }
     (tmp_path / "suite.yaml").write_text(yaml.safe_dump(suite), encoding="utf-8")
     run = run_suite(load_suite(tmp_path / "suite.yaml"), db=store)
-    samples = {sample.case_id: sample for sample in store.iter_samples(run.id)}
-    assert store.get_run(run.id).status == "complete" and len(samples) == 4
+    samples = {sample.case_id: sample for sample in store.samples.iterate(run.id)}
+    assert store.runs.get(run.id).status == "complete" and len(samples) == 4
     assert {case: sample.passed for case, sample in samples.items()} == {
         "p0": True,
         "p1": False,

@@ -47,7 +47,7 @@ def suite_file(tmp_path: Path, variant: str, graders: str = "") -> Path:
 def only_sample(tmp_path: Path, path: Path) -> tuple[str | None, str | None, tuple[str | None, ...]]:
     with Store(tmp_path / "m.db") as store:
         run = api.run_suite(load_suite(path), db=store)
-        [sample] = list(store.iter_samples(run.id))
+        [sample] = list(store.samples.iterate(run.id))
     return sample.output, sample.error, tuple(grade.error for grade in sample.grades)
 
 

@@ -111,7 +111,7 @@ def test_params_repeat_and_seed_come_from_the_run(tmp_path: Path) -> None:
     )
     with Store(tmp_path / "m.db") as store:
         run = run_suite(suite, db=store)
-        outputs = sorted(sample.output or "" for sample in store.iter_samples(run.id))
+        outputs = sorted(sample.output or "" for sample in store.samples.iterate(run.id))
     assert outputs == ["hi t=0.7 r=0", "hi t=0.7 r=1", "hi t=0.7 r=2"]
 
 
@@ -131,7 +131,7 @@ def test_an_app_calling_exit_fails_its_sample_not_the_run(tmp_path: Path, kind: 
     )
     with Store(tmp_path / "m.db") as store:
         run = run_suite(suite, db=store)
-        samples = list(store.iter_samples(run.id))
+        samples = list(store.samples.iterate(run.id))
     assert run.status == "complete" and len(samples) == 2
     assert all(sample.error is not None and "called exit(0)" in sample.error for sample in samples)
 
@@ -150,9 +150,9 @@ def test_metadata_is_stored_and_shown_on_the_sample_page(tmp_path: Path) -> None
     db = tmp_path / "m.db"
     with Store(db) as store:
         run = run_suite(suite, db=store)
-        (sample,) = store.iter_samples(run.id)
+        (sample,) = store.samples.iterate(run.id)
         assert sample.metadata == {"trace_id": "t-9", "docs": ["d1"]}
-        (record,) = store.case_samples(run.id, "a", ["v"])
+        (record,) = store.browse.case_samples(run.id, "a", ["v"])
         assert record.metadata == {"trace_id": "t-9", "docs": ["d1"]}
         client = TestClient(create_app(store, author="t"), base_url="http://127.0.0.1")
         page = client.get(f"/runs/{run.id}/samples/{record.id}")

@@ -40,7 +40,7 @@ def test_retry_after_of_an_hour_fails_the_sample_at_once_saying_so(
     started = time.monotonic()
     with Store(tmp_path / "m.db") as store:
         run = run_suite(suite, db=store)
-        [sample] = list(store.iter_samples(run.id))
+        [sample] = list(store.samples.iterate(run.id))
     assert time.monotonic() - started < 10
     assert run.status == "complete" and sample.output is None and sample.attempts == 1
     assert sample.error is not None and "HTTP 429" in sample.error
@@ -57,7 +57,7 @@ def test_max_retry_wait_is_a_suite_setting(
     assert suite.max_retry_wait == 0.5
     with Store(tmp_path / "m.db") as store:
         run = run_suite(suite, db=store)
-        [sample] = list(store.iter_samples(run.id))
+        [sample] = list(store.samples.iterate(run.id))
     assert sample.error is not None and "max_retry_wait 0.5s" in sample.error
 
 
@@ -70,7 +70,7 @@ def test_a_short_retry_after_is_waited_and_shown_as_waiting(
     progress = PlainProgress(stream, every=0.0)
     with Store(tmp_path / "m.db") as store:
         run = run_suite(load_suite(_suite(tmp_path, fake_openai_server.url)), db=store, progress=progress)
-        [sample] = list(store.iter_samples(run.id))
+        [sample] = list(store.samples.iterate(run.id))
     assert sample.error is None and sample.output == "say hello" and sample.attempts == 2
     assert "1 waiting to retry" in stream.getvalue()
     assert stream.getvalue().splitlines()[-1].startswith("mendoza: 1/1 samples")

@@ -49,7 +49,7 @@ def test_a_full_disk_interrupts_the_run_and_a_resume_finishes_it(tmp_path: Path)
         with pytest.raises(DiskError) as info:
             asyncio.run(run_suite_async(suite, store, options=options))
         message = str(info.value)
-        run = store.get_run("latest")
+        run = store.runs.get("latest")
         assert "\n" not in message and message.startswith(f"{db}: the disk is full")
         assert "cannot rollback" not in message
         assert f"{run.done_samples} of 80 samples are stored" in message
@@ -59,7 +59,7 @@ def test_a_full_disk_interrupts_the_run_and_a_resume_finishes_it(tmp_path: Path)
     resumed = run_suite(resume=run.id, db=db)  # space again (a new connection has no page limit)
     assert resumed.status == "complete" and resumed.done_samples == 80
     with Store(db, readonly=True) as store:
-        assert all(sample.passed for sample in store.iter_samples(run.id))
+        assert all(sample.passed for sample in store.samples.iterate(run.id))
 
 
 def test_a_full_disk_from_the_cli_is_one_line_and_exit_code_4(
@@ -97,5 +97,5 @@ def test_a_full_disk_from_the_cli_is_one_line_and_exit_code_4(
     assert "Traceback" not in err and "cannot rollback" not in err
     monkeypatch.undo()
     with Store(db, readonly=True) as store:
-        run = store.get_run("latest")
+        run = store.runs.get("latest")
         assert run.status == "interrupted" and run.done_samples < 600

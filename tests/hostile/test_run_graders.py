@@ -70,8 +70,8 @@ def _suite(module: str, function: str, cases: int = 4, **fields: object) -> Suit
 
 def test_a_grader_that_calls_exit_is_an_error_grade(checks: str, store: Store) -> None:
     run = run_suite(_suite(checks, "exits"), db=store)
-    samples = list(store.iter_samples(run.id))
-    assert len(samples) == 8 and store.get_run(run.id).status == "complete"
+    samples = list(store.samples.iterate(run.id))
+    assert len(samples) == 8 and store.runs.get(run.id).status == "complete"
     for sample in samples:
         hostile = next(grade for grade in sample.grades if grade.grader == "hostile")
         assert hostile.passed is None and hostile.error == "SystemExit: 0"
@@ -84,7 +84,7 @@ def test_a_grader_that_never_returns_times_out(checks: str, store: Store) -> Non
     started = time.perf_counter()
     run = run_suite(_suite(checks, "spins", cases=2, grade_timeout=0.5), db=store)
     assert time.perf_counter() - started < 30
-    samples = list(store.iter_samples(run.id))
+    samples = list(store.samples.iterate(run.id))
     assert len(samples) == 4
     errors = {next(g for g in s.grades if g.grader == "hostile").error for s in samples}
     assert errors == {"timed out after 0.5 s"}
@@ -92,7 +92,7 @@ def test_a_grader_that_never_returns_times_out(checks: str, store: Store) -> Non
 
 def test_a_blocking_grader_does_not_inflate_the_models_latency(checks: str, store: Store) -> None:
     run = run_suite(_suite(checks, "slow", cases=6), db=store)
-    samples = list(store.iter_samples(run.id))
+    samples = list(store.samples.iterate(run.id))
     assert all(sample.passed is True for sample in samples)
     assert max(sample.latency_ms for sample in samples) < 150  # echo answers in microseconds
     assert all(sample.grading_ms is not None and sample.grading_ms >= 290 for sample in samples)

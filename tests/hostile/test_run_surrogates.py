@@ -39,13 +39,13 @@ def test_a_jsonl_case_with_an_escaped_lone_surrogate_runs(tmp_path: Path) -> Non
     run = run_suite(load_suite(path), db=db)
     assert run.status == "complete" and run.done_samples == run.expected_samples == 4
     with Store(db, readonly=True) as store:
-        outputs = {(s.case_id, s.repeat): s.output for s in store.iter_samples(run.id)}
+        outputs = {(s.case_id, s.repeat): s.output for s in store.samples.iterate(run.id)}
         assert outputs == {("a", 0): f"say {FFFD}", ("a", 1): f"say {FFFD}", ("b", 0): "say fine",
                            ("b", 1): "say fine"}
-        assert all(s.passed for s in store.iter_samples(run.id))
-        notes = {r.case_id: r.notes for r in store.case_samples(run.id, "a", ["echo"])}
+        assert all(s.passed for s in store.samples.iterate(run.id))
+        notes = {r.case_id: r.notes for r in store.browse.case_samples(run.id, "a", ["echo"])}
         assert notes["a"] is not None and "prompt" in notes["a"] and "output" in notes["a"]
-        assert "suite snapshot" in (store.run_notes(run.id) or "")
+        assert "suite snapshot" in (store.runs.notes(run.id) or "")
     again = run_suite(resume=run.id, db=db)  # the snapshot (now with U+FFFD) resumes without a crash
     assert again.status == "complete" and again.done_samples == 4
 
@@ -67,6 +67,6 @@ def test_an_app_output_with_a_lone_surrogate_loses_no_sample(tmp_path: Path, mon
     run = run_suite(load_suite(path), db=db)  # the old code: 0 of 8 stored, UnicodeEncodeError
     assert run.status == "complete" and run.done_samples == 8
     with Store(db, readonly=True) as store:
-        outputs = sorted({s.output or "" for s in store.iter_samples(run.id)})
+        outputs = sorted({s.output or "" for s in store.samples.iterate(run.id)})
         assert outputs == ["say 0", "say 1", "say 3", f"say {FFFD}"]
-        assert store.run_notes(run.id) is None  # the suite itself was clean
+        assert store.runs.notes(run.id) is None  # the suite itself was clean

@@ -30,7 +30,7 @@ def _suite(prompt: str, bad: dict[str, Any], good: dict[str, Any]) -> Suite:
 def _errors(db: Path, run_id: str) -> dict[str, set[str | None]]:
     with Store(db, readonly=True) as store:
         found: dict[str, set[str | None]] = {}
-        for sample in store.iter_samples(run_id):
+        for sample in store.samples.iterate(run_id):
             found.setdefault(sample.case_id, set()).add(sample.error)
         return found
 

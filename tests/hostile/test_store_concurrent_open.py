@@ -20,7 +20,7 @@ def _open_and_write(path: str, barrier: Barrier, results: multiprocessing.Simple
     try:
         barrier.wait(timeout=30)
         with Store(path) as store:
-            store.create_run(make_suite(n_cases=1, variant_ids=("a",), repeats=1), name)
+            store.runs.create(make_suite(n_cases=1, variant_ids=("a",), repeats=1), name)
         results.put("ok")
     except Exception as exc:  # every failure is reported to the parent, by its message
         results.put(f"{type(exc).__name__}: {exc}")

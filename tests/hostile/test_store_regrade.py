@@ -12,10 +12,11 @@ from mendoza.core import Case, GraderSpec, Suite, Variant
 from mendoza.errors import DiskError
 from mendoza.soft import regrade_run
 from mendoza.store import Store
+from mendoza.store.grading import Grades
 
 
 def _pass_rate(store: Store, run_id: str) -> float:
-    (counts,) = store.variant_counts(run_id)
+    (counts,) = store.samples.variant_counts(run_id)
     return counts.passed / counts.samples
 
 
@@ -38,14 +39,16 @@ def test_a_regrade_killed_before_the_verdicts_leaves_the_old_state(
         def killed(*args: object) -> None:
             raise KeyboardInterrupt
 
-        monkeypatch.setattr(Store, "_refresh", killed)
+        monkeypatch.setattr(Grades, "_refresh", killed)
         with pytest.raises(KeyboardInterrupt):
             regrade_run(store, run.id, graders=[stricter])
         monkeypatch.undo()
         # The old code had recorded the new set (revision 1) and left the old verdicts: show said 67%, while
         # the current graders give 33%.
-        assert store.grader_set_revision(run.id) == 0
-        assert [spec.definition_hash() for spec in store.grader_set(run.id)] == [suite.graders[0].definition_hash()]
+        assert store.grades.grader_set_revision(run.id) == 0
+        assert [spec.definition_hash() for spec in store.grades.grader_set(run.id)] == [
+            suite.graders[0].definition_hash()
+        ]
         assert _pass_rate(store, run.id) == before
         result = regrade_run(store, run.id, graders=[stricter])  # run again: done, consistently
         assert result.revision == 1 and _pass_rate(store, run.id) == pytest.approx(3 / 9)
@@ -65,4 +68,4 @@ def test_a_full_disk_during_a_regrade_is_one_error_and_changes_no_verdict(tmp_pa
         store._db.execute(f"PRAGMA max_page_count = {pages}")  # no room for 600 more grades
         with pytest.raises(DiskError, match="the disk is full"):  # the old code: an ExceptionGroup
             regrade_run(store, run.id, graders=[GraderSpec(type="contains", params={"value": "no"}, name="says")])
-        assert store.grader_set_revision(run.id) == 0 and _pass_rate(store, run.id) == 1.0
+        assert store.grades.grader_set_revision(run.id) == 0 and _pass_rate(store, run.id) == 1.0

@@ -98,4 +98,4 @@ def test_a_new_path_or_an_empty_file_is_initialised(tmp_path: Path, existing: bo
     with Store(path) as store:
         assert store.applied_migrations() == [migration.__name__ for migration in MIGRATIONS]
     with Store(path) as store:  # and opens again as its own
-        assert store.list_runs() == []
+        assert store.runs.latest() == []

@@ -34,7 +34,7 @@ def test_the_embedded_judge_gives_readable_cached_verdicts(tmp_path: Path) -> No
     rubric = bound.grader
     assert isinstance(rubric, Rubric) and rubric.judges[0].style == "completion"
     with Store(tmp_path / "m.db") as store:
-        rubric.use_cache(store)
+        rubric.use_cache(store.cache)
         grades = [asyncio.run(bound.grade(reply, CASE)) for reply in REPLIES]
         assert all(grade.error is None for grade in grades), [grade.error for grade in grades]
         labels = [grade.detail["criteria"][0]["votes"][0]["label"] for grade in grades if grade.detail]

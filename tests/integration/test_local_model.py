@@ -81,7 +81,7 @@ def test_a_short_real_run_is_stored_and_graded(store: Store) -> None:
         repeats=2,
     )
     run = run_suite(suite, db=store)
-    samples = list(store.iter_samples(run.id))
+    samples = list(store.samples.iterate(run.id))
     assert run.status == "complete" and len(samples) == 4
     assert all(s.error is None and s.output is not None and s.latency_ms > 0 for s in samples)
     assert all(s.grades and s.grades[0].passed is not None for s in samples)

@@ -37,7 +37,7 @@ def _suite(base_url: str, api: str) -> Suite:
 
 def test_completions_endpoint_through_the_openai_sdk(llama_server: str, store: Store) -> None:
     run = run_suite(_suite(llama_server, "completions"), db=store)
-    samples = list(store.iter_samples(run.id))
+    samples = list(store.samples.iterate(run.id))
     assert run.status == "complete" and len(samples) == 4
     assert all(s.error is None and s.output for s in samples), [s.error for s in samples]
     assert all(s.tokens_in and s.tokens_out for s in samples)
@@ -46,13 +46,13 @@ def test_completions_endpoint_through_the_openai_sdk(llama_server: str, store: S
 
 def test_chat_endpoint_returns_text(llama_server: str, store: Store) -> None:
     run = run_suite(_suite(llama_server, "chat"), db=store)
-    samples = list(store.iter_samples(run.id))
+    samples = list(store.samples.iterate(run.id))
     assert all(s.error is None and s.output is not None for s in samples), [s.error for s in samples]
 
 
 def test_a_server_that_is_down_gives_errors_on_samples_not_a_crash(store: Store) -> None:
     suite = _suite("http://127.0.0.1:9/v1", "completions").model_copy(update={"max_retries": 1})
     run = run_suite(suite, db=store)
-    samples = list(store.iter_samples(run.id))
+    samples = list(store.samples.iterate(run.id))
     assert run.status == "complete"
     assert all(s.error and s.attempts == 2 for s in samples)

@@ -76,7 +76,7 @@ def test_killed_run_resumes_complete_without_duplicates(
     assert 30 <= stored < 2 * CASES * REPEATS
 
     with Store(db, readonly=True) as store:
-        run = store.list_runs()[0]
+        run = store.runs.latest()[0]
         assert run.status == ("running" if kill_signal == signal.SIGKILL else "interrupted")
 
     resumed = _mendoza("run", "--resume", run.id, "--db", str(db), cwd=tmp_path)
@@ -84,8 +84,8 @@ def test_killed_run_resumes_complete_without_duplicates(
     assert resumed.returncode == 0, err.decode()
 
     with Store(db, readonly=True) as store:
-        finished = store.get_run(run.id)
-        keys = [(s.variant_id, s.case_id, s.repeat) for s in store.iter_samples(run.id)]
+        finished = store.runs.get(run.id)
+        keys = [(s.variant_id, s.case_id, s.repeat) for s in store.samples.iterate(run.id)]
         assert finished.status == "complete"
         assert len(keys) == len(set(keys)) == 2 * CASES * REPEATS
-        assert all(s.passed for s in store.iter_samples(run.id))
+        assert all(s.passed for s in store.samples.iterate(run.id))

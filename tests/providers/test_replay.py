@@ -48,7 +48,7 @@ def test_replayed_outputs_are_graded_by_case_and_repeat(
     monkeypatch.chdir(tmp_path)  # not the suite's folder: the path resolves against the suite file
     suite = load_suite(_suite(suites, "replay/completions.jsonl"))
     run = run_suite(suite, db=store)
-    samples = {(s.case_id, s.repeat): s for s in store.iter_samples(run.id)}
+    samples = {(s.case_id, s.repeat): s for s in store.samples.iterate(run.id)}
     assert samples[("HumanEval/0", 0)].output == "    return 1" and samples[("HumanEval/0", 0)].passed is True
     assert samples[("HumanEval/0", 1)].output == "    pass" and samples[("HumanEval/0", 1)].passed is False
     assert samples[("HumanEval/1", 1)].tokens_out == 3 and samples[("HumanEval/1", 1)].passed is True
@@ -58,7 +58,7 @@ def test_replayed_outputs_are_graded_by_case_and_repeat(
 def test_a_missing_case_or_repeat_is_that_samples_error(tmp_path: Path, store: Store) -> None:
     _write(tmp_path / "out.jsonl", [{"id": "HumanEval/0", "output": "return 0"}])
     run = run_suite(load_suite(_suite(tmp_path, "replay/out.jsonl")), db=store)
-    errors = {(s.case_id, s.repeat): s.error for s in store.iter_samples(run.id)}
+    errors = {(s.case_id, s.repeat): s.error for s in store.samples.iterate(run.id)}
     assert errors[("HumanEval/0", 0)] is None
     assert errors[("HumanEval/0", 1)] == "replay: out.jsonl holds no output for case 'HumanEval/0' repeat 1"
     assert "case 'HumanEval/1' repeat 0" in (errors[("HumanEval/1", 0)] or "")
@@ -97,5 +97,5 @@ def test_a_python_app_beside_the_suite_runs_from_another_folder(
     suite = load_suite(_suite(suites, "python:my_app_beside.py:answer"))
     assert suite.variants[0].model == f"python:{(suites / 'my_app_beside.py').resolve()}:answer"
     run = run_suite(suite, db=store)
-    assert sorted(s.output or "" for s in store.iter_samples(run.id)) == ["return 0", "return 0", "return 1",
+    assert sorted(s.output or "" for s in store.samples.iterate(run.id)) == ["return 0", "return 0", "return 1",
                                                                           "return 1"]

@@ -27,7 +27,7 @@ def judged(tmp_path: Path) -> Iterator[tuple[Store, str]]:
 
 
 def label_all(store: Store, run_id: str) -> None:
-    for grade in store.current_grades(run_id):
+    for grade in store.grades.current(run_id):
         record_label(store, grade.sample_id, passed=grade.case_id.startswith("g"), author="t")
 
 
@@ -39,8 +39,8 @@ def test_calibration_against_labels(judged: tuple[Store, str]) -> None:
     # app: judge right on all 12; chatty: the judge passes 4 answers about bad/dull that the person fails
     assert result.matrix == (16, 0, 4, 4)
     assert result.agreement == pytest.approx(20 / 24)
-    humans = [g.case_id.startswith("g") for g in store.current_grades(run_id)]
-    machine = [bool(g.passed) for g in store.current_grades(run_id)]
+    humans = [g.case_id.startswith("g") for g in store.grades.current(run_id)]
+    machine = [bool(g.passed) for g in store.grades.current(run_id)]
     assert result.kappa.estimate == pytest.approx(cohen_kappa(humans, machine))
     assert result.kappa.low <= result.kappa.estimate <= result.kappa.high
     assert result.sensitivity.estimate == 1.0 and result.specificity.estimate == 0.5
@@ -65,7 +65,7 @@ def test_without_labels_it_says_what_to_do(judged: tuple[Store, str]) -> None:
     store, run_id = judged
     result = calibrate(store, run_id, n_boot=10)
     assert result.labelled == 0 and "mendoza label" in result.notes[0]
-    one_sided = store.current_grades(run_id)[0]
+    one_sided = store.grades.current(run_id)[0]
     record_label(store, one_sided.sample_id, passed=True, author="t")
     result = calibrate(store, run_id, n_boot=10)
     assert "no human failures" in result.notes[0]

@@ -35,7 +35,7 @@ def test_noise_of_a_judge_that_flips(tmp_path: Path) -> None:
         assert report is not None
         rows = {row.variant_id: row for row in report.noise}
         assert set(rows) == {"app", "chatty"}
-        grades = store.current_grades(run.id)
+        grades = store.grades.current(run.id)
         for variant_id, row in rows.items():
             mine = [g for g in grades if g.variant_id == variant_id]
             flipped = sum(1 for g in mine if len({r["passed"] for r in g.detail["runs"]}) > 1)  # type: ignore[index]
@@ -53,11 +53,11 @@ def test_agreement_between_two_judges_and_trust(tmp_path: Path) -> None:
         assert report is not None
         overall = next(row for row in report.agreement if row.criterion == "*")
         assert (overall.judge_a, overall.judge_b, overall.n) == (f"{J}:good_word", "lenient", 24)
-        word_judge = [g.case_id.startswith("g") or g.variant_id == "chatty" for g in store.current_grades(run.id)]
+        word_judge = [g.case_id.startswith("g") or g.variant_id == "chatty" for g in store.grades.current(run.id)]
         assert overall.agreement == sum(word_judge) / 24
         assert overall.kappa == cohen_kappa(word_judge, [True] * 24)  # nan: the lenient judge never fails
         # the pair passes by majority only when both pass; label 12 samples exactly as the grader decided
-        for grade in store.current_grades(run.id)[:12]:
+        for grade in store.grades.current(run.id)[:12]:
             record_label(store, grade.sample_id, passed=bool(grade.passed), author="t")
         trust = build_judge_report(store, run.id).trust[0]  # type: ignore[union-attr]
         assert trust.labelled == 12 and trust.agreement == 1.0
@@ -67,7 +67,7 @@ def test_agreement_between_two_judges_and_trust(tmp_path: Path) -> None:
 def test_poor_agreement_is_a_warning(tmp_path: Path) -> None:
     with Store(tmp_path / "m.db") as store:
         run = run_suite(soft_suite((rubric_spec(),)), db=store)
-        for grade in store.current_grades(run.id):
+        for grade in store.grades.current(run.id):
             record_label(store, grade.sample_id, passed=not grade.passed, author="t")  # a person who disagrees
         report = build_report(store, run.id).judges
         assert report is not None and report.trust[0].status == "poor"
@@ -120,7 +120,7 @@ def test_a_new_judge_style_grader_is_in_the_judge_report_and_label_queue(
 ) -> None:
     with Store(tmp_path / "m.db") as store:
         run = run_suite(soft_suite((GraderSpec(type="coin_judge", name="coin"),)), db=store)
-        grades = store.current_grades(run.id)
+        grades = store.grades.current(run.id)
         assert len(grades) == 24 and all(g.error is None for g in grades)
         report = build_judge_report(store, run.id)
         assert report is not None

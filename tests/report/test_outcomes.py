@@ -136,9 +136,9 @@ def test_sample_notes_become_warnings_with_counts(store: Store) -> None:
     from mendoza.core import Grade, Sample
 
     suite = Suite(name="s", cases=(Case(id="a"), Case(id="b")), variants=(Variant(id="v", model="echo"),))
-    run = store.create_run(suite)
+    run = store.runs.create(suite)
     grade = (Grade(grader="g", passed=True, score=1.0, grader_hash="h"),)
-    store.write_samples(
+    store.samples.write(
         run.id,
         [
             Sample("a", "v", 0, "p", "x", grades=grade, notes="chat template guessed: no template"),

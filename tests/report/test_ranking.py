@@ -33,12 +33,12 @@ def three_variants(judge: str) -> Suite:
 def test_ratings_follow_the_judge_and_match_bradley_terry(tmp_path: Path) -> None:
     with Store(tmp_path / "m.db") as store:
         run = run_suite(three_variants(f"{J}:prefers_longer"), db=store)
-        assert store.pairwise_judgements(run.id) == []  # the run itself does not judge pairs
+        assert store.pairwise.judgements(run.id) == []  # the run itself does not judge pairs
         with pytest.raises(ConfigError, match="no pairwise grader named 'x'"):
             rank_variants(store, run.id, "x")
         judge_run_pairs(store, run.id)
         ranking = rank_variants(store, run.id, n_boot=100)
-        judgements = store.pairwise_judgements(run.id)
+        judgements = store.pairwise.judgements(run.id)
         assert ranking.judgements == len(judgements) == 3 * 6 * 2 and ranking.errors == 0
         order = ["short", "medium", "long"]
         wins = win_matrix(

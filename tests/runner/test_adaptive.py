@@ -25,14 +25,14 @@ def _suite(**rates: float) -> Suite:
 def test_clear_variants_stop_early_and_close_ones_use_the_budget(store: Store) -> None:
     run = run_suite(_suite(hopeless=0.05, close=0.6), db=store, until_decided=True, budget=600)
     assert run.adaptive and run.status == "complete"
-    counts = {row.variant_id: row for row in store.variant_counts(run.id)}
+    counts = {row.variant_id: row for row in store.samples.variant_counts(run.id)}
     assert counts["hopeless"].samples < 100  # decided "below the line" after a round or few
     assert counts["hopeless"].samples + counts["close"].samples == run.done_samples <= 600
     assert counts["close"].samples > counts["hopeless"].samples
     hopeless = counts["hopeless"]
     interval = confidence_sequence(hopeless.passed, hopeless.passed + hopeless.failed)
     assert classify_band(interval.low, interval.high).decided
-    keys = [(s.variant_id, s.case_id, s.repeat) for s in store.iter_samples(run.id)]
+    keys = [(s.variant_id, s.case_id, s.repeat) for s in store.samples.iterate(run.id)]
     assert len(keys) == len(set(keys))
     assert run.expected_samples == run.done_samples
 
@@ -49,6 +49,6 @@ def test_report_of_an_adaptive_run_uses_the_confidence_sequence(store: Store) ->
 def test_resuming_an_adaptive_run_continues_within_its_budget(store: Store) -> None:
     run = run_suite(_suite(close=0.6), db=store, until_decided=True, budget=60)
     assert run.done_samples == 60
-    store.set_expected_samples(run.id, 0)
+    store.runs.set_expected_samples(run.id, 0)
     again = run_suite(None, db=store, resume=run.id)
     assert again.done_samples == 60  # the budget was already spent: nothing more is drawn

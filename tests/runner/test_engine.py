@@ -29,7 +29,7 @@ def test_echo_run_stores_every_sample_once_with_grades(write_suite: Any, store: 
     run = run_suite(load_suite(write_suite()), db=store)
     assert run.status == "complete"
     assert run.done_samples == run.expected_samples == 4 * 1 * 3
-    samples = list(store.iter_samples(run.id))
+    samples = list(store.samples.iterate(run.id))
     keys = [(s.variant_id, s.case_id, s.repeat) for s in samples]
     assert len(set(keys)) == len(keys) == 12
     assert all(s.output == f"say w{s.case_id[1:]}" and s.passed for s in samples)
@@ -39,8 +39,8 @@ def test_echo_run_stores_every_sample_once_with_grades(write_suite: Any, store: 
 def test_repeats_are_different_samples(store: Store) -> None:
     suite = _suite({"params": {"outputs": [f"o{i}" for i in range(50)]}}, n_cases=1, repeats=10)
     run = run_suite(suite, db=store)
-    outputs = [s.output for s in store.iter_samples(run.id)]
-    seeds = {s.seed for s in store.iter_samples(run.id)}
+    outputs = [s.output for s in store.samples.iterate(run.id)]
+    seeds = {s.seed for s in store.samples.iterate(run.id)}
     assert len(seeds) == 10
     assert len(set(outputs)) > 5  # seeded choice among 50: ten repeats are not one output
 
@@ -48,7 +48,7 @@ def test_repeats_are_different_samples(store: Store) -> None:
 def test_retryable_errors_recover_and_count_attempts(store: Store) -> None:
     suite = _suite({"params": {"fail_first": 2, "error": "rate_limit", "retry_after": 0.001}}, max_retries=3)
     run = run_suite(suite, db=store)
-    samples = list(store.iter_samples(run.id))
+    samples = list(store.samples.iterate(run.id))
     assert all(s.error is None and s.attempts == 3 for s in samples)
     assert run.status == "complete"
 
@@ -56,17 +56,17 @@ def test_retryable_errors_recover_and_count_attempts(store: Store) -> None:
 def test_failures_are_recorded_on_the_sample_and_the_run_completes(store: Store) -> None:
     suite = _suite({"params": {"fail_always": True, "error": "fatal"}})
     run = run_suite(suite, db=store)
-    samples = list(store.iter_samples(run.id))
+    samples = list(store.samples.iterate(run.id))
     assert run.status == "complete" and len(samples) == 12
     assert all(s.error and s.output is None and s.grades == () and s.attempts == 1 for s in samples)
-    counts = store.variant_counts(run.id)[0]
+    counts = store.samples.variant_counts(run.id)[0]
     assert counts.errors == 12 and counts.passed == counts.failed == 0
 
 
 def test_timeouts_are_retried_then_recorded(store: Store) -> None:
     suite = _suite({"params": {"hang": True}, "timeout": 0.02}, n_cases=2, repeats=1, max_retries=1)
     run = run_suite(suite, db=store)
-    samples = list(store.iter_samples(run.id))
+    samples = list(store.samples.iterate(run.id))
     assert all("no answer within 0.02s" in (s.error or "") and s.attempts == 2 for s in samples)
 
 
@@ -79,10 +79,10 @@ def test_a_crashing_grader_gives_an_error_grade_not_a_crash(tmp_path: Path, stor
         }
     )
     run = run_suite(suite, db=store)
-    samples = list(store.iter_samples(run.id))
+    samples = list(store.samples.iterate(run.id))
     assert all(s.error is None and s.passed is None for s in samples)
     assert all("grader bug" in (s.grades[0].error or "") for s in samples)
-    assert store.variant_counts(run.id)[0].undecided == 12
+    assert store.samples.variant_counts(run.id)[0].undecided == 12
 
 
 CONCURRENCY_APP = """
@@ -103,7 +103,7 @@ def test_concurrency_limit_per_variant_is_respected(tmp_path: Path, store: Store
     app.write_text(CONCURRENCY_APP)
     suite = _suite({"model": f"python:{app}:app", "concurrency": 3}, n_cases=10, repeats=2)
     run = run_suite(suite, db=store)
-    peaks = [int((s.output or "peak 0").split()[1]) for s in store.iter_samples(run.id)]
+    peaks = [int((s.output or "peak 0").split()[1]) for s in store.samples.iterate(run.id)]
     assert max(peaks) == 3
 
 
@@ -115,13 +115,13 @@ def test_cache_reuses_outputs_across_runs_but_never_across_repeats(store: Store)
     )
     first = run_suite(suite, db=store)
     second = run_suite(suite, db=store)
-    first_outputs = {(s.case_id, s.repeat): s.output for s in store.iter_samples(first.id)}
-    second_samples = list(store.iter_samples(second.id))
+    first_outputs = {(s.case_id, s.repeat): s.output for s in store.samples.iterate(first.id)}
+    second_samples = list(store.samples.iterate(second.id))
     assert all(s.cached for s in second_samples)
     assert {(s.case_id, s.repeat): s.output for s in second_samples} == first_outputs
     assert len({output for output in first_outputs.values()}) > 5  # repeats differ
     third = run_suite(suite, db=store, use_cache=False)
-    assert not any(s.cached for s in store.iter_samples(third.id))
+    assert not any(s.cached for s in store.samples.iterate(third.id))
 
 
 def test_cancelled_run_resumes_to_exactly_one_sample_per_key(store: Store) -> None:
@@ -136,15 +136,15 @@ def test_cancelled_run_resumes_to_exactly_one_sample_per_key(store: Store) -> No
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        return store.list_runs()[0].id
+        return store.runs.latest()[0].id
 
     run_id = asyncio.run(run_then_cancel())
-    partial = store.get_run(run_id)
+    partial = store.runs.get(run_id)
     assert partial.status == "interrupted"
     assert 0 < partial.done_samples < 60
     finished = run_suite(None, db=store, resume=run_id)
     assert finished.status == "complete" and finished.done_samples == 60
-    keys = [(s.case_id, s.repeat) for s in store.iter_samples(run_id)]
+    keys = [(s.case_id, s.repeat) for s in store.samples.iterate(run_id)]
     assert len(keys) == len(set(keys)) == 60
 
 
@@ -158,8 +158,8 @@ def test_retry_errors_samples_errored_keys_again(tmp_path: Path, store: Store) -
     )
     suite = _suite({"model": f"python:{app}:app"}, n_cases=3, repeats=2)
     run = run_suite(suite, db=store)
-    assert store.variant_counts(run.id)[0].errors == 6
+    assert store.samples.variant_counts(run.id)[0].errors == 6
     flag.unlink()
     resumed = run_suite(None, db=store, resume=run.id, retry_errors=True)
-    counts = store.variant_counts(resumed.id)[0]
+    counts = store.samples.variant_counts(resumed.id)[0]
     assert counts.errors == 0 and counts.passed == 6 and resumed.done_samples == 6

@@ -12,25 +12,35 @@ from mendoza.core import Sample
 from mendoza.errors import DiskError
 from mendoza.runner.writer import SampleWriter
 from mendoza.store import Store
+from mendoza.store.connection import Connection
+from mendoza.store.samples import SampleRows
 from tests.store.factories import make_suite, sample
 
 
-class _FullDisk(Store):
-    """A store whose disk fills after ``room`` samples."""
+class _FullDiskSamples(SampleRows):
+    """Samples on a disk that fills after ``room`` samples."""
 
     room = 2
 
-    def write_samples(self, run_id: str, samples: Sequence[Sample]) -> int:
+    def write(self, run_id: str, samples: Sequence[Sample]) -> int:
         if len(samples) > self.room:
             raise DiskError(f"{self.path}: the disk is full (database or disk is full); free some space")
         self.room -= len(samples)
-        return super().write_samples(run_id, samples)
+        return super().write(run_id, samples)
+
+
+class _FullDisk(Store):
+    """A store whose disk fills after two samples."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.samples = _FullDiskSamples(Connection(self.path, False, self._db))
 
 
 @pytest.fixture
 def full(tmp_path: Path) -> _FullDisk:
     store = _FullDisk(tmp_path / "m.db")
-    store.create_run(make_suite(n_cases=2, variant_ids=("a",), repeats=3), "r")
+    store.runs.create(make_suite(n_cases=2, variant_ids=("a",), repeats=3), "r")
     return store
 
 

@@ -33,7 +33,7 @@ def ran(tmp_path: Path) -> tuple[Store, str]:
 def first_failure(store: Store, run_id: str) -> int:
     return next(
         cell.first_failing_id
-        for cell in store.cell_verdicts(run_id)
+        for cell in store.outcomes.cell_verdicts(run_id)
         if cell.first_failing_id is not None and cell.failed
     )
 
@@ -56,7 +56,7 @@ def test_a_label_is_pass_or_fail_or_a_score(ran: tuple[Store, str]) -> None:
     assert record_label(store, sample_id, score=0.4, author="ana").passed is False
     assert record_label(store, sample_id, score=0.5, author="ana").passed is True
     assert record_label(store, sample_id, passed=False, score=0.9, author="ana").passed is False
-    record = store.find_sample(sample_id)
+    record = store.browse.sample(sample_id)
     assert record is not None and record.human_passed is False and record.passed is False
 
 
@@ -83,7 +83,7 @@ def test_clearing_a_label_brings_back_the_automatic_verdict(ran: tuple[Store, st
     record_label(store, sample_id, passed=True)
     cleared = clear_label(store, sample_id, note="mis-click")
     assert cleared.passed is None and cleared.author == default_author()
-    record = store.find_sample(sample_id)
+    record = store.browse.sample(sample_id)
     assert record is not None and record.human_passed is None and record.adjusted_passed is False
 
 
@@ -98,6 +98,6 @@ def test_the_queue_is_most_worth_a_look_first_and_labels_do_not_reshuffle_it(ran
         record_label(store, entry.sample_id, passed=True)
     assert review_queue(store, run_id) == queue
     only = review_queue(store, run_id, ["few-shot"])
-    assert {store.find_sample(entry.sample_id).variant_id for entry in only} == {"few-shot"}  # type: ignore[union-attr]
+    assert {store.browse.sample(entry.sample_id).variant_id for entry in only} == {"few-shot"}  # type: ignore[union-attr]
     with pytest.raises(RunNotFound):
         review_queue(store, "no-such-run")

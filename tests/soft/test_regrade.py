@@ -59,19 +59,19 @@ def test_a_regrade_never_calls_the_model_under_test(ran: tuple[Store, str], no_m
 
 def test_old_and_new_verdicts_sit_side_by_side_and_the_latest_definition_counts(ran: tuple[Store, str]) -> None:
     store, run_id = ran
-    before = {c.variant_id: c.passed for c in store.variant_counts(run_id)}
+    before = {c.variant_id: c.passed for c in store.samples.variant_counts(run_id)}
     assert before == {"app": 8, "chatty": 12}
     changed = soft_suite((GraderSpec(type="contains", params={"value": "answer about g"}, name="says-good"),))
     result = regrade_run(store, run_id, suite=changed)
     assert result.samples.written == 24
-    sample = next(s for s in store.iter_samples(run_id) if s.variant_id == "chatty" and s.case_id == "bad")
+    sample = next(s for s in store.samples.iterate(run_id) if s.variant_id == "chatty" and s.case_id == "bad")
     hashes = {grade.grader_hash for grade in sample.grades if grade.grader == "says-good"}
     assert len(hashes) == 2  # the old definition's grade and the new one's
-    after = {c.variant_id: c.passed for c in store.variant_counts(run_id)}
+    after = {c.variant_id: c.passed for c in store.samples.variant_counts(run_id)}
     assert after == {"app": 8, "chatty": 8}  # only the words starting with g pass now, in both variants
     report = build_report(store, run_id)
     assert report.variant("chatty").passed == 8
-    current = store.current_grades(run_id)
+    current = store.grades.current(run_id)
     assert {g.grader_hash for g in current} == {changed.graders[0].definition_hash()}
 
 
@@ -90,7 +90,7 @@ def test_errored_judge_grades_are_retried_by_a_plain_regrade(ran: tuple[Store, s
     broken = rubric_spec({"model": "mock", "params": {"output": "no idea"}}, max_reasks=0)
     result = regrade_run(store, run_id, graders=[broken])
     assert result.samples.errors == 24
-    assert all(c.passed == 0 and c.undecided == 12 for c in store.variant_counts(run_id))
+    assert all(c.passed == 0 and c.undecided == 12 for c in store.samples.variant_counts(run_id))
     retried = regrade_run(store, run_id, graders=["helpful"])
     assert retried.samples.written == 24 and retried.samples.skipped == 0
 
@@ -99,7 +99,7 @@ def test_bad_regrades_are_config_errors(ran: tuple[Store, str]) -> None:
     store, run_id = ran
     with pytest.raises(ConfigError, match="no grader named 'nope'"):
         regrade_run(store, run_id, graders=["nope"])
-    store.set_run_status(run_id, "interrupted")
+    store.runs.set_status(run_id, "interrupted")
     with pytest.raises(ConfigError, match="finish it first"):
         regrade_run(store, run_id, graders=[rubric_spec()])
 
@@ -122,7 +122,10 @@ def test_pairwise_judging_then_ranking(ran: tuple[Store, str], no_model_calls: N
     assert len(judges.PROMPTS) == 24  # each pair in both orders
     _, again = judge_run_pairs(store, run_id)
     assert again.written == 0 and again.skipped == 12
-    assert {c.variant_id: c.passed for c in store.variant_counts(run_id)} == {"app": 8, "chatty": 12}  # unchanged
+    assert {c.variant_id: c.passed for c in store.samples.variant_counts(run_id)} == {
+        "app": 8,
+        "chatty": 12,
+    }  # unchanged
     ranking = rank_variants(store, run_id, n_boot=50)
     assert [rating.variant_id for rating in ranking.ratings] == ["chatty", "app"]
     assert ranking.ratings[0].wins == 12 and ranking.inconsistent == 0
@@ -136,7 +139,7 @@ def test_label_queue_puts_split_judges_first(tmp_path: Path) -> None:
         run = run_suite(soft_suite((noisy,)), db=store)
         queue = label_queue(store, run.id)
         assert len(queue) == 24 and len({item.sample_id for item in queue}) == 24
-        split = {g.sample_id for g in store.current_grades(run.id) if g.detail and g.detail["agreement"] < 1}
+        split = {g.sample_id for g in store.grades.current(run.id) if g.detail and g.detail["agreement"] < 1}
         assert split, "the scripted judge should split on some samples"
         assert {item.sample_id for item in queue[: len(split)]} == split
         assert all(item.reason == "judges disagree" for item in queue[: len(split)])
@@ -146,5 +149,5 @@ def test_label_queue_puts_split_judges_first(tmp_path: Path) -> None:
         assert len(shuffled) == 23 and all(item.reason == "random sample" for item in shuffled)
         assert shuffled == label_queue(store, run.id, order="random", seed=3)
         only_app = label_queue(store, run.id, variant_ids=["app"])
-        assert {store.find_sample(item.sample_id).variant_id for item in only_app} == {"app"}  # type: ignore[union-attr]
+        assert {store.browse.sample(item.sample_id).variant_id for item in only_app} == {"app"}  # type: ignore[union-attr]
         assert len(only_app) in (11, 12)

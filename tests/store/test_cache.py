@@ -13,20 +13,20 @@ def test_cache_round_trips_and_keeps_the_first_entry(tmp_path: Path) -> None:
     full = ModelResponse('billing ☕ "quoted"\n', tokens_in=12, tokens_out=3, cost=1e-4, finish_reason="stop")
     bare = ModelResponse("")
     with Store(path) as store:
-        assert store.cache_get("k1") is None
-        store.cache_put_many([])  # nothing to do
-        store.cache_put_many([("k1", full), ("k2", bare)])
-        assert store.cache_get("k1") == full
-        assert store.cache_get("k2") == bare
-        store.cache_put_many([("k1", ModelResponse("second")), ("k3", ModelResponse("third"))])
-        assert store.cache_get("k1") == full
-        assert store.cache_get("k3") == ModelResponse("third")
+        assert store.cache.get("k1") is None
+        store.cache.put_many([])  # nothing to do
+        store.cache.put_many([("k1", full), ("k2", bare)])
+        assert store.cache.get("k1") == full
+        assert store.cache.get("k2") == bare
+        store.cache.put_many([("k1", ModelResponse("second")), ("k3", ModelResponse("third"))])
+        assert store.cache.get("k1") == full
+        assert store.cache.get("k3") == ModelResponse("third")
     with Store(path, readonly=True) as reader:  # it lasts, and a reader sees it
-        assert reader.cache_get("k1") == full
-        assert reader.cache_get("missing") is None
+        assert reader.cache.get("k1") == full
+        assert reader.cache.get("missing") is None
 
 
 def test_the_same_key_twice_in_one_batch_keeps_the_first(tmp_path: Path) -> None:
     with Store(tmp_path / "m.db") as store:
-        store.cache_put_many([("k", ModelResponse("one")), ("k", ModelResponse("two"))])
-        assert store.cache_get("k") == ModelResponse("one")
+        store.cache.put_many([("k", ModelResponse("one")), ("k", ModelResponse("two"))])
+        assert store.cache.get("k") == ModelResponse("one")

@@ -14,52 +14,52 @@ from tests.store.factories import make_suite, sample
 
 @pytest.fixture
 def one_failure(store: Store) -> tuple[Store, int]:
-    run = store.create_run(make_suite(n_cases=1, variant_ids=("a",), repeats=1), "r1")
-    store.write_samples(run.id, [sample("c1", "a", 0, passed=False)])
-    (record,) = store.case_samples(run.id, "c1", ["a"])
+    run = store.runs.create(make_suite(n_cases=1, variant_ids=("a",), repeats=1), "r1")
+    store.samples.write(run.id, [sample("c1", "a", 0, passed=False)])
+    (record,) = store.browse.case_samples(run.id, "c1", ["a"])
     return store, record.id
 
 
 def test_a_human_grade_is_stored_beside_the_automatic_ones(one_failure: tuple[Store, int]) -> None:
     store, sample_id = one_failure
-    grade = store.add_human_grade(sample_id, passed=True, score=1.0, note="right after all", author="ana")
+    grade = store.labels.add(sample_id, passed=True, score=1.0, note="right after all", author="ana")
     assert grade.source == "human" and grade.grader == HUMAN_GRADER and grade.author == "ana"
-    grades = store.grade_records([sample_id])[sample_id]
+    grades = store.browse.grade_records([sample_id])[sample_id]
     assert [g.source for g in grades] == ["auto", "auto", "human"]
     assert grades[-1] == grade
-    record = store.find_sample(sample_id)
+    record = store.browse.sample(sample_id)
     assert record is not None
     assert record.passed is False and record.human_passed is True and record.adjusted_passed is True
 
 
 def test_the_latest_human_grade_decides_and_a_grade_without_verdict_clears(one_failure: tuple[Store, int]) -> None:
     store, sample_id = one_failure
-    store.add_human_grade(sample_id, passed=True, score=None, note="", author="ana")
-    store.add_human_grade(sample_id, passed=False, score=0.2, note="no, wrong", author="ben")
-    record = store.find_sample(sample_id)
+    store.labels.add(sample_id, passed=True, score=None, note="", author="ana")
+    store.labels.add(sample_id, passed=False, score=0.2, note="no, wrong", author="ben")
+    record = store.browse.sample(sample_id)
     assert record is not None and record.human_passed is False
-    store.add_human_grade(sample_id, passed=None, score=None, note="unsure", author="ben")
-    record = store.find_sample(sample_id)
+    store.labels.add(sample_id, passed=None, score=None, note="unsure", author="ben")
+    record = store.browse.sample(sample_id)
     assert record is not None and record.human_passed is None and record.adjusted_passed is False
-    assert len(store.grade_records([sample_id])[sample_id]) == 5  # the history is kept
+    assert len(store.browse.grade_records([sample_id])[sample_id]) == 5  # the history is kept
 
 
 def test_the_automatic_verdict_of_a_sample_ignores_human_grades(one_failure: tuple[Store, int]) -> None:
     store, sample_id = one_failure
-    store.add_human_grade(sample_id, passed=True, score=1.0, note="", author="ana")
-    (streamed,) = store.iter_samples("r1")
+    store.labels.add(sample_id, passed=True, score=1.0, note="", author="ana")
+    (streamed,) = store.samples.iterate("r1")
     assert any(grade.source == "human" for grade in streamed.grades)
     assert streamed.passed is False
 
 
 def test_label_pairs_and_counts_of_a_run(one_failure: tuple[Store, int]) -> None:
     store, sample_id = one_failure
-    assert store.label_pairs("r1") == []
-    before = store.grades_version()
-    store.add_human_grade(sample_id, passed=True, score=1.0, note="", author="ana")
-    assert store.grades_version() > before
-    assert [tuple(pair) for pair in store.label_pairs("r1")] == [("a", False, True)]
-    (cell,) = store.cell_verdicts("r1")
+    assert store.labels.pairs("r1") == []
+    before = store.grades.version()
+    store.labels.add(sample_id, passed=True, score=1.0, note="", author="ana")
+    assert store.grades.version() > before
+    assert [tuple(pair) for pair in store.labels.pairs("r1")] == [("a", False, True)]
+    (cell,) = store.outcomes.cell_verdicts("r1")
     assert (cell.passed, cell.adjusted_passed, cell.labelled, cell.overruled) == (0, 1, 1, 1)
 
 
@@ -68,6 +68,6 @@ def test_a_label_on_a_missing_sample_or_a_read_only_store_is_refused(
 ) -> None:
     store, sample_id = one_failure
     with pytest.raises(StoreError, match="no sample 999999"):
-        store.add_human_grade(999999, passed=True, score=1.0, note="", author="ana")
+        store.labels.add(999999, passed=True, score=1.0, note="", author="ana")
     with Store(store.path, readonly=True) as reader, pytest.raises(StoreError, match="read-only"):
-        reader.add_human_grade(sample_id, passed=True, score=1.0, note="", author="ana")
+        reader.labels.add(sample_id, passed=True, score=1.0, note="", author="ana")

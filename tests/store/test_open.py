@@ -39,9 +39,9 @@ def test_reopening_applies_nothing(tmp_path: Path) -> None:
     with sqlite3.connect(path) as raw:
         stamps = raw.execute("SELECT name, applied_at FROM _migrations").fetchall()
     with Store(path) as store:
-        store.create_run(make_suite(), "kept")
+        store.runs.create(make_suite(), "kept")
     with Store(path) as store:
-        assert store.get_run("kept").id == "kept"
+        assert store.runs.get("kept").id == "kept"
     raw = sqlite3.connect(path, isolation_level=None)
     try:
         assert apply_migrations(raw) == []
@@ -52,7 +52,7 @@ def test_reopening_applies_nothing(tmp_path: Path) -> None:
 
 def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
     with Store(tmp_path / "m.db") as store, pytest.raises(StoreError, match="FOREIGN KEY"):
-        store.write_samples("no-such-run", [sample()])
+        store.samples.write("no-such-run", [sample()])
 
 
 def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
@@ -95,40 +95,40 @@ def test_read_only_store_reads_and_refuses_every_write(tmp_path: Path) -> None:
     path = tmp_path / "m.db"
     suite = make_suite()
     with Store(path) as writer:
-        writer.create_run(suite, "r1")
-        writer.write_samples("r1", [sample()])
+        writer.runs.create(suite, "r1")
+        writer.samples.write("r1", [sample()])
     with Store(path, readonly=True) as reader:
-        assert reader.get_run("latest").done_samples == 1
+        assert reader.runs.get("latest").done_samples == 1
         writes: list[Callable[[], object]] = [
-            lambda: reader.create_run(suite, "r2"),
-            lambda: reader.write_samples("r1", [sample(repeat=1)]),
-            lambda: reader.set_run_status("r1", "complete"),
-            lambda: reader.delete_errored_samples("r1"),
-            lambda: reader.cache_put_many([("k", ModelResponse("text"))]),
+            lambda: reader.runs.create(suite, "r2"),
+            lambda: reader.samples.write("r1", [sample(repeat=1)]),
+            lambda: reader.runs.set_status("r1", "complete"),
+            lambda: reader.samples.delete_errored("r1"),
+            lambda: reader.cache.put_many([("k", ModelResponse("text"))]),
         ]
         for write in writes:
             with pytest.raises(StoreError, match="opened read-only"):
                 write()
-        assert reader.get_run("r1").status == "running"
-        assert len(reader.list_runs()) == 1
+        assert reader.runs.get("r1").status == "running"
+        assert len(reader.runs.latest()) == 1
 
 
 def test_a_reader_reads_while_a_writer_writes(tmp_path: Path) -> None:
     path = tmp_path / "m.db"
     with Store(path) as writer, Store(path, readonly=True) as reader:
-        writer.create_run(make_suite(), "r")
-        assert reader.get_run("r").done_samples == 0
-        writer.write_samples("r", [sample(repeat=0)])
-        assert reader.done_keys("r") == {("a", "c1", 0)}  # committed samples are visible at once
+        writer.runs.create(make_suite(), "r")
+        assert reader.runs.get("r").done_samples == 0
+        writer.samples.write("r", [sample(repeat=0)])
+        assert reader.samples.done_keys("r") == {("a", "c1", 0)}  # committed samples are visible at once
 
         # A reader in the middle of a read keeps its snapshot, and does not block the writer (WAL).
         snapshot = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
         try:
             snapshot.execute("BEGIN")
             assert snapshot.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 1
-            assert writer.write_samples("r", [sample(repeat=1), sample(repeat=2)]) == 2
+            assert writer.samples.write("r", [sample(repeat=1), sample(repeat=2)]) == 2
             assert snapshot.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 1
             snapshot.execute("COMMIT")
         finally:
             snapshot.close()
-        assert [s.repeat for s in reader.iter_samples("r")] == [0, 1, 2]
+        assert [s.repeat for s in reader.samples.iterate("r")] == [0, 1, 2]

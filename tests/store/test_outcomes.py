@@ -30,17 +30,17 @@ def _counts(outcome: str) -> OutcomeCounts:
 def test_sql_counts_mirror_the_outcome_rule(store: Store) -> None:
     cases = tuple(Case(id=f"c{index}") for index in range(len(COMBOS)))
     suite = Suite(name="s", cases=cases, variants=(Variant(id="v", model="echo"),))
-    run = store.create_run(suite)
+    run = store.runs.create(suite)
     samples = []
     for index, (error, verdict, _) in enumerate(COMBOS):
         grades = () if error is not None else (Grade(grader="g", passed=verdict, score=None, grader_hash="h"),)
         samples.append(Sample(f"c{index}", "v", 0, "p", None if error else "out", error=error, grades=grades))
-    store.write_samples(run.id, samples)
+    store.samples.write(run.id, samples)
     for index, (_, _, label) in enumerate(COMBOS):
         if label is not None:
-            (record,) = store.case_samples(run.id, f"c{index}", ["v"])
-            store.add_human_grade(record.id, passed=label, score=None, note="", author="t")
-    cells = {cell.case_id: cell for cell in store.cell_verdicts(run.id)}
+            (record,) = store.browse.case_samples(run.id, f"c{index}", ["v"])
+            store.labels.add(record.id, passed=label, score=None, note="", author="t")
+    cells = {cell.case_id: cell for cell in store.outcomes.cell_verdicts(run.id)}
     for index, (error, verdict, label) in enumerate(COMBOS):
         sample = samples[index]
         cell = cells[f"c{index}"]
@@ -54,8 +54,8 @@ def test_sql_counts_mirror_the_outcome_rule(store: Store) -> None:
 
 def test_errors_are_grouped_by_their_first_line(store: Store) -> None:
     suite = Suite(name="s", cases=(Case(id="a"), Case(id="b")), variants=(Variant(id="v", model="echo"),))
-    run = store.create_run(suite)
-    store.write_samples(
+    run = store.runs.create(suite)
+    store.samples.write(
         run.id,
         [
             Sample("a", "v", 0, "p", None, error="TimeoutError: slow\ndetail one"),
@@ -64,6 +64,6 @@ def test_errors_are_grouped_by_their_first_line(store: Store) -> None:
             Sample("b", "v", 1, "p", "fine", grades=(Grade(grader="g", passed=True, score=1.0, grader_hash="h"),)),
         ],
     )
-    groups = store.error_groups(run.id)
+    groups = store.outcomes.error_groups(run.id)
     assert (groups[0].message, groups[0].count) == ("TimeoutError: slow", 2)
     assert len(groups[1].message) == 200

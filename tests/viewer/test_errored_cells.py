@@ -51,10 +51,10 @@ def test_a_samples_notes_show_on_its_page(tmp_path: Path, client_for: Callable[.
     db = tmp_path / "m.db"
     suite = Suite(name="s", cases=(Case(id="a"),), variants=(Variant(id="v", model="echo"),))
     with Store(db) as store:
-        run = store.create_run(suite)
+        run = store.runs.create(suite)
         grade = (Grade(grader="g", passed=True, score=1.0, grader_hash="h"),)
-        store.write_samples(run.id, [Sample("a", "v", 0, "p", "x", grades=grade, notes="chat template guessed")])
-        (record,) = store.case_samples(run.id, "a", ["v"])
+        store.samples.write(run.id, [Sample("a", "v", 0, "p", "x", grades=grade, notes="chat template guessed")])
+        (record,) = store.browse.case_samples(run.id, "a", ["v"])
     page = client_for(db).get(f"/runs/{run.id}/samples/{record.id}")
     assert page.status_code == 200 and "chat template guessed" in page.text
 

@@ -157,7 +157,7 @@ def test_a_500_carries_the_security_headers_and_no_exception_text(
     def broken(self: object, sample_id: int) -> None:
         raise OverflowError("Python int too large to convert to SQLite INTEGER: SECRET-DETAIL")
 
-    monkeypatch.setattr(type(client.app.state.viewer.store), "find_sample", broken)  # type: ignore[attr-defined]
+    monkeypatch.setattr(type(client.app.state.viewer.store.browse), "sample", broken)  # type: ignore[attr-defined]
     for suffix in ("", ".json"):
         response = client.get(f"/runs/{shared_runs.first.id}/samples/{sample_id}{suffix}")
         assert response.status_code == 500

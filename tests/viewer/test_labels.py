@@ -61,7 +61,7 @@ def test_overruling_a_failure_stores_a_human_grade_beside_the_automatic_ones(cli
     assert after["adjusted"]["graded"] == before["adjusted"]["graded"]
     assert after["labelled"] == 1 and after["overruled"] == 1
     with Store(runs.db, readonly=True) as store:
-        samples = [s for s in store.iter_samples(run_id) if any(g.source == "human" for g in s.grades)]
+        samples = [s for s in store.samples.iterate(run_id) if any(g.source == "human" for g in s.grades)]
     assert len(samples) == 1 and samples[0].passed is False  # Sample.passed stays automatic
 
 

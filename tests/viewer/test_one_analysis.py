@@ -52,8 +52,8 @@ def labelled_runs(tmp_path: Path) -> tuple[Path, str, str]:
         fixed = run_suite(_suite(), db=store)
         adaptive = run_suite(_suite(), db=store, until_decided=True, budget=300)
         for case_id in ("c00", "c01", "c02", "c03", "c04", "c05"):
-            for record in store.case_samples(fixed.id, case_id, ["steady", "flaky"]):
-                store.add_human_grade(record.id, passed=record.repeat % 2 == 0, score=None, note="", author="t")
+            for record in store.browse.case_samples(fixed.id, case_id, ["steady", "flaky"]):
+                store.labels.add(record.id, passed=record.repeat % 2 == 0, score=None, note="", author="t")
     return db, fixed.id, adaptive.id
 
 

@@ -16,7 +16,7 @@ def cell_verdicts(db: object, run_id: str) -> dict[tuple[str, str], list[bool | 
     """Automatic verdicts by (case, variant), straight from the store's samples."""
     found: dict[tuple[str, str], list[bool | None]] = defaultdict(list)
     with Store(db, readonly=True) as store:  # type: ignore[arg-type]
-        for sample in store.iter_samples(run_id):
+        for sample in store.samples.iterate(run_id):
             found[(sample.case_id, sample.variant_id)].append(sample.passed)
     return found
 
@@ -130,7 +130,7 @@ def test_grid_filters_keep_exactly_the_matching_cases(shared_client: TestClient,
     data = shared_client.get(f"/runs/{shared_runs.first.id}/grid.json?{name}=1&per_page=200").json()
     shown = {row["case"]["case_id"] for row in data["rows"]}
     with Store(shared_runs.db, readonly=True) as store:
-        cells = store.cell_verdicts(shared_runs.first.id)
+        cells = store.outcomes.cell_verdicts(shared_runs.first.id)
     expected: set[str] = set()
     for cell in cells:
         if name == "failing" and cell.passed < cell.samples:
@@ -152,7 +152,7 @@ def test_grid_filters_by_tag_and_free_text_in_outputs_and_inputs(shared_client: 
     with Store(shared_runs.db, readonly=True) as store:
         expected = {
             sample.case_id
-            for sample in store.iter_samples(shared_runs.first.id)
+            for sample in store.samples.iterate(shared_runs.first.id)
             if "fairly sure" in (sample.output or "")
         }
     assert {row["case"]["case_id"] for row in hedged["rows"]} == expected and expected

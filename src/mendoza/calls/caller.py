@@ -21,10 +21,10 @@ __all__ = ["CallResult", "ModelCache", "ModelCaller", "concurrency_limit"]
 class ModelCache(Protocol):
     """Where model calls are cached: the store's cache of model calls."""
 
-    def cache_get(self, key: str) -> ModelResponse | None:
+    def get(self, key: str) -> ModelResponse | None:
         """A cached response, or None."""
 
-    def cache_put_many(self, entries: Sequence[tuple[str, ModelResponse]]) -> None:
+    def put_many(self, entries: Sequence[tuple[str, ModelResponse]]) -> None:
         """Remember responses by key."""
 
 
@@ -90,7 +90,7 @@ class ModelCaller:
         ``cache_entry`` for the caller to write (the runner writes its samples and cache entries in batches)."""
         cache = self._cache if key is not None else None
         if cache is not None and key is not None:
-            cached = cache.cache_get(key)
+            cached = cache.get(key)
             if cached is not None:
                 return CallResult(cached, None, 0, cached=True)
         async with self._limiter():
@@ -99,7 +99,7 @@ class ModelCaller:
         if outcome.response is not None and cache is not None and key is not None:
             entry = (key, outcome.response)
             if remember:
-                cache.cache_put_many([entry])
+                cache.put_many([entry])
                 entry = None
         return CallResult(outcome.response, outcome.error, outcome.attempts, cache_entry=entry)
 

@@ -41,8 +41,8 @@ def comparisons_for(
     verdicts: Verdicts = "human-adjusted",
 ) -> list[Comparison]:
     """The comparisons a ``compare`` call asks for (see its help)."""
-    first = store.get_run(run_a)
-    second = store.get_run(run_b) if run_b else first
+    first = store.runs.get(run_a)
+    second = store.runs.get(run_b) if run_b else first
     if variants:
         pairs = [(variants[0], variants[1])]
     elif variant:
@@ -101,8 +101,8 @@ def compare(
     """
     with api.open_store(db, readonly=True) as store:
         comparisons = comparisons_for(store, run_a, run_b, variants, variant, verdicts=verdicts)
-        second = store.get_run(run_b or run_a)
-        thresholds = store.run_suite(second.id).thresholds
+        second = store.runs.get(run_b or run_a)
+        thresholds = store.runs.suite(second.id).thresholds
     gated = comparisons if run_b is not None else []
     gate = regression_gate(thresholds, gated, second.repeats, on_inconclusive=on_inconclusive)
     if as_json:

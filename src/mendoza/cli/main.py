@@ -141,7 +141,7 @@ def run(
     store = api.open_store(db)
     try:
         if baseline is not None:
-            store.get_run(baseline)  # an unknown baseline is a mistake to report before sampling
+            store.runs.get(baseline)  # an unknown baseline is a mistake to report before sampling
         try:
             finished = api.run_suite(
                 loaded,
@@ -155,7 +155,7 @@ def run(
                 budget=budget,
             )
         except (KeyboardInterrupt, asyncio.CancelledError):
-            latest = store.get_run(resume or "latest")
+            latest = store.runs.get(resume or "latest")
             click.echo(
                 f"\ninterrupted: {latest.done_samples}/{latest.expected_samples} samples stored; "
                 f"finish with: mendoza run --resume {latest.id}",
@@ -186,7 +186,7 @@ def run(
 def runs(db: Path | None, limit: int) -> None:
     """List runs, newest first."""
     with api.open_store(db, readonly=True) as store:
-        print_runs(make_console(), store.list_runs(limit=limit))
+        print_runs(make_console(), store.runs.latest(limit=limit))
 
 
 @cli.command()

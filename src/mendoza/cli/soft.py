@@ -84,7 +84,7 @@ def label(
     """
     console = make_console()
     with api.open_store(db) as store:
-        run = store.get_run(run_ref)
+        run = store.runs.get(run_ref)
         unknown = [variant for variant in variants if variant not in run.variant_ids]
         if unknown:
             raise ConfigError(f"run {run.id} has no variant '{unknown[0]}' (variants: {', '.join(run.variant_ids)})")
@@ -108,7 +108,7 @@ def label(
 
 def _grades_by_sample(store: Store, run_id: str) -> dict[int, list[CurrentGrade]]:
     grouped: dict[int, list[CurrentGrade]] = defaultdict(list)
-    for grade in store.current_grades(run_id):
+    for grade in store.grades.current(run_id):
         grouped[grade.sample_id].append(grade)
     return grouped
 
@@ -149,11 +149,11 @@ def _label_loop(console: Console, store: Store, run_id: str, items: list[QueueIt
     pending_note = ""
     while 0 <= position < len(items):
         item = items[position]
-        sample = store.find_sample(item.sample_id)
+        sample = store.browse.sample(item.sample_id)
         if sample is None:
             position += 1
             continue
-        case = store.run_case(run_id, sample.case_id)
+        case = store.runs.case(run_id, sample.case_id)
         print_label_sample(console, position + 1, len(items), item, sample, case, grades.get(sample.id, []))
         while True:
             try:

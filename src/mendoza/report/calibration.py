@@ -74,7 +74,7 @@ class Calibration:
 
 
 def _choose(store: Store, run_id: str, grader: str | None) -> tuple[str, GraderSpec | None]:
-    specs = store.grader_set(run_id)
+    specs = store.grades.grader_set(run_id)
     if grader == OVERALL:
         return OVERALL, None
     if grader is not None:
@@ -118,21 +118,21 @@ def calibrate(
 ) -> Calibration:
     """Compare a grader of a run (by name; default its first judged grader, else the overall verdict, ``all``)
     with the run's human labels, and correct each variant's pass rate for the grader's error rates."""
-    run = store.get_run(run_ref)
-    level = confidence if confidence is not None else store.run_suite(run.id).confidence
+    run = store.runs.get(run_ref)
+    level = confidence if confidence is not None else store.runs.suite(run.id).confidence
     name, spec = _choose(store, run.id, grader)
     judges: list[str] = []
     machine: list[tuple[int, str, str, bool]] = []
     if spec is None:
-        machine = [(sid, vid, cid, passed) for sid, vid, cid, passed in store.sample_verdicts(run.id)
+        machine = [(sid, vid, cid, passed) for sid, vid, cid, passed in store.grades.sample_verdicts(run.id)
                    if passed is not None]
     else:
-        for grade in store.current_grades(run.id, spec.name):
+        for grade in store.grades.current(run.id, spec.name):
             if grade.detail and not judges:
                 judges = [str(label) for label in grade.detail.get("judges", [])]
             if grade.passed is not None:
                 machine.append((grade.sample_id, grade.variant_id, grade.case_id, grade.passed))
-    humans = store.human_verdicts(run.id)
+    humans = store.labels.verdicts(run.id)
     labelled = [(humans[sid], passed) for sid, _, _, passed in machine if sid in humans]
     matrix = confusion([h for h, _ in labelled], [m for _, m in labelled])
     kappa = cohen_kappa_interval([h for h, _ in labelled], [m for _, m in labelled], confidence=level,

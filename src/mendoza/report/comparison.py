@@ -140,7 +140,7 @@ def side_counts(
     human = verdicts == "human-adjusted"
     return {
         cell.case_id: (cell.adjusted if human else cell.automatic).headline(errors)
-        for cell in store.cell_verdicts(run_id, variant_ids=[variant_id])
+        for cell in store.outcomes.cell_verdicts(run_id, variant_ids=[variant_id])
     }
 
 
@@ -157,7 +157,7 @@ def compare_variants(
 ) -> Comparison:
     """Compare variant ``variant_b`` of run ``run_b`` against ``variant_a`` of run ``run_a`` (which may be the
     same run), paired by case, under run B's suite's rules (its error rule and, unless given, its confidence)."""
-    suite = store.run_suite(run_b)
+    suite = store.runs.suite(run_b)
     errors = suite.errors
     return compare_counts(
         side_counts(store, run_a, variant_a, verdicts=verdicts, errors=errors),

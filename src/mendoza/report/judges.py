@@ -109,7 +109,7 @@ def judge_graders(specs: Sequence[GraderSpec]) -> list[GraderSpec]:
 
 def judge_trust(store: Store, run_id: str, spec: GraderSpec, grades: Sequence[CurrentGrade]) -> JudgeTrust:
     """How a judged grader's current verdicts agree with the human labels of the run."""
-    humans = store.human_verdicts(run_id)
+    humans = store.labels.verdicts(run_id)
     pairs = [(humans[g.sample_id], g.passed) for g in grades if g.passed is not None and g.sample_id in humans]
     details = (JudgeDetail.read(g.detail) for g in grades if g.detail)
     judges = next((list(detail.judges) for detail in details if detail is not None), [])
@@ -215,7 +215,7 @@ def _agreement(spec: GraderSpec, grades: Sequence[CurrentGrade]) -> list[JudgeAg
 
 def build_judge_report(store: Store, run_id: str) -> JudgeReport | None:
     """The judge section of a run's report, or None when none of the run's current graders uses a judge."""
-    judged = judge_graders(store.grader_set(run_id))
+    judged = judge_graders(store.grades.grader_set(run_id))
     if not judged:
         return None
     noise: list[JudgeNoise] = []
@@ -223,7 +223,7 @@ def build_judge_report(store: Store, run_id: str) -> JudgeReport | None:
     trust: list[JudgeTrust] = []
     warnings: list[str] = []
     for spec in judged:
-        grades = store.current_grades(run_id, spec.name)
+        grades = store.grades.current(run_id, spec.name)
         noise.extend(_noise(spec, grades))
         agreement.extend(_agreement(spec, grades))
         measured = judge_trust(store, run_id, spec, grades)

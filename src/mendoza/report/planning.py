@@ -41,7 +41,7 @@ class Plan:
 def _counted(store: Store, run: Run) -> dict[tuple[str, str], tuple[int, int]]:
     """Each (variant, case) cell's ``(passed, failed)`` as the report counts it (the run's error rule,
     human-adjusted verdicts: ``comparison.side_counts``), cells with nothing counted left out."""
-    errors = store.run_suite(run.id).errors
+    errors = store.runs.suite(run.id).errors
     return {
         (variant_id, case_id): counts
         for variant_id in run.variant_ids
@@ -54,7 +54,7 @@ def estimate_components(
     store: Store, run_ref: str, variant_id: str | None = None
 ) -> tuple[float, float, str]:
     """(between-case variance, mean within-case variance, where from) estimated from a stored run."""
-    run = store.get_run(run_ref)
+    run = store.runs.get(run_ref)
     scores: list[float] = []
     clusters: list[str] = []
     for (variant, case), (passed, failed) in _counted(store, run).items():
@@ -74,7 +74,7 @@ def estimate_difference_components(
 ) -> tuple[float, float, str]:
     """(variance of the true per-case differences between two variants, mean within-case variance, source),
     from a run with both: the spread of the observed per-case differences less the part repeats explain."""
-    run = store.get_run(run_ref)
+    run = store.runs.get(run_ref)
     cells = _counted(store, run)
     common = sorted(
         {case for variant, case in cells if variant == variant_a}

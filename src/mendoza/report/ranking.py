@@ -74,7 +74,7 @@ class Ranking:
 
 
 def _pairwise_spec(store: Store, run_id: str, grader: str | None) -> GraderSpec:
-    specs = [spec for spec in store.grader_set(run_id) if kind_of(spec.type) == "pairwise"]
+    specs = [spec for spec in store.grades.grader_set(run_id) if kind_of(spec.type) == "pairwise"]
     if grader is not None:
         specs = [spec for spec in specs if spec.name == grader]
     if not specs:
@@ -97,10 +97,10 @@ def rank_variants(
     seed: int = 0,
 ) -> Ranking:
     """Rank a run's variants from the judgements of its pairwise grader (see the module)."""
-    run = store.get_run(run_ref)
-    level = confidence if confidence is not None else store.run_suite(run.id).confidence
+    run = store.runs.get(run_ref)
+    level = confidence if confidence is not None else store.runs.suite(run.id).confidence
     spec = _pairwise_spec(store, run.id, grader)
-    judgements = store.pairwise_judgements(run.id, grader_hash=spec.definition_hash())
+    judgements = store.pairwise.judgements(run.id, grader_hash=spec.definition_hash())
     decided = [item for item in judgements if item.winner is not None]
     variants = [vid for vid in run.variant_ids if any(vid in (j.variant_a, j.variant_b) for j in decided)]
     index = {vid: position for position, vid in enumerate(variants)}

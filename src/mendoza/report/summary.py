@@ -300,11 +300,11 @@ def _by_tag(suite: Suite, cells: dict[str, OutcomeCounts], repeats: int, rules: 
 def _by_grader(store: Store, run: Run, rules: RateRules) -> dict[str, list[Breakdown]]:
     """Each sample grader's own rate per variant (automatic verdicts: a label overrules the combined verdict,
     not one grader's)."""
-    specs = [spec for spec in store.grader_set(run.id) if _grades_samples(spec.type)]
+    specs = [spec for spec in store.grades.grader_set(run.id) if _grades_samples(spec.type)]
     if len(specs) < 2:
         return {}
     cells: dict[tuple[str, str], list[OutcomeCounts]] = defaultdict(list)
-    for cell in store.grader_cells(run.id, [(spec.name, spec.definition_hash()) for spec in specs]):
+    for cell in store.outcomes.grader_cells(run.id, [(spec.name, spec.definition_hash()) for spec in specs]):
         cells[(cell.variant_id, cell.grader)].append(cell.counts)
     found: dict[str, list[Breakdown]] = defaultdict(list)
     for variant_id in run.variant_ids:
@@ -320,9 +320,9 @@ def _by_grader(store: Store, run: Run, rules: RateRules) -> dict[str, list[Break
 
 def _sandboxes(store: Store, run: Run) -> dict[str, list[tuple[str, str, int]]]:
     """Per variant, where its graders that run programs ran them: ``(grader, backend, grades)``."""
-    graders = [(spec.name, spec.definition_hash()) for spec in store.grader_set(run.id) if spec.type == "code"]
+    graders = [(spec.name, spec.definition_hash()) for spec in store.grades.grader_set(run.id) if spec.type == "code"]
     found: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
-    for variant_id, grader, backend, count in store.detail_counts(run.id, graders, "backend"):
+    for variant_id, grader, backend, count in store.outcomes.detail_counts(run.id, graders, "backend"):
         found[variant_id].append((grader, backend, count))
     return found
 
@@ -330,7 +330,7 @@ def _sandboxes(store: Store, run: Run) -> dict[str, list[tuple[str, str, int]]]:
 def _label_kappas(store: Store, run_id: str) -> dict[str, float | None]:
     """Per variant, Cohen's kappa between the automatic verdicts and the people's labels of its samples."""
     pairs: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
-    for pair in store.label_pairs(run_id):
+    for pair in store.labels.pairs(run_id):
         pairs[pair.variant_id].append((pair.automatic, pair.human))
     kappas: dict[str, float | None] = {}
     for variant_id, found in pairs.items():
@@ -351,20 +351,20 @@ def build_report(
 ) -> RunReport:
     """The report of a run (by id, unique prefix or ``latest``) under its suite's rules, counting the
     ``verdicts`` asked for; ``judges=False`` leaves out the judge section (slow on large judged runs)."""
-    run = store.get_run(run_ref)
-    suite = store.run_suite(run.id)
+    run = store.runs.get(run_ref)
+    suite = store.runs.suite(run.id)
     rules = rules_of(suite, run)
     human = verdicts == "human-adjusted"
-    totals = {row.variant_id: row for row in store.variant_counts(run.id)}
+    totals = {row.variant_id: row for row in store.samples.variant_counts(run.id)}
     cells_by_variant: dict[str, list[CellVerdicts]] = defaultdict(list)
-    for cell in store.cell_verdicts(run.id):
+    for cell in store.outcomes.cell_verdicts(run.id):
         cells_by_variant[cell.variant_id].append(cell)
     errors_by_variant: dict[str, list[ErrorGroup]] = defaultdict(list)
-    for group in store.error_groups(run.id):
+    for group in store.outcomes.error_groups(run.id):
         errors_by_variant[group.variant_id].append(group)
-    signs = {row.variant_id: row for row in store.output_signs(run.id)}
+    signs = {row.variant_id: row for row in store.outcomes.output_signs(run.id)}
     notes: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for variant_id, text, count in store.note_counts(run.id):
+    for variant_id, text, count in store.outcomes.note_counts(run.id):
         notes[variant_id].append((text, count))
     kappas = _label_kappas(store, run.id)
     sandboxes = _sandboxes(store, run)
@@ -397,8 +397,8 @@ def build_report(
             other = rate_of(others, repeats=run.repeats, rules=rules, curve_intervals=False)
         counted = [counts.headline(rules.errors) for counts in chosen.values()]
         counted = [(p, f) for p, f in counted if p + f > 0]
-        p50, p95 = _percentiles(store.latencies(run.id, variant.id))
-        grading_p50, grading_p95 = _percentiles(store.grading_times(run.id, variant.id))
+        p50, p95 = _percentiles(store.samples.latencies(run.id, variant.id))
+        grading_p50, grading_p95 = _percentiles(store.samples.grading_times(run.id, variant.id))
         total = totals.get(variant.id)
         top_errors = errors_by_variant.get(variant.id, [])
         variants.append(

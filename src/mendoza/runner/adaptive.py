@@ -41,7 +41,7 @@ class AdaptiveOutcome:
 
 def _next_repeats(store: Store, run_id: str) -> dict[tuple[str, str], int]:
     following: dict[tuple[str, str], int] = defaultdict(int)
-    for variant_id, case_id, repeat in store.done_keys(run_id):
+    for variant_id, case_id, repeat in store.samples.done_keys(run_id):
         following[(variant_id, case_id)] = max(following[(variant_id, case_id)], repeat + 1)
     return following
 
@@ -64,7 +64,9 @@ def _draws(
 def _is_decided(store: Store, run_id: str, variant_id: str, plan: RunPlan) -> bool:
     """Whether the variant's band is decided, counting its samples as the report does (the suite's error
     rule; the automatic verdicts, which are all there is while the run samples)."""
-    outcomes = sum((cell.automatic for cell in store.cell_verdicts(run_id, variant_ids=[variant_id])), OutcomeCounts())
+    outcomes = sum(
+        (cell.automatic for cell in store.outcomes.cell_verdicts(run_id, variant_ids=[variant_id])), OutcomeCounts()
+    )
     passed, failed = outcomes.headline(plan.suite.errors)
     if passed + failed == 0:
         return False
@@ -83,7 +85,7 @@ async def execute_adaptive(
     rng = random.Random(f"{suite.seed}/{run.id}/{sum(following.values())}")
     variant_ids = [worker.variant.id for worker in plan.workers]
     decided = {vid: _is_decided(store, run.id, vid, plan) for vid in variant_ids}
-    spent = store.get_run(run.id).done_samples
+    spent = store.runs.get(run.id).done_samples
     plan.options.progress.start(budget, spent)
     rounds = 0
     try:
@@ -94,12 +96,12 @@ async def execute_adaptive(
                 break
             items = {vid: _draws(suite.cases, share, rng, vid, following) for vid in undecided}
             await sample_items(plan, store, run, items)
-            spent = store.get_run(run.id).done_samples
+            spent = store.runs.get(run.id).done_samples
             rounds += 1
             for vid in undecided:
                 decided[vid] = _is_decided(store, run.id, vid, plan)
     finally:
         plan.options.progress.finish()
         await close_plan(plan)
-    store.set_expected_samples(run.id, spent)
+    store.runs.set_expected_samples(run.id, spent)
     return AdaptiveOutcome(decided, spent, budget, rounds)

@@ -163,7 +163,7 @@ async def sample_items(plan: RunPlan, store: Store, run: Run, items: Items) -> i
     returns how many samples were written. Everything finished is committed before it returns, also when
     the task is cancelled."""
     options = plan.options
-    cache = store if options.use_cache and plan.suite.cache else None
+    cache = store.cache if options.use_cache and plan.suite.cache else None
     for worker in plan.workers:
         worker.caller.use_cache(cache)
     for bound in _graders(plan):
@@ -221,7 +221,7 @@ async def close_plan(plan: RunPlan) -> None:
 async def execute_run(plan: RunPlan, store: Store, run: Run) -> int:
     """Sample every (case, variant, repeat) of ``run`` not yet stored; returns how many samples were
     written. Cancelling the task stops it cleanly: what finished is committed before it returns."""
-    done = store.done_keys(run.id)
+    done = store.samples.done_keys(run.id)
     plan.options.progress.start(run.expected_samples, len(done))
     try:
         items = {worker.variant.id: _pending(plan.suite, worker.variant.id, done) for worker in plan.workers}

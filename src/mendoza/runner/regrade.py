@@ -81,11 +81,11 @@ async def regrade_outputs(
     beside the old ones. ``cases`` gives each case (its expected value and vars) by id."""
     progress = progress or NullProgress()
     outcome = GradingOutcome()
-    inputs = [item for item in store.regrade_inputs(run_id) if item.case_id in cases]
+    inputs = [item for item in store.grades.regrade_inputs(run_id) if item.case_id in cases]
     todo: list[tuple[RegradeInput, BoundGrader]] = []
     for bound in graders:
-        bound.grader.use_cache(store if use_cache else None)
-        done = set() if force else store.graded_sample_ids(run_id, bound.spec.name, bound.definition_hash)
+        bound.grader.use_cache(store.cache if use_cache else None)
+        done = set() if force else store.grades.graded_sample_ids(run_id, bound.spec.name, bound.definition_hash)
         for item in inputs:
             if item.sample_id in done:
                 outcome.skipped += 1
@@ -96,7 +96,7 @@ async def regrade_outputs(
     def flush() -> None:
         batch = list(pending)
         pending.clear()
-        store.add_grades(batch)
+        store.grades.add(batch)
 
     async def work(task: tuple[RegradeInput, BoundGrader]) -> tuple[int, Grade]:
         item, bound = task
@@ -139,11 +139,11 @@ async def judge_pairs(
     grader = bound.grader
     progress = progress or NullProgress()
     outcome = GradingOutcome()
-    grader.use_cache(store if use_cache else None)
-    done = set() if force else store.judged_pairs(run_id, bound.definition_hash)
+    grader.use_cache(store.cache if use_cache else None)
+    done = set() if force else store.pairwise.judged(run_id, bound.definition_hash)
     todo: list[tuple[str, str, PairSamples]] = []
     for variant_a, variant_b in itertools.combinations(variant_ids, 2):
-        for pair in store.sample_pairs(run_id, variant_a, variant_b):
+        for pair in store.pairwise.sample_pairs(run_id, variant_a, variant_b):
             if pair.case_id not in cases:
                 continue
             if (variant_a, variant_b, pair.case_id, pair.repeat) in done:
@@ -155,7 +155,7 @@ async def judge_pairs(
     def flush() -> None:
         batch = list(pending)
         pending.clear()
-        store.add_pairwise_judgements(run_id, batch)
+        store.pairwise.add(run_id, batch)
 
     async def work(task: tuple[str, str, PairSamples]) -> PairJudgement:
         variant_a, variant_b, pair = task

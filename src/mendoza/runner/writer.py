@@ -50,10 +50,10 @@ class SampleWriter:
         try:
             if self._cache:
                 cache, self._cache = self._cache, []
-                self._store.cache_put_many(cache)
+                self._store.cache.put_many(cache)
             if self._samples:
                 samples, self._samples = self._samples, []
-                self.written += self._store.write_samples(self._run_id, samples)
+                self.written += self._store.samples.write(self._run_id, samples)
         except DiskError as exc:
             self._failure = DiskError(f"{exc}; {self._how_to_finish()}")
             raise self._failure from None
@@ -63,7 +63,7 @@ class SampleWriter:
 
     def _how_to_finish(self) -> str:
         try:
-            run = self._store.get_run(self._run_id)
+            run = self._store.runs.get(self._run_id)
         except StoreError:
             return f"finish the run with: mendoza run --resume {self._run_id}"
         return (

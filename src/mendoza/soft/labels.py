@@ -65,13 +65,13 @@ def record_label(
     verdict = passed if passed is not None else (score is not None and score >= PASS_SCORE)
     if score is None:
         score = 1.0 if verdict else 0.0
-    return store.add_human_grade(
+    return store.labels.add(
         sample_id, passed=verdict, score=score, note=_check_note(note), author=author or default_author()
     )
 
 
 def clear_label(store: Store, sample_id: int, *, note: str = "", author: str | None = None) -> GradeRecord:
     """Withdraw the human verdict of a sample (the automatic one stands again); the history is kept."""
-    return store.add_human_grade(
+    return store.labels.add(
         sample_id, passed=None, score=None, note=_check_note(note), author=author or default_author()
     )

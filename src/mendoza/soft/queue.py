@@ -53,9 +53,11 @@ def review_queue(store: Store, run_id: str, variant_ids: Sequence[str] | None = 
     variant, then repeat. Samples that ended in an error (no output to judge) and the passes of cells that
     always pass are left out. The order uses automatic verdicts only, so labelling does not reshuffle it.
     """
-    run = store.get_run(run_id)
+    run = store.runs.get(run_id)
     variants = list(variant_ids) if variant_ids is not None else list(run.variant_ids)
-    return [QueueItem(sample_id, REVIEW_TIERS[tier]) for sample_id, tier in store.review_candidates(run.id, variants)]
+    return [
+        QueueItem(sample_id, REVIEW_TIERS[tier]) for sample_id, tier in store.browse.review_candidates(run.id, variants)
+    ]
 
 
 def _at_the_edge(row: JudgeCriterion) -> bool:
@@ -80,8 +82,8 @@ def _judge_flags(store: Store, run_id: str) -> tuple[list[tuple[float, int]], li
     the verdicts of the run's judge-style graders."""
     split: dict[int, float] = {}
     borderline: list[int] = []
-    judged = {spec.name for spec in store.grader_set(run_id) if _is_judged(spec)}
-    for grade in store.current_grades(run_id):
+    judged = {spec.name for spec in store.grades.grader_set(run_id) if _is_judged(spec)}
+    for grade in store.grades.current(run_id):
         detail = JudgeDetail.read(grade.detail) if grade.grader in judged else None
         if detail is None or grade.error is not None:
             continue
@@ -113,11 +115,11 @@ def label_queue(
     of ``review_queue``), then every other sample with an output, in random order. Samples a
     person already labelled are left out unless ``include_labelled``; errored samples (no output) always.
     """
-    run = store.get_run(run_ref)
+    run = store.runs.get(run_ref)
     variants = list(variant_ids) if variant_ids is not None else list(run.variant_ids)
-    outputs = [item for item in store.regrade_inputs(run.id, variants)]
+    outputs = [item for item in store.grades.regrade_inputs(run.id, variants)]
     allowed = {item.sample_id for item in outputs}
-    skip = set() if include_labelled else set(store.human_verdicts(run.id))
+    skip = set() if include_labelled else set(store.labels.verdicts(run.id))
     rng = random.Random(seed)
     if order == "random":
         ids = sorted(allowed - skip)

@@ -74,7 +74,7 @@ def _check_finished(run: Run) -> None:
 def _cases(store: Store, run: Run, suite: Suite | None) -> dict[str, Case]:
     """The cases to grade with: the run's own, each replaced by the suite's case of the same id when a suite
     is given (so a corrected expected value counts)."""
-    cases = {case.id: case for case in store.run_suite(run.id).cases}
+    cases = {case.id: case for case in store.runs.suite(run.id).cases}
     if suite is not None:
         cases.update({case.id: case for case in suite.cases if case.id in cases})
     return cases
@@ -131,11 +131,11 @@ def regrade_run(
     run's set (or replacing the one of the same name). Grades already stored for the same definition are
     kept unless ``force``; pairwise graders judge the variants' pairs. Then the verdicts are recomputed.
     """
-    run = store.get_run(run_ref)
+    run = store.runs.get(run_ref)
     _check_finished(run)
     names = [item for item in graders if isinstance(item, str)]
     added = [item for item in graders if isinstance(item, GraderSpec)]
-    current = store.grader_set(run.id)
+    current = store.grades.grader_set(run.id)
     chosen, after = _plan(current, suite, names, added)
     cases = _cases(store, run, suite)
     per_sample: list[BoundGrader] = []
@@ -161,10 +161,10 @@ def regrade_run(
         pairs.by_grader.update(outcome.by_grader)
     changed = [(s.name, s.definition_hash()) for s in after] != [(s.name, s.definition_hash()) for s in current]
     # The new set and the verdicts it gives in one transaction: a regrade killed here changes neither.
-    revision = store.commit_grader_set(
+    revision = store.grades.commit_grader_set(
         run.id, after if changed else None, [spec for spec in after if kind_of(spec.type) == "sample"]
     )
-    return RegradeResult(store.get_run(run.id), chosen, samples, pairs, after, revision)
+    return RegradeResult(store.runs.get(run.id), chosen, samples, pairs, after, revision)
 
 
 def _judge(
@@ -189,8 +189,8 @@ def judge_run_pairs(
 ) -> tuple[GraderSpec, GradingOutcome]:
     """Judge the pairs of variants a run's pairwise grader has not judged yet (``grader``: its name, needed
     only when the run has several); returns the grader and what was stored."""
-    run = store.get_run(run_ref)
-    candidates = [spec for spec in store.grader_set(run.id) if kind_of(spec.type) == "pairwise"]
+    run = store.runs.get(run_ref)
+    candidates = [spec for spec in store.grades.grader_set(run.id) if kind_of(spec.type) == "pairwise"]
     if grader is not None:
         candidates = [spec for spec in candidates if spec.name == grader]
     if not candidates:

@@ -1,20 +1,15 @@
-"""The store: one SQLite file, the only code that speaks SQL."""
+"""The store: one SQLite file, the only code that speaks SQL. ``Store`` is made of parts (``store.runs``,
+``store.samples``, ...): see ``mendoza.store.database``."""
 
-from mendoza.store.browse import (
-    GRID_SORTS,
-    CaseRecord,
-    CellVerdicts,
-    GradeRecord,
-    GridPage,
-    GridQuery,
-    GridSort,
-    SampleRecord,
-)
-from mendoza.store.database import DEFAULT_DB_PATH, CaseCounts, Store, VariantCounts, new_run_id
+from mendoza.store.browse import GRID_SORTS, GridPage, GridQuery, GridSort
+from mendoza.store.database import DEFAULT_DB_PATH, Store
 from mendoza.store.grading import CurrentGrade, RegradeInput
 from mendoza.store.labels import HUMAN_GRADER, LabelPair
-from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL, ErrorGroup, GraderCell, OutputSigns
+from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL, CellVerdicts, ErrorGroup, GraderCell, OutputSigns
 from mendoza.store.pairwise import PairJudgement, PairSamples, Preference
+from mendoza.store.records import CaseRecord, GradeRecord, SampleRecord
+from mendoza.store.runs import new_run_id
+from mendoza.store.samples import CaseCounts, VariantCounts
 
 __all__ = [
     "ADJUSTED_VERDICT_SQL",

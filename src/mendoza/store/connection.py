@@ -1,8 +1,8 @@
 """What every part of the store shares: the SQLite connection, reading rows, writing in a transaction, the
 clock, and SQLite's errors turned into mendoza's (``text.store_error``: a full disk is a ``DiskError``).
 
-``StoreConnection`` is the base of each part of ``Store`` (runs and samples, browsing, grading, labels,
-pairwise judgements, outcomes); ``Store`` opens the connection.
+``Store`` opens one ``Connection`` and hands it to each of its parts (``runs``, ``samples``, ``cache``,
+``grades``, ``labels``, ``pairwise``, ``outcomes``, ``browse``), each a ``StorePart``.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from mendoza.errors import StoreError
 from mendoza.store.text import safe_text, store_error
 
-__all__ = ["StoreConnection", "utc_now"]
+__all__ = ["Connection", "StorePart", "utc_now"]
 
 
 def utc_now() -> str:
@@ -25,12 +26,23 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-class StoreConnection:
-    """The connection a store's parts share, with the three ways they use it."""
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """An open SQLite connection to a store's file, and whether it was opened read-only."""
 
     path: Path
     readonly: bool
-    _db: sqlite3.Connection
+    db: sqlite3.Connection
+
+
+class StorePart:
+    """A part of ``Store``: the shared connection, with the three ways the parts use it."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self.path = connection.path
+        self.readonly = connection.readonly
+        self._db = connection.db
 
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """All rows of one read query; a failing read is a ``StoreError``."""

@@ -7,7 +7,7 @@ hash), the grade that counts is the latest automatic grade with that name and ha
 current grader's grade passed; it is undecided (``passed`` NULL) when one is missing or an error. Older grades
 (other hashes) stay in the table, beside the new ones, and are never deleted.
 
-``GradingQueries`` is a part of ``Store`` (which inherits it); use it through a ``Store``.
+``Grades`` is the ``grades`` part of ``Store`` (``store.grades.current(run_id)``).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 
 from mendoza.core import Grade, GraderSpec, Suite, combined_verdict
 from mendoza.errors import RunNotFound
-from mendoza.store.connection import StoreConnection, utc_now
+from mendoza.store.connection import StorePart, utc_now
 
-__all__ = ["CurrentGrade", "GradingQueries", "RegradeInput"]
+__all__ = ["CurrentGrade", "Grades", "RegradeInput"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +75,8 @@ def latest_grade_args(graders: Sequence[tuple[str, str]], run_id: str) -> list[s
     return [*[value for pair in graders for value in pair], run_id]
 
 
-class GradingQueries(StoreConnection):
-    """The store's grader sets, regrades and current verdicts (a mixin of ``Store``)."""
+class Grades(StorePart):
+    """The store's grader sets, regrades and current verdicts: the ``grades`` part of ``Store``."""
 
 
     # --- which graders count ------------------------------------------------------------------------------
@@ -161,7 +161,7 @@ class GradingQueries(StoreConnection):
         )
         return {int(row[0]) for row in rows}
 
-    def add_grades(self, grades: Sequence[tuple[int, Grade]]) -> int:
+    def add(self, grades: Sequence[tuple[int, Grade]]) -> int:
         """Store automatic grades of stored samples, ``(sample_id, grade)``, beside any earlier ones (text
         UTF-8 cannot hold is stored as U+FFFD)."""
         if not grades:
@@ -234,7 +234,7 @@ class GradingQueries(StoreConnection):
 
     # --- reading verdicts ---------------------------------------------------------------------------------
 
-    def current_grades(self, run_id: str, grader: str | None = None) -> list[CurrentGrade]:
+    def current(self, run_id: str, grader: str | None = None) -> list[CurrentGrade]:
         """The grades that count (see the module's rule) of a run's current graders, or of the one named,
         by variant, case, repeat."""
         current = [
@@ -266,13 +266,6 @@ class GradingQueries(StoreConnection):
             for row in rows
         ]
 
-    def human_verdicts(self, run_id: str) -> dict[int, bool]:
-        """The human verdict (latest label) of every labelled sample of a run, by sample id."""
-        rows = self._rows(
-            "SELECT id, human_passed FROM samples WHERE run_id = ? AND human_passed IS NOT NULL", (run_id,)
-        )
-        return {int(row[0]): bool(row[1]) for row in rows}
-
     def sample_verdicts(self, run_id: str) -> list[tuple[int, str, str, bool | None]]:
         """``(sample_id, variant_id, case_id, passed)`` for every sample of a run (the automatic verdict)."""
         rows = self._rows(
@@ -281,3 +274,8 @@ class GradingQueries(StoreConnection):
             (run_id,),
         )
         return [(int(r[0]), r[1], r[2], None if r[3] is None else bool(r[3])) for r in rows]
+
+    def version(self) -> int:
+        """A number that grows whenever any grade (automatic or human) is written: a key for caches."""
+        rows = self._rows("SELECT MAX(id) FROM grades")
+        return int(rows[0][0] or 0)

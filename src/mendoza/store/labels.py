@@ -2,7 +2,7 @@
 
 A label is a row of ``grades`` with ``source = 'human'``, an author and a time. The latest human grade of a
 sample is its human verdict (``samples.human_passed``, kept by a trigger, see migration ``m003_viewer``); a
-human grade with no verdict clears it. ``HumanLabels`` is a part of ``Store`` (which inherits it).
+human grade with no verdict clears it. ``HumanLabels`` is the ``labels`` part of ``Store``.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from mendoza.errors import StoreError
-from mendoza.store.browse import GradeRecord
-from mendoza.store.connection import StoreConnection, utc_now
+from mendoza.store.connection import StorePart, utc_now
+from mendoza.store.records import GradeRecord
 from mendoza.store.text import safe_text
 
 __all__ = ["HUMAN_GRADER", "HumanLabels", "LabelPair"]
@@ -28,11 +28,10 @@ class LabelPair(NamedTuple):
     human: bool
 
 
-class HumanLabels(StoreConnection):
-    """The store's human grades (a mixin of ``Store``)."""
+class HumanLabels(StorePart):
+    """The store's human grades: the ``labels`` part of ``Store`` (``store.labels.add(sample_id, ...)``)."""
 
-
-    def add_human_grade(
+    def add(
         self,
         sample_id: int,
         *,
@@ -69,7 +68,7 @@ class HumanLabels(StoreConnection):
             created_at=now,
         )
 
-    def label_pairs(self, run_id: str) -> list[LabelPair]:
+    def pairs(self, run_id: str) -> list[LabelPair]:
         """The automatic and human verdicts of every sample of a run that has both."""
         rows = self._rows(
             "SELECT variant_id, passed, human_passed FROM samples "
@@ -78,7 +77,9 @@ class HumanLabels(StoreConnection):
         )
         return [LabelPair(row[0], bool(row[1]), bool(row[2])) for row in rows]
 
-    def grades_version(self) -> int:
-        """A number that grows whenever any grade (automatic or human) is written: a key for caches."""
-        rows = self._rows("SELECT MAX(id) FROM grades")
-        return int(rows[0][0] or 0)
+    def verdicts(self, run_id: str) -> dict[int, bool]:
+        """The human verdict (latest label) of every labelled sample of a run, by sample id."""
+        rows = self._rows(
+            "SELECT id, human_passed FROM samples WHERE run_id = ? AND human_passed IS NOT NULL", (run_id,)
+        )
+        return {int(row[0]): bool(row[1]) for row in rows}

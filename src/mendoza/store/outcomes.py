@@ -11,17 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mendoza.core import OutcomeCounts
-from mendoza.store.connection import StoreConnection
+from mendoza.store.connection import StorePart
 from mendoza.store.grading import latest_grade_args, latest_grades
 
 __all__ = [
     "ADJUSTED_VERDICT_SQL",
+    "CellVerdicts",
     "ErrorGroup",
     "GraderCell",
-    "OutcomeQueries",
+    "Outcomes",
     "OutputSigns",
+    "marks",
 ]
 
 ADJUSTED_VERDICT_SQL = "COALESCE(human_passed, CASE WHEN error IS NULL THEN passed END)"
@@ -62,8 +65,87 @@ class OutputSigns:
     cases: int
 
 
-class OutcomeQueries(StoreConnection):
-    """The store's outcome counts (a mixin of ``Store``)."""
+@dataclass(frozen=True, slots=True)
+class CellVerdicts:
+    """One (variant, case) cell: its samples counted by automatic and by human-adjusted verdict.
+
+    ``labelled`` samples have a human verdict, ``overruled`` ones a human verdict that differs from the
+    automatic one; ``disagree`` samples have automatic graders that disagree. ``first_sample_id`` is the cell's
+    first sample and ``first_failing_id`` its first sample that does not pass (in the view asked for), if any.
+    """
+
+    variant_id: str
+    case_id: str
+    samples: int
+    passed: int
+    failed: int
+    errors: int
+    adjusted_passed: int
+    adjusted_failed: int
+    labelled: int
+    overruled: int
+    disagree: int
+    first_sample_id: int
+    first_failing_id: int | None
+    adjusted_errors: int = 0
+
+    def outcomes(self, adjusted: bool) -> OutcomeCounts:
+        """The cell's outcomes by human-adjusted (``adjusted``) or automatic verdicts."""
+        return self.adjusted if adjusted else self.automatic
+
+    @property
+    def automatic(self) -> OutcomeCounts:
+        """The cell's outcomes by the graders' verdicts."""
+        return OutcomeCounts.of(self.samples, self.passed, self.failed, self.errors)
+
+    @property
+    def adjusted(self) -> OutcomeCounts:
+        """The cell's outcomes by human-adjusted verdicts (a person's label decides a sample)."""
+        return OutcomeCounts.of(self.samples, self.adjusted_passed, self.adjusted_failed, self.adjusted_errors)
+
+
+def marks(values: Sequence[Any]) -> str:
+    """One ``?`` per value, for ``IN (...)``."""
+    return ",".join("?" * len(values))
+
+
+class Outcomes(StorePart):
+    """How a run's samples ended, counted in SQL: the ``outcomes`` part of ``Store``."""
+
+    def cell_verdicts(
+        self,
+        run_id: str,
+        *,
+        variant_ids: Sequence[str] | None = None,
+        case_ids: Sequence[str] | None = None,
+        human: bool = True,
+    ) -> list[CellVerdicts]:
+        """Per (variant, case) cell of a run: samples by automatic and human-adjusted verdict (all cells, or
+        those of the given variants and cases), ordered by variant and case id."""
+        where, args = "run_id = ?", [run_id]
+        if variant_ids is not None:
+            if not variant_ids:
+                return []
+            where += f" AND variant_id IN ({marks(variant_ids)})"
+            args.extend(variant_ids)
+        if case_ids is not None:
+            if not case_ids:
+                return []
+            where += f" AND case_id IN ({marks(case_ids)})"
+            args.extend(case_ids)
+        failing = ADJUSTED_VERDICT_SQL if human else "passed"
+        rows = self._rows(
+            # ``IS 1`` / ``IS 0``, never ``= 1``: a cell whose samples all errored has no verdict, and a SUM
+            # of nothing but NULLs is NULL, not 0.
+            "SELECT variant_id, case_id, COUNT(*), SUM(passed IS 1), SUM(passed IS 0), SUM(error IS NOT NULL), "
+            f"SUM(({ADJUSTED_VERDICT_SQL}) IS 1), SUM(({ADJUSTED_VERDICT_SQL}) IS 0), SUM(human_passed IS NOT NULL), "
+            "SUM(human_passed IS NOT NULL AND human_passed IS NOT passed), SUM(graders_disagree), MIN(id), "
+            f"MIN(CASE WHEN {failing} IS NOT 1 THEN id END), "
+            "SUM(human_passed IS NULL AND error IS NOT NULL) "
+            f"FROM samples WHERE {where} GROUP BY variant_id, case_id ORDER BY variant_id, case_id",
+            args,
+        )
+        return [CellVerdicts(*row) for row in rows]
 
     def grader_cells(self, run_id: str, graders: Sequence[tuple[str, str]]) -> list[GraderCell]:
         """Per (variant, case, grader) of the given ``(name, definition hash)`` graders: the outcomes of that

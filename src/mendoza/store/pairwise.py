@@ -5,7 +5,7 @@ One row per (run, pairwise grader definition, variant pair, case, repeat). The j
 ``a``, ``b`` or ``tie`` in terms of the variants), and ``winner`` the combined verdict (an inconsistent pair
 is a tie). A judgement that failed (``error``) is judged again the next time; a decided one is kept.
 
-``PairwiseJudgements`` is a part of ``Store`` (which inherits it); use it through a ``Store``.
+``PairwiseJudgements`` is the ``pairwise`` part of ``Store`` (``store.pairwise.judgements(...)``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mendoza.store.connection import StoreConnection, utc_now
+from mendoza.store.connection import StorePart, utc_now
 
 __all__ = ["PairJudgement", "PairSamples", "PairwiseJudgements", "Preference"]
 
@@ -60,9 +60,8 @@ def _preference(value: str | None) -> Preference | None:
     return None
 
 
-class PairwiseJudgements(StoreConnection):
-    """The store's pairwise preferences (a mixin of ``Store``)."""
-
+class PairwiseJudgements(StorePart):
+    """The store's pairwise preferences: the ``pairwise`` part of ``Store``."""
 
     def sample_pairs(self, run_id: str, variant_a: str, variant_b: str) -> list[PairSamples]:
         """Every (case, repeat) of a run where both variants have an output, by case and repeat."""
@@ -76,7 +75,7 @@ class PairwiseJudgements(StoreConnection):
         )
         return [PairSamples(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows]
 
-    def judged_pairs(self, run_id: str, grader_hash: str) -> set[tuple[str, str, str, int]]:
+    def judged(self, run_id: str, grader_hash: str) -> set[tuple[str, str, str, int]]:
         """``(variant_a, variant_b, case_id, repeat)`` already decided by this pairwise grader definition."""
         rows = self._rows(
             "SELECT variant_a, variant_b, case_id, repeat FROM pairwise_judgements "
@@ -85,7 +84,7 @@ class PairwiseJudgements(StoreConnection):
         )
         return {(row[0], row[1], row[2], int(row[3])) for row in rows}
 
-    def add_pairwise_judgements(self, run_id: str, judgements: Sequence[PairJudgement]) -> int:
+    def add(self, run_id: str, judgements: Sequence[PairJudgement]) -> int:
         """Store judgements; one that replaces an earlier failed judgement of the same pair overwrites it."""
         if not judgements:
             return 0
@@ -123,7 +122,7 @@ class PairwiseJudgements(StoreConnection):
         )
         return len(judgements)
 
-    def pairwise_judgements(
+    def judgements(
         self, run_id: str, *, grader: str | None = None, grader_hash: str | None = None
     ) -> list[PairJudgement]:
         """A run's pairwise judgements (of one grader name and/or definition hash when given), in order of

@@ -39,15 +39,15 @@ class ViewerState:
 
     def run(self, ref: str) -> Run:
         """The run with this id, unique prefix, or ``latest`` (``RunNotFound`` if none)."""
-        return self.store.get_run(ref)
+        return self.store.runs.get(ref)
 
     def suite(self, run: Run) -> Suite:
         """The suite a run ran (its snapshot; parsed once)."""
-        return self.cached(("suite", run.id), lambda: self.store.run_suite(run.id))
+        return self.cached(("suite", run.id), lambda: self.store.runs.suite(run.id))
 
     def version(self, run: Run) -> tuple[str, int, int]:
         """What identifies the current state of a run's data: its id, its sample count, the grades version."""
-        return (run.id, run.done_samples, self.store.grades_version())
+        return (run.id, run.done_samples, self.store.grades.version())
 
     def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The value cached under ``key``, computing it on a miss (the least recently used are dropped)."""

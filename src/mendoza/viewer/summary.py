@@ -197,4 +197,4 @@ def summarise_run(store: Store, run: Run, suite: Suite) -> list[VariantSummary]:
     """One summary per variant of a run, in suite order (``suite`` is the run's own snapshot)."""
     del suite  # the report reads the run's snapshot itself
     report = build_report(store, run.id, verdicts="human-adjusted", judges=False)
-    return summarise_report(report, store.cell_verdicts(run.id))
+    return summarise_report(report, store.outcomes.cell_verdicts(run.id))

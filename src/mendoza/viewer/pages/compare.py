@@ -89,7 +89,7 @@ def _pick_b(state: ViewerState, run_a: Run, ref_b: str | None) -> Run:
         return state.run(ref_b)
     if len(run_a.variant_ids) > 1:
         return run_a
-    for other in state.store.list_runs(limit=200):
+    for other in state.store.runs.latest(limit=200):
         if other.suite_name == run_a.suite_name and other.created_at < run_a.created_at:
             return other
     raise BadParameter(f"run {run_a.id} has one variant and no earlier run of its suite: choose b to compare")
@@ -98,7 +98,7 @@ def _pick_b(state: ViewerState, run_a: Run, ref_b: str | None) -> Run:
 def _targets(state: ViewerState, run: Run, variant_id: str, adjusted: bool) -> dict[str, int]:
     """Per case of one variant: the sample to open (its first failing one, else its first)."""
     found = {}
-    for cell in state.store.cell_verdicts(run.id, variant_ids=[variant_id], human=adjusted):
+    for cell in state.store.outcomes.cell_verdicts(run.id, variant_ids=[variant_id], human=adjusted):
         found[cell.case_id] = cell.first_failing_id if cell.first_failing_id is not None else cell.first_sample_id
     return found
 
@@ -184,7 +184,7 @@ def build_compare(
         only_a=len(comparison.only_in_a),
         only_b=len(comparison.only_in_b),
         limit=limit,
-        runs=state.store.list_runs(limit=50),
+        runs=state.store.runs.latest(limit=50),
     )
 
 

@@ -170,7 +170,7 @@ def build_grid(state: ViewerState, run: Run, filters: GridFilters, page_number: 
         limit=per_page,
         offset=(page_number - 1) * per_page,
     )
-    found = state.store.grid_page(run.id, query)
+    found = state.store.browse.grid_page(run.id, query)
     pagination = Pagination.of(found.offset // per_page + 1, per_page, found.total)
     cells, cases = found.cells, found.cases
     by_cell = {(cell.case_id, cell.variant_id): _cell(cell, adjusted, errors) for cell in cells}
@@ -184,7 +184,7 @@ def build_grid(state: ViewerState, run: Run, filters: GridFilters, page_number: 
         filters=filters,
         rows=rows,
         pagination=pagination,
-        tags=state.store.run_tags(run.id),
+        tags=state.store.runs.tags(run.id),
         sorts=GRID_SORTS,
         query=filters.query(),
     )

@@ -62,7 +62,7 @@ def build_overview(state: ViewerState, run: Run) -> OverviewView:
             rows.append((f"{summary.variant_id} · human", summary.adjusted))
     others = [
         RunChoice(other.id, f"{other.id} · {other.suite_name}", other.variant_ids)
-        for other in state.store.list_runs(limit=50)
+        for other in state.store.runs.latest(limit=50)
     ]
     return OverviewView(
         run=run,
@@ -73,7 +73,7 @@ def build_overview(state: ViewerState, run: Run) -> OverviewView:
         bands={name: BAND_ADVICE[name] for name in BAND_NAMES},
         variants=summaries,
         labelled=sum(summary.labelled for summary in summaries),
-        tags=state.store.run_tags(run.id),
+        tags=state.store.runs.tags(run.id),
         other_runs=others,
         chart=band_chart(rows, suite.band_edges),
         curves=[(summary.variant_id, curve_chart(summary.curve)) for summary in summaries],

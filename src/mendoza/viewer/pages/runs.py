@@ -48,9 +48,9 @@ class RunsView:
 
 def build_runs(state: ViewerState, page_number: int, per_page: int) -> RunsView:
     """The runs list at ``page_number``."""
-    pagination = Pagination.of(page_number, per_page, state.store.count_runs())
+    pagination = Pagination.of(page_number, per_page, state.store.runs.count())
     rows = []
-    for run in state.store.list_runs(limit=pagination.per_page, offset=pagination.offset):
+    for run in state.store.runs.latest(limit=pagination.per_page, offset=pagination.offset):
         headlines = []
         for summary in run_summaries(state, run):
             rate = summary.adjusted

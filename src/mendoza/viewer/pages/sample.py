@@ -100,7 +100,7 @@ def find_run_sample(state: ViewerState, run: Run, sample_id: int) -> SampleRecor
     """The sample with this id in this run (``SampleNotFound`` otherwise)."""
     if not 0 <= sample_id <= _MAX_ID:
         raise SampleNotFound(f"run {run.id} has no sample {sample_id}")
-    record = state.store.find_sample(sample_id)
+    record = state.store.browse.sample(sample_id)
     if record is None or record.run_id != run.id:
         raise SampleNotFound(f"run {run.id} has no sample {sample_id}")
     return record
@@ -134,9 +134,9 @@ def build_sample(
         if variant is not None
         else None
     )
-    grades = state.store.grade_records([record.id]).get(record.id, [])
+    grades = state.store.browse.grade_records([record.id]).get(record.id, [])
     humans = [grade for grade in grades if grade.source == "human"]
-    siblings = state.store.case_samples(run.id, record.case_id, run.variant_ids)
+    siblings = state.store.browse.case_samples(run.id, record.case_id, run.variant_ids)
     repeats = [_brief(item, record.id) for item in siblings if item.variant_id == record.variant_id]
     others = [_brief(item, record.id) for item in siblings if item.variant_id != record.variant_id]
     position = next((index for index, item in enumerate(repeats) if item.current), None)
@@ -144,7 +144,7 @@ def build_sample(
     next_id = repeats[position + 1].id if position is not None and position + 1 < len(repeats) else None
     return SampleView(
         run=run,
-        case=state.store.run_case(run.id, record.case_id),
+        case=state.store.runs.case(run.id, record.case_id),
         variant=info,
         sample=record,
         adjusted_passed=record.adjusted_passed,
