@@ -1,4 +1,10 @@
-"""The public Python API, and what the CLI and the viewer call: load, run, resume, list."""
+"""The façade: everything that *acts* on a store, for Python callers, the CLI and the viewer alike. Load and run
+a suite, resume a run, grade a finished run again, judge pairs, record a person's label, order what to look at.
+What they show is computed by ``mendoza.report``; the CLI and the viewer never reach the runner or the
+soft-eval package but through here (an import-linter contract holds them to it).
+
+Options travel as one value each: ``RunOptions`` for a run, ``GradeOptions`` for a regrade or a ranking.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +17,43 @@ from pathlib import Path
 from mendoza.config import load_suite
 from mendoza.core import Run, Suite
 from mendoza.errors import DiskError, StoreError
-from mendoza.runner import Progress, RunOptions, execute_adaptive, execute_run, plan_run
+from mendoza.runner import GradeOptions, Progress, RunOptions, execute_adaptive, execute_run, plan_run, progress_for
 from mendoza.runner.progress import NullProgress
+from mendoza.soft import (
+    QueueItem,
+    RegradeResult,
+    clear_label,
+    default_author,
+    judge_run_pairs,
+    label_queue,
+    parse_grader_option,
+    record_label,
+    regrade_run,
+    review_queue,
+)
 from mendoza.store import DEFAULT_DB_PATH, Store
 
-__all__ = ["load_suite", "open_store", "resume_run", "run_suite", "run_suite_async"]
+__all__ = [
+    "GradeOptions",
+    "Progress",
+    "QueueItem",
+    "RegradeResult",
+    "RunOptions",
+    "clear_label",
+    "default_author",
+    "judge_run_pairs",
+    "label_queue",
+    "load_suite",
+    "open_store",
+    "parse_grader_option",
+    "progress_for",
+    "record_label",
+    "regrade_run",
+    "resume_run",
+    "review_queue",
+    "run_suite",
+    "run_suite_async",
+]
 
 
 def open_store(db: str | Path | None = None, *, readonly: bool = False) -> Store:
@@ -30,14 +68,12 @@ async def run_suite_async(
     resume: str | None = None,
     retry_errors: bool = False,
     options: RunOptions | None = None,
-    until_decided: bool = False,
-    budget: int | None = None,
 ) -> Run:
     """Run a suite into ``store`` (or resume run ``resume``, taking the suite from its snapshot).
 
-    ``until_decided`` samples adaptively instead of the fixed cases x repeats design: in rounds, stopping
-    each variant once its band is decided (by a confidence sequence), within ``budget`` samples (default:
-    four times the fixed design).
+    ``options.until_decided`` samples adaptively instead of the fixed cases x repeats design: in rounds,
+    stopping each variant once its band is decided (by a confidence sequence), within ``options.budget``
+    samples (default: four times the fixed design).
 
     The run's status ends ``complete`` when every (case, variant, repeat) is stored, ``interrupted`` when
     cancelled (Ctrl-C, SIGTERM) or the disk is full (``DiskError``), and ``failed`` on an error that stops
@@ -56,7 +92,8 @@ async def run_suite_async(
     else:
         plan = plan_run(suite, options)
         fixed = len(suite.cases) * len(suite.variants) * suite.repeats
-        mode = {"mode": "adaptive", "budget": budget or 4 * fixed} if until_decided else {"mode": "fixed"}
+        budget = options.budget or 4 * fixed
+        mode = {"mode": "adaptive", "budget": budget} if options.until_decided else {"mode": "fixed"}
         run = store.runs.create(suite, options=mode)
     try:
         if run.adaptive:
@@ -99,18 +136,20 @@ def run_suite(
     """
     if isinstance(suite, str | Path):
         suite = load_suite(suite)
-    options = RunOptions(use_cache=use_cache, concurrency=concurrency, progress=progress or NullProgress())
+    options = RunOptions(
+        use_cache=use_cache, concurrency=concurrency, progress=progress or NullProgress(),
+        until_decided=until_decided, budget=budget,
+    )
     store = db if isinstance(db, Store) else open_store(db)
     try:
-        return asyncio.run(_run_cancellable(suite, store, resume, retry_errors, options, until_decided, budget))
+        return asyncio.run(_run_cancellable(suite, store, resume, retry_errors, options))
     finally:
         if not isinstance(db, Store):
             store.close()
 
 
 async def _run_cancellable(
-    suite: Suite | None, store: Store, resume: str | None, retry_errors: bool, options: RunOptions,
-    until_decided: bool, budget: int | None,
+    suite: Suite | None, store: Store, resume: str | None, retry_errors: bool, options: RunOptions
 ) -> Run:
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
@@ -118,8 +157,7 @@ async def _run_cancellable(
     if on_main_thread and task is not None:
         loop.add_signal_handler(signal.SIGTERM, task.cancel)
     try:
-        return await run_suite_async(suite, store, resume=resume, retry_errors=retry_errors, options=options,
-                                     until_decided=until_decided, budget=budget)
+        return await run_suite_async(suite, store, resume=resume, retry_errors=retry_errors, options=options)
     finally:
         if on_main_thread:
             with contextlib.suppress(ValueError, RuntimeError):

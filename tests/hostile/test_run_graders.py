@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mendoza.api import run_suite
+from mendoza.api import GradeOptions, regrade_run, run_suite
 from mendoza.core import Case, GraderSpec, Suite, Variant
 from mendoza.report import build_report, report_to_dict
 from mendoza.store import Store
@@ -88,6 +88,19 @@ def test_a_grader_that_never_returns_times_out(checks: str, store: Store) -> Non
     assert len(samples) == 4
     errors = {next(g for g in s.grades if g.grader == "hostile").error for s in samples}
     assert errors == {"timed out after 0.5 s"}
+
+
+def test_a_regrade_keeps_the_runs_grade_timeout_unless_told_otherwise(checks: str, store: Store) -> None:
+    run = run_suite(_suite(checks, "fine", cases=2, grade_timeout=0.5), db=store)
+    spinning = GraderSpec(type="python", params={"function": f"{checks}:spins"}, name="hostile")
+    started = time.perf_counter()
+    result = regrade_run(store, run.id, graders=[spinning])
+    assert time.perf_counter() - started < 30
+    assert result.samples.errors == 4
+    errors = {grade.error for grade in store.grades.current(run.id, "hostile")}
+    assert errors == {"timed out after 0.5 s"}
+    regrade_run(store, run.id, graders=["hostile"], options=GradeOptions(force=True, grade_timeout=0.2))
+    assert {grade.error for grade in store.grades.current(run.id, "hostile")} == {"timed out after 0.2 s"}
 
 
 def test_a_blocking_grader_does_not_inflate_the_models_latency(checks: str, store: Store) -> None:

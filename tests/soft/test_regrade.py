@@ -13,6 +13,7 @@ from mendoza.api import run_suite
 from mendoza.core import GraderSpec
 from mendoza.errors import ConfigError
 from mendoza.report import build_report, rank_variants
+from mendoza.runner import GradeOptions
 from mendoza.soft import judge_run_pairs, label_queue, parse_grader_option, record_label, regrade_run
 from mendoza.store import Store
 from tests.graders import judges
@@ -81,7 +82,7 @@ def test_an_unchanged_regrade_skips_what_is_stored_unless_forced(ran: tuple[Stor
     again = regrade_run(store, run_id, graders=["helpful"])
     assert first.samples.written == 24 and again.samples.written == 0 and again.samples.skipped == 24
     assert again.revision == first.revision  # same definitions: no new revision
-    forced = regrade_run(store, run_id, graders=["helpful"], force=True)
+    forced = regrade_run(store, run_id, graders=["helpful"], options=GradeOptions(force=True))
     assert forced.samples.written == 24
 
 

@@ -42,7 +42,6 @@ from mendoza.report import (
     report_to_html,
     report_to_markdown,
 )
-from mendoza.runner import progress_for
 
 __all__ = ["cli", "main"]
 
@@ -150,7 +149,7 @@ def run(
                 retry_errors=retry_errors,
                 use_cache=not no_cache,
                 concurrency=concurrency,
-                progress=progress_for(quiet=quiet),
+                progress=api.progress_for(quiet=quiet),
                 until_decided=until_decided,
                 budget=budget,
             )

@@ -16,6 +16,17 @@ import click
 from rich.console import Console
 
 from mendoza import api
+from mendoza.api import (
+    GradeOptions,
+    QueueItem,
+    default_author,
+    judge_run_pairs,
+    label_queue,
+    parse_grader_option,
+    progress_for,
+    record_label,
+    regrade_run,
+)
 from mendoza.cli.options import concurrency_option, db_option
 from mendoza.cli.render import print_report
 from mendoza.cli.soft_render import (
@@ -27,16 +38,6 @@ from mendoza.cli.soft_render import (
 from mendoza.cli.text import clip, make_console
 from mendoza.errors import ConfigError
 from mendoza.report import Calibration, Ranking, build_report, calibrate, rank_variants
-from mendoza.runner import progress_for
-from mendoza.soft import (
-    QueueItem,
-    default_author,
-    judge_run_pairs,
-    label_queue,
-    parse_grader_option,
-    record_label,
-    regrade_run,
-)
 from mendoza.store import CurrentGrade, Store
 
 __all__ = ["calibrate_command", "label", "rank", "regrade"]
@@ -280,7 +281,7 @@ def rank(
     with api.open_store(db) as store:
         if not no_judge:
             progress = progress_for(quiet=quiet or as_json)
-            judge_run_pairs(store, run_ref, grader, concurrency=concurrency, progress=progress)
+            judge_run_pairs(store, run_ref, grader, GradeOptions(concurrency=concurrency, progress=progress))
         ranking = rank_variants(store, run_ref, grader, n_boot=boot)
     if as_json:
         click.echo(json.dumps(_ranking_dict(ranking), indent=2))
@@ -315,10 +316,10 @@ def regrade(
     parsed = [parse_grader_option(text) for text in graders]
     console = make_console()
     with api.open_store(db) as store:
-        result = regrade_run(
-            store, run_ref, suite=suite, graders=parsed, force=force, use_cache=not no_cache,
-            concurrency=concurrency, progress=progress_for(quiet=quiet),
+        options = GradeOptions(
+            force=force, use_cache=not no_cache, concurrency=concurrency, progress=progress_for(quiet=quiet)
         )
+        result = regrade_run(store, run_ref, suite=suite, graders=parsed, options=options)
         print_regrade(console, result)
         report = build_report(store, result.run.id)
     print_report(console, report, show_cases=False)

@@ -11,9 +11,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from mendoza.api import QueueItem, RegradeResult
 from mendoza.cli.text import BLOCK_LIMIT, clip, clip_block, plain
 from mendoza.report import Calibration, JudgeReport, Ranking
-from mendoza.soft import QueueItem, RegradeResult
 from mendoza.store import CaseRecord, CurrentGrade, SampleRecord
 
 __all__ = ["print_calibration", "print_judge_report", "print_label_sample", "print_ranking", "print_regrade"]

@@ -1,13 +1,15 @@
 """The runner: cases x variants x repeats -> samples -> grades, streamed into the store."""
 
 from mendoza.runner.adaptive import AdaptiveOutcome, execute_adaptive
-from mendoza.runner.engine import RunOptions, RunPlan, execute_run, plan_run
+from mendoza.runner.engine import RunPlan, execute_run, plan_run
+from mendoza.runner.options import GradeOptions, RunOptions
 from mendoza.runner.progress import NullProgress, PlainProgress, Progress, RichProgress, progress_for
 from mendoza.runner.retry import CallOutcome, RetryPolicy, call_with_retries
 
 __all__ = [
     "AdaptiveOutcome",
     "CallOutcome",
+    "GradeOptions",
     "NullProgress",
     "PlainProgress",
     "Progress",

@@ -12,7 +12,7 @@ import asyncio
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import jinja2
 
@@ -22,7 +22,7 @@ from mendoza.core import Case, ModelRequest, ModelResponse, Run, Sample, Suite, 
 from mendoza.graders.base import BoundGrader, bind_grader
 from mendoza.graders.kinds import kind_of
 from mendoza.registry import grader_class, provider_class
-from mendoza.runner.progress import NullProgress, Progress
+from mendoza.runner.options import RunOptions
 from mendoza.runner.writer import SampleWriter
 from mendoza.store import Store
 
@@ -32,17 +32,6 @@ __all__ = ["Items", "RunOptions", "RunPlan", "close_plan", "execute_run", "first
 _MAX_DEFAULT_WORKERS = 256
 
 _TEMPLATES = user_environment()  # sandboxed: prompts are the suite author's, not trusted code
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How to run: cache use, a concurrency override for every variant, progress reporting."""
-
-    use_cache: bool = True
-    concurrency: int | None = None
-    progress: Progress = field(default_factory=NullProgress)
-    batch_size: int = 500
-    flush_interval: float = 0.5
 
 
 class _VariantWorker:

@@ -18,7 +18,7 @@ from mendoza.core import Case, Grade
 from mendoza.errors import GraderError
 from mendoza.graders.base import BoundGrader, BoundPairwise
 from mendoza.runner.engine import first_cause
-from mendoza.runner.progress import NullProgress, Progress
+from mendoza.runner.options import GradeOptions
 from mendoza.store import PairJudgement, PairSamples, RegradeInput, Store
 
 __all__ = ["GradingOutcome", "judge_pairs", "regrade_outputs"]
@@ -65,57 +65,76 @@ async def _pool(
         raise first_cause(failures) from None  # one error (a full disk), not a group of the same one
 
 
+async def _store_in_batches(
+    todo: Sequence[_Item],
+    work: Callable[[_Item], Awaitable[_Result]],
+    write: Callable[[list[_Result]], object],
+    verdict_of: Callable[[_Result], tuple[str, bool]],
+    options: GradeOptions,
+    outcome: GradingOutcome,
+) -> None:
+    """Run ``work`` on every item of ``todo`` (``options.concurrency`` at once) and ``write`` the results in
+    batches, the last one also when stopped; ``verdict_of`` names each result's grader and whether it failed,
+    for the outcome and the progress bar."""
+    pending: list[_Result] = []
+
+    def flush() -> None:
+        batch = list(pending)
+        pending.clear()
+        write(batch)
+
+    def finished(result: _Result) -> None:
+        pending.append(result)
+        grader, failed = verdict_of(result)
+        outcome.record(grader, failed)
+        options.progress.advance(1, int(failed))
+        if len(pending) >= options.batch_size:
+            flush()
+
+    options.progress.start(len(todo), 0)
+    try:
+        await _pool(todo, work, finished, options.concurrency)
+    finally:
+        flush()
+        options.progress.finish()
+
+
 async def regrade_outputs(
     store: Store,
     run_id: str,
     cases: Mapping[str, Case],
     graders: Sequence[BoundGrader],
+    options: GradeOptions | None = None,
     *,
-    use_cache: bool = True,
-    force: bool = False,
-    concurrency: int = 32,
-    batch_size: int = 200,
-    progress: Progress | None = None,
+    grade_timeout: float = 300.0,
 ) -> GradingOutcome:
     """Grade every stored output of a run with ``graders`` (per-sample graders only) and store the grades
-    beside the old ones. ``cases`` gives each case (its expected value and vars) by id."""
-    progress = progress or NullProgress()
+    beside the old ones. ``cases`` gives each case (its expected value and vars) by id; ``grade_timeout`` bounds
+    one code or Python grade when ``options`` do not (the run's suite's)."""
+    options = options or GradeOptions()
+    force = options.force
+    timeout = options.grade_timeout if options.grade_timeout is not None else grade_timeout
     outcome = GradingOutcome()
     inputs = [item for item in store.grades.regrade_inputs(run_id) if item.case_id in cases]
     todo: list[tuple[RegradeInput, BoundGrader]] = []
     for bound in graders:
-        bound.grader.use_cache(store.cache if use_cache else None)
+        bound.grader.use_cache(store.cache if options.use_cache else None)
         done = set() if force else store.grades.graded_sample_ids(run_id, bound.spec.name, bound.definition_hash)
         for item in inputs:
             if item.sample_id in done:
                 outcome.skipped += 1
             else:
                 todo.append((item, bound))
-    pending: list[tuple[int, Grade]] = []
-
-    def flush() -> None:
-        batch = list(pending)
-        pending.clear()
-        store.grades.add(batch)
-
     async def work(task: tuple[RegradeInput, BoundGrader]) -> tuple[int, Grade]:
         item, bound = task
-        return item.sample_id, await bound.grade(item.output, cases[item.case_id])
+        return item.sample_id, await bound.grade(item.output, cases[item.case_id], timeout)
 
-    def finished(result: tuple[int, Grade]) -> None:
-        pending.append(result)
-        grade = result[1]
-        outcome.record(grade.grader, grade.error is not None)
-        progress.advance(1, int(grade.error is not None))
-        if len(pending) >= batch_size:
-            flush()
-
-    progress.start(len(todo), 0)
     try:
-        await _pool(todo, work, finished, concurrency)
+        await _store_in_batches(
+            todo, work, store.grades.add, lambda result: (result[1].grader, result[1].error is not None),
+            options, outcome,
+        )
     finally:
-        flush()
-        progress.finish()
         for bound in graders:
             await bound.grader.aclose()
     return outcome
@@ -127,20 +146,15 @@ async def judge_pairs(
     cases: Mapping[str, Case],
     bound: BoundPairwise,
     variant_ids: Sequence[str],
-    *,
-    use_cache: bool = True,
-    force: bool = False,
-    concurrency: int = 32,
-    batch_size: int = 100,
-    progress: Progress | None = None,
+    options: GradeOptions | None = None,
 ) -> GradingOutcome:
     """Ask a pairwise grader's judge about every pair of ``variant_ids`` on every (case, repeat) both have an
     output for (each pair in both orders), and store the judgements; a failed judgement is stored as an error."""
     grader = bound.grader
-    progress = progress or NullProgress()
+    options = options or GradeOptions()
     outcome = GradingOutcome()
-    grader.use_cache(store.cache if use_cache else None)
-    done = set() if force else store.pairwise.judged(run_id, bound.definition_hash)
+    grader.use_cache(store.cache if options.use_cache else None)
+    done = set() if options.force else store.pairwise.judged(run_id, bound.definition_hash)
     todo: list[tuple[str, str, PairSamples]] = []
     for variant_a, variant_b in itertools.combinations(variant_ids, 2):
         for pair in store.pairwise.sample_pairs(run_id, variant_a, variant_b):
@@ -150,12 +164,6 @@ async def judge_pairs(
                 outcome.skipped += 1
             else:
                 todo.append((variant_a, variant_b, pair))
-    pending: list[PairJudgement] = []
-
-    def flush() -> None:
-        batch = list(pending)
-        pending.clear()
-        store.pairwise.add(run_id, batch)
 
     async def work(task: tuple[str, str, PairSamples]) -> PairJudgement:
         variant_a, variant_b, pair = task
@@ -185,18 +193,11 @@ async def judge_pairs(
             detail=result.detail,
         )
 
-    def finished(judgement: PairJudgement) -> None:
-        pending.append(judgement)
-        outcome.record(judgement.grader, judgement.error is not None)
-        progress.advance(1, int(judgement.error is not None))
-        if len(pending) >= batch_size:
-            flush()
-
-    progress.start(len(todo), 0)
     try:
-        await _pool(todo, work, finished, concurrency)
+        await _store_in_batches(
+            todo, work, lambda batch: store.pairwise.add(run_id, batch),
+            lambda judgement: (judgement.grader, judgement.error is not None), options, outcome,
+        )
     finally:
-        flush()
-        progress.finish()
         await grader.aclose()
     return outcome

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 import yaml
 
@@ -22,7 +21,7 @@ from mendoza.errors import ConfigError
 from mendoza.graders.base import BoundGrader, BoundPairwise, bind_grader
 from mendoza.graders.kinds import kind_of
 from mendoza.registry import grader_class
-from mendoza.runner.progress import Progress
+from mendoza.runner.options import GradeOptions
 from mendoza.runner.regrade import GradingOutcome, judge_pairs, regrade_outputs
 from mendoza.store import Store
 
@@ -118,10 +117,7 @@ def regrade_run(
     *,
     suite: Suite | None = None,
     graders: Sequence[str | GraderSpec] = (),
-    force: bool = False,
-    use_cache: bool = True,
-    concurrency: int = 32,
-    progress: Progress | None = None,
+    options: GradeOptions | None = None,
 ) -> RegradeResult:
     """Apply graders to a finished run's stored outputs, never calling the model under test.
 
@@ -129,8 +125,10 @@ def regrade_run(
     values are used. Without: the run's current graders named in ``graders`` (all when none is named) are
     applied again (filling gaps, retrying errors). ``graders`` may also hold new ``GraderSpec``s, added to the
     run's set (or replacing the one of the same name). Grades already stored for the same definition are
-    kept unless ``force``; pairwise graders judge the variants' pairs. Then the verdicts are recomputed.
+    kept unless ``options.force``; pairwise graders judge the variants' pairs. Then the verdicts are recomputed.
+    A code or Python grader gets the run's suite's ``grade_timeout`` unless ``options`` give one.
     """
+    options = options or GradeOptions()
     run = store.runs.get(run_ref)
     _check_finished(run)
     names = [item for item in graders if isinstance(item, str)]
@@ -146,15 +144,10 @@ def regrade_run(
     samples = GradingOutcome()
     pairs = GradingOutcome()
     if per_sample:
-        samples = asyncio.run(
-            regrade_outputs(
-                store, run.id, cases, per_sample, use_cache=use_cache, force=force, concurrency=concurrency,
-                progress=progress,
-            )
-        )
+        timeout = store.runs.suite(run.id).grade_timeout
+        samples = asyncio.run(regrade_outputs(store, run.id, cases, per_sample, options, grade_timeout=timeout))
     for item in pairwise:
-        outcome = _judge(store, run, cases, item, use_cache=use_cache, force=force, concurrency=concurrency,
-                         progress=progress)
+        outcome = _judge(store, run, cases, item, options)
         pairs.written += outcome.written
         pairs.errors += outcome.errors
         pairs.skipped += outcome.skipped
@@ -168,24 +161,21 @@ def regrade_run(
 
 
 def _judge(
-    store: Store, run: Run, cases: dict[str, Case], bound: BoundPairwise, **options: Any
+    store: Store, run: Run, cases: dict[str, Case], bound: BoundPairwise, options: GradeOptions
 ) -> GradingOutcome:
     params = bound.grader.params
     variants = list(getattr(params, "variants", None) or run.variant_ids)
     unknown = [variant for variant in variants if variant not in run.variant_ids]
     if unknown:
         raise ConfigError(f"pairwise grader '{bound.spec.name}': run {run.id} has no variant '{unknown[0]}'")
-    return asyncio.run(judge_pairs(store, run.id, cases, bound, variants, **options))
+    return asyncio.run(judge_pairs(store, run.id, cases, bound, variants, options))
 
 
 def judge_run_pairs(
     store: Store,
     run_ref: str,
     grader: str | None = None,
-    *,
-    use_cache: bool = True,
-    concurrency: int = 32,
-    progress: Progress | None = None,
+    options: GradeOptions | None = None,
 ) -> tuple[GraderSpec, GradingOutcome]:
     """Judge the pairs of variants a run's pairwise grader has not judged yet (``grader``: its name, needed
     only when the run has several); returns the grader and what was stored."""
@@ -204,6 +194,5 @@ def judge_run_pairs(
     bound = bind_grader(spec, grader_class(spec.type))
     if run.status == "running":
         raise ConfigError(f"run {run.id} is still running; rank it when it has finished")
-    outcome = _judge(store, run, _cases(store, run, None), bound, use_cache=use_cache, force=False,
-                     concurrency=concurrency, progress=progress)
+    outcome = _judge(store, run, _cases(store, run, None), bound, replace(options or GradeOptions(), force=False))
     return spec, outcome

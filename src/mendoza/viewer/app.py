@@ -27,8 +27,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from mendoza.api import default_author
 from mendoza.errors import MendozaError, RunNotFound, StoreError
-from mendoza.soft import default_author
 from mendoza.store import Store
 from mendoza.viewer.pages.compare import compare_page
 from mendoza.viewer.pages.grid import grid_page

@@ -11,8 +11,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from mendoza.api import clear_label, record_label
 from mendoza.errors import ConfigError
-from mendoza.soft import clear_label, record_label
 from mendoza.viewer.pages.sample import find_run_sample
 from mendoza.viewer.params import BadParameter
 from mendoza.viewer.render import error_response, json_response, wants_json

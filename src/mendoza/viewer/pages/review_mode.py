@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mendoza.api import QueueItem, review_queue
 from mendoza.core import Run
-from mendoza.soft import QueueItem, review_queue
 from mendoza.viewer.pages.sample import ReviewPosition, SampleView, build_sample, find_run_sample
 from mendoza.viewer.params import BadParameter, integer
 from mendoza.viewer.render import page
