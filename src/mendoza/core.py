@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
+    "STEP_KINDS",
     "BandName",
     "Case",
     "ErrorPolicy",
     "Grade",
     "GraderSpec",
+    "Message",
     "ModelRequest",
     "ModelResponse",
     "Outcome",
@@ -30,12 +32,16 @@ __all__ = [
     "Run",
     "RunStatus",
     "Sample",
+    "Step",
+    "StepKind",
     "Suite",
     "Thresholds",
+    "ToolSpec",
     "Variant",
     "adjusted_outcome",
     "adjusted_verdict",
     "combined_verdict",
+    "first_failing_step",
     "provider_name_of",
     "sample_outcome",
     "sample_seed",
@@ -151,8 +157,38 @@ def sample_seed(suite_seed: int, case_id: str, repeat: int) -> int:
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
+def first_failing_step(steps: Sequence[Step], failed_targets: Collection[str]) -> str | None:
+    """Where a sample's failure starts: the first of its ``steps`` (in start order) that errored or that a
+    step grader failed (``failed_targets``: the step names whose grader failed; a grader grades the last step
+    of its name). None when no step failed (a failure, if any, is the final output's)."""
+    graded = {step.name: index for index, step in enumerate(steps) if step.name in failed_targets}
+    for index, step in enumerate(steps):
+        if step.error is not None or graded.get(step.name) == index:
+            return step.name
+    return None
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Message(_Frozen):
+    """One turn of a conversation. In a case's ``messages`` the ``user`` turns are the script; an
+    ``assistant`` turn given there is fixed history, and after each user turn with no assistant turn following
+    it the variant answers (its answer then stays in the history of the next turn). ``content`` is a template
+    over the case's vars, like a prompt."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class ToolSpec(_Frozen):
+    """A function a model may call: its name, what it does, and its arguments as a JSON Schema (OpenAI's and
+    Anthropic's shape of a tool)."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
 
 
 class Case(_Frozen):
@@ -163,6 +199,8 @@ class Case(_Frozen):
     expected: Any = None
     tags: tuple[str, ...] = ()
     metadata: dict[str, Any] = Field(default_factory=dict)
+    #: A conversation instead of (or beside) vars for a prompt: see ``Message``.
+    messages: tuple[Message, ...] | None = None
 
     @field_validator("id", mode="before")
     @classmethod
@@ -205,6 +243,9 @@ class Variant(_Frozen):
     concurrency: int | None = Field(default=None, ge=1, le=1024)
     timeout: float | None = Field(default=None, gt=0)
     pricing: Pricing | None = None
+    #: Functions the model may call (sent by the ``openai`` and ``anthropic`` providers); its calls come back
+    #: as the sample's ``tool`` steps.
+    tools: tuple[ToolSpec, ...] = ()
 
     @property
     def provider_name(self) -> str:
@@ -226,10 +267,20 @@ class GraderSpec(_Frozen):
     params: dict[str, Any] = Field(default_factory=dict)
     name: str
     negate: bool = False
+    #: Grade this step's output (the last step of that name) instead of the sample's final output.
+    step: str | None = None
+    #: In a conversation: grade the last assistant turn (the output), or ``each`` (all must pass).
+    turn: Literal["last", "each"] = "last"
 
     def definition_hash(self) -> str:
-        """Identifies this exact grader definition, so old and new verdicts can sit side by side."""
-        return stable_hash({"type": self.type, "params": self.params, "negate": self.negate})
+        """Identifies this exact grader definition, so old and new verdicts can sit side by side (a step or
+        turn target is part of it only when set, so the hashes of graders without one never changed)."""
+        definition: dict[str, Any] = {"type": self.type, "params": self.params, "negate": self.negate}
+        if self.step is not None:
+            definition["step"] = self.step
+        if self.turn != "last":
+            definition["turn"] = self.turn
+        return stable_hash(definition)
 
 
 BandName = Literal["below the Mendoza line", "assistive", "supervised", "autonomous"]
@@ -322,6 +373,38 @@ class ModelRequest:
     system: str | None = None
     case_id: str = ""
     repeat: int = 0
+    #: The conversation so far (rendered), when the case has one: providers that speak chat send it as it is.
+    messages: tuple[Message, ...] | None = None
+    tools: tuple[ToolSpec, ...] = ()
+
+
+StepKind = Literal["llm", "tool", "retrieval", "guardrail", "other"]
+STEP_KINDS: tuple[StepKind, ...] = ("llm", "tool", "retrieval", "guardrail", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of how a sample was made: an OpenTelemetry span an app emitted (or ``mendoza.step``), a call of
+    ``mendoza.model``, a tool call a model asked for, a turn of a conversation.
+
+    ``span_id`` / ``parent_id`` make the tree (``parent_id`` None: a top-level step); ``start_ms`` counts from
+    the start of the sample's call. ``input`` and ``output`` are text (JSON for structured values); a ``tool``
+    step's ``name`` is the tool's name and its ``input`` the arguments as JSON. ``error`` is set when the step
+    failed (the span's error status or exception)."""
+
+    name: str
+    kind: StepKind = "other"
+    span_id: str = ""
+    parent_id: str | None = None
+    start_ms: float = 0.0
+    duration_ms: float = 0.0
+    input: str | None = None
+    output: str | None = None
+    attributes: Mapping[str, Any] | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    cost: float | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +420,8 @@ class ModelResponse:
     #: Something the caller should know about how this output was made (a chat template llama.cpp guessed).
     notice: str | None = None
     metadata: Mapping[str, Any] | None = None
+    #: How the output was made, in steps (an app's spans, a model's tool calls), in start order.
+    steps: tuple[Step, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,6 +467,10 @@ class Sample:
     grading_ms: float | None = None
     #: What the provider returned beside the output (``ModelResponse.metadata``), when anything.
     metadata: Mapping[str, Any] | None = None
+    #: How the output was made (``ModelResponse.steps``, and a conversation's turns), in start order.
+    steps: tuple[Step, ...] = ()
+    #: The first step this sample failed at (``first_failing_step``), None when none did.
+    failed_step: str | None = None
 
     @property
     def passed(self) -> bool | None:

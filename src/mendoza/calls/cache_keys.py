@@ -18,18 +18,22 @@ __all__ = ["cache_key", "judge_cache_key"]
 
 
 def cache_key(identity: Mapping[str, Any], request: ModelRequest, repeat: int) -> str:
-    """The cache key of one call: model identity, prompt, system, params, seed and repeat index."""
-    return stable_hash(
-        {
-            "model": dict(identity),
-            "prompt": request.prompt,
-            "system": request.system,
-            "params": dict(request.params),
-            "seed": request.seed,
-            "repeat": repeat,
-            "vars": None if request.prompt is not None else dict(request.vars),
-        }
-    )
+    """The cache key of one call: model identity, prompt, system, params, seed and repeat index; a
+    conversation's messages and the tools offered, when there are any (keys without them never changed)."""
+    fields: dict[str, Any] = {
+        "model": dict(identity),
+        "prompt": request.prompt,
+        "system": request.system,
+        "params": dict(request.params),
+        "seed": request.seed,
+        "repeat": repeat,
+        "vars": None if request.prompt is not None else dict(request.vars),
+    }
+    if request.messages is not None:
+        fields["messages"] = [message.model_dump() for message in request.messages]
+    if request.tools:
+        fields["tools"] = [tool.model_dump() for tool in request.tools]
+    return stable_hash(fields)
 
 
 def judge_cache_key(

@@ -20,7 +20,7 @@ from mendoza.errors import ConfigError
 
 __all__ = ["case_from_mapping", "load_cases_file"]
 
-_CASE_KEYS = {"id", "vars", "expected", "tags", "metadata"}
+_CASE_KEYS = {"id", "vars", "expected", "tags", "metadata", "messages"}
 #: How deep a row's values may nest (the same limit as suite files).
 MAX_DEPTH = 100
 #: The longest CSV field read (Python's csv module stops at 131,072 characters by default).

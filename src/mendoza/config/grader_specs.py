@@ -27,6 +27,10 @@ from mendoza.registry import grader_class, grader_names
 __all__ = ["parse_grader_entries", "parse_grader_entry"]
 
 
+#: Keys of a grader entry that say how it is applied, not what it checks.
+_TARGET_KEYS = ("name", "step", "turn")
+
+
 def _split_entry(entry: Any) -> tuple[str, Any, dict[str, Any], bool]:
     """(type, main value, extra params, negate) from one raw entry."""
     if isinstance(entry, str):
@@ -34,15 +38,15 @@ def _split_entry(entry: Any) -> tuple[str, Any, dict[str, Any], bool]:
     if not isinstance(entry, dict) or not entry:
         raise ConfigError(f"a grader must be a mapping like {{contains: 'text'}}, not {entry!r}")
     if "type" in entry:
-        params = {key: value for key, value in entry.items() if key not in ("type", "name")}
+        params = {key: value for key, value in entry.items() if key != "type" and key not in _TARGET_KEYS}
         return str(entry["type"]), None, params, False
     if set(entry) == {"not"}:
         grader_type, value, params, negate = _split_entry(entry["not"])
         return grader_type, value, params, not negate
     known = set(grader_names())
-    keys = [key for key in entry if key != "name" and (key in known or key.removeprefix("not-") in known)]
+    keys = [key for key in entry if key not in _TARGET_KEYS and (key in known or key.removeprefix("not-") in known)]
     if len(keys) != 1:
-        candidates = [key for key in entry if key != "name"]
+        candidates = [key for key in entry if key not in _TARGET_KEYS]
         if not keys and len(candidates) == 1:
             raise PluginError(f"unknown grader '{candidates[0]}' (known: {', '.join(sorted(known))})")
         raise ConfigError(
@@ -52,7 +56,7 @@ def _split_entry(entry: Any) -> tuple[str, Any, dict[str, Any], bool]:
     key = keys[0]
     negate = key not in known and key.startswith("not-")
     grader_type = key.removeprefix("not-") if negate else key
-    extras = {name: value for name, value in entry.items() if name not in (key, "name")}
+    extras = {name: value for name, value in entry.items() if name != key and name not in _TARGET_KEYS}
     return grader_type, entry[key], extras, negate
 
 
@@ -105,9 +109,24 @@ def parse_grader_entry(entry: Any, index: int, base_dir: Path | None = None) -> 
         raise
     except BaseException as exc:  # the author's module raised on import, even SystemExit: one line, not an exit
         raise ConfigError(f"grader '{grader_type}' fails to load: {type(exc).__name__}: {exc}") from None
-    explicit = entry.get("name") if isinstance(entry, dict) else None
-    name = str(explicit) if explicit else ("not-" if negate else "") + grader_type
-    return GraderSpec(type=grader_type, params=params, name=name, negate=negate)
+    raw = entry if isinstance(entry, dict) else {}
+    step, turn = _target(raw, grader_type)
+    explicit = raw.get("name")
+    name = str(explicit) if explicit else (f"{step}." if step else "") + ("not-" if negate else "") + grader_type
+    return GraderSpec(type=grader_type, params=params, name=name, negate=negate, step=step, turn=turn)
+
+
+def _target(entry: dict[str, Any], grader_type: str) -> tuple[str | None, Any]:
+    """What a grader entry grades: ``step: NAME`` (that step's output), ``turn: last | each``."""
+    step = entry.get("step")
+    if step is not None and (not isinstance(step, str) or not step.strip()):
+        raise ConfigError(f"grader '{grader_type}': 'step' must be the name of a step, not {step!r}")
+    turn = entry.get("turn", "last")
+    if turn not in ("last", "each"):
+        raise ConfigError(f"grader '{grader_type}': 'turn' must be 'last' or 'each', not {turn!r}")
+    if step is not None and turn == "each":
+        raise ConfigError(f"grader '{grader_type}': give 'step' or 'turn: each', not both")
+    return step, turn
 
 
 def parse_grader_entries(entries: list[Any], where: Any, base_dir: Path | None = None) -> list[GraderSpec]:

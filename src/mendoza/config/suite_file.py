@@ -214,8 +214,11 @@ def _variant(entry: _VariantEntry, index: int, cases: tuple[Case, ...], document
         where = str(prompt_path)
     model_where = document.where(("variants", index, "model"))
     provider = _provider_of(entry.model)
-    if prompt is None and provider is not None and provider.needs_prompt:
-        raise ConfigError(f"variant '{entry.id}' needs a 'prompt' or a 'prompt_file'", where=where)
+    conversations = all(case.messages for case in cases) and bool(cases)
+    if prompt is None and provider is not None and provider.needs_prompt and not conversations:
+        raise ConfigError(
+            f"variant '{entry.id}' needs a 'prompt' or a 'prompt_file' (or cases with 'messages')", where=where
+        )
     _check_template_if_set(prompt, cases, where, f"variant '{entry.id}' prompt", prompt_path)
     system_where = document.where(("variants", index))
     _check_template_if_set(entry.system, cases, system_where, f"variant '{entry.id}' system")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import types
 import typing
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from mendoza.calls.caller import ModelCache
 from mendoza.config.templates import user_environment
-from mendoza.core import Case, Grade, GraderSpec
+from mendoza.core import Case, Grade, GraderSpec, Step
 from mendoza.errors import GraderError
 from mendoza.graders.guard import GraderRaised, GraderTimeout, run_guarded
 
@@ -217,9 +217,16 @@ class SampleGrader(Grader):
     ``grade`` may block (it runs a user's code) sets ``blocking``: it then runs on a thread of its own.
     """
 
+    #: Whether the grader reads the sample's steps (``grade_steps``) rather than its output alone.
+    uses_steps: ClassVar[bool] = False
+
     @abstractmethod
     def grade(self, output: str, case: Case) -> Verdict | Awaitable[Verdict]:
         """Decide on one output for one case."""
+
+    def grade_steps(self, steps: Sequence[Step], output: str, case: Case) -> Verdict | Awaitable[Verdict]:
+        """Decide on a sample's steps (a grader that sets ``uses_steps``; the default grades the output)."""
+        return self.grade(output, case)
 
 
 class PairwiseGrader(Grader):
@@ -256,18 +263,41 @@ class BoundGrader:
     grader: SampleGrader
     definition_hash: str
 
-    async def grade(self, output: str, case: Case, timeout: float | None = None) -> Grade:
+    async def grade(
+        self, output: str, case: Case, timeout: float | None = None, steps: Sequence[Step] = ()
+    ) -> Grade:
         """Grade one output within ``timeout`` seconds; a failing grader gives an error grade, never an
         exception (``SystemExit`` in a user's grader included: see ``graders.guard``), and a negated spec
-        flips the verdict."""
+        flips the verdict.
+
+        The spec says what is graded (``targets``): the output; or, with ``step: NAME``, the output of the last
+        step of that name (failed when no such step ran); or, with ``turn: each``, every assistant turn of a
+        conversation (all must pass). A grader that reads steps (``uses_steps``) gets ``steps`` too."""
         name, digest = self.spec.name, self.definition_hash
+        targets = graded_texts(self.spec, output, steps)
+        if targets is None:
+            return Grade(name, False, 0.0, f"step '{self.spec.step}' did not run", grader_hash=digest)
+        grade: Grade | None = None
+        for text in targets:
+            grade = await self._grade_one(text, case, timeout, steps)
+            if grade.passed is not True:
+                return grade  # the first turn that fails (or cannot be decided) decides
+        assert grade is not None
+        return grade
+
+    async def _grade_one(self, output: str, case: Case, timeout: float | None, steps: Sequence[Step]) -> Grade:
+        name, digest = self.spec.name, self.definition_hash
+        grader = self.grader
         try:
             # A judge's time is bounded by its model calls' own timeouts and retries; a wall-clock limit would
             # also count the wait for a busy judge (fifty samples queueing on one local model) as hanging.
-            limit = None if self.grader.needs_model else timeout
-            verdict = await run_guarded(
-                lambda: self.grader.grade(output, case), blocking=self.grader.blocking, timeout=limit
-            )
+            limit = None if grader.needs_model else timeout
+            if grader.uses_steps:
+                verdict = await run_guarded(
+                    lambda: grader.grade_steps(steps, output, case), blocking=grader.blocking, timeout=limit
+                )
+            else:
+                verdict = await run_guarded(lambda: grader.grade(output, case), blocking=grader.blocking, timeout=limit)
         except (GraderError, GraderTimeout) as exc:
             return Grade(name, None, None, "", grader_hash=digest, error=str(exc))
         except GraderRaised as exc:  # exit() in a user's grader: this grade's error
@@ -280,6 +310,18 @@ class BoundGrader:
         if self.spec.negate:
             passed, score, explanation = (not passed), 1.0 - score, f"not ({explanation})"
         return Grade(name, passed, score, explanation, grader_hash=digest, detail=detail)
+
+
+def graded_texts(spec: GraderSpec, output: str, steps: Sequence[Step]) -> list[str] | None:
+    """What a spec grades of a sample: ``[output]``; the last ``spec.step`` step's output (None when no such
+    step ran); or with ``turn: each`` every conversation turn's answer (the output when there are none)."""
+    if spec.step is not None:
+        named = [step for step in steps if step.name == spec.step]
+        return None if not named else [named[-1].output or ""]
+    if spec.turn == "each":
+        turns = [step.output or "" for step in steps if step.attributes and "mendoza.turn" in step.attributes]
+        return turns or [output]
+    return [output]
 
 
 @overload

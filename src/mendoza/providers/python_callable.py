@@ -28,10 +28,11 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+from mendoza.calls.tracing import capture_steps
 from mendoza.core import ModelRequest, ModelResponse, Variant
 from mendoza.errors import ProviderError
 from mendoza.providers.base import Provider
@@ -47,6 +48,7 @@ ARGUMENTS: dict[str, str] = {
     "case_id": "the case's id",
     "repeat": "the repeat index, from 0",
     "seed": "the sample's seed (the same for every variant at one case and repeat)",
+    "messages": "the conversation so far, as a list of {role, content} dicts (None when the case has none)",
 }
 #: The keys of a returned dict that mendoza reads; any other key is kept as metadata.
 RESULT_KEYS = ("output", "tokens_in", "tokens_out", "cost")
@@ -232,16 +234,19 @@ class PythonProvider(Provider):
             "case_id": request.case_id,
             "repeat": request.repeat,
             "seed": request.seed,
+            "messages": None if request.messages is None else [m.model_dump() for m in request.messages],
         }
         args = (available["vars"],) if target.vars_positional else ()
         kwargs = {name: available[name] for name in target.keywords}
         try:
-            if target.is_async:
-                result = await target.function(*args, **kwargs)
-            else:
-                result = await asyncio.to_thread(target.function, *args, **kwargs)
-                if inspect.isawaitable(result):
-                    result = await result
+            with capture_steps() as captured:
+                if target.is_async:
+                    result = await target.function(*args, **kwargs)
+                else:
+                    # to_thread copies the context: the app's spans in its thread join this sample's trace.
+                    result = await asyncio.to_thread(target.function, *args, **kwargs)
+                    if inspect.isawaitable(result):
+                        result = await result
         except ProviderError:
             raise
         except Exception as exc:
@@ -249,7 +254,7 @@ class PythonProvider(Provider):
         except SystemExit as exc:  # the app's exit ends this sample, never the run (nor sets its status)
             code = "" if exc.code is None else repr(exc.code)
             raise ProviderError(f"python: {self.target} called exit({code})") from None
-        return self._response(result)
+        return replace(self._response(result), steps=captured.steps)
 
     def _response(self, result: Any) -> ModelResponse:
         if isinstance(result, str):

@@ -11,17 +11,29 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import jinja2
 
 from mendoza.calls import ModelCaller, Provider, RetryPolicy, cache_key, concurrency_limit
 from mendoza.config.templates import user_environment
-from mendoza.core import Case, ModelRequest, ModelResponse, Run, Sample, Suite, Variant, sample_seed
+from mendoza.core import (
+    Case,
+    Grade,
+    ModelRequest,
+    ModelResponse,
+    Run,
+    Sample,
+    Suite,
+    Variant,
+    first_failing_step,
+    sample_seed,
+)
 from mendoza.graders.base import BoundGrader, bind_grader
 from mendoza.graders.kinds import kind_of
 from mendoza.registry import grader_class, provider_class
+from mendoza.runner.conversation import converse, render_messages
 from mendoza.runner.options import RunOptions
 from mendoza.runner.writer import SampleWriter
 from mendoza.store import Store
@@ -65,21 +77,32 @@ class _VariantWorker:
         try:
             prompt = self.prompt.render(context) if self.prompt is not None else None
             system = self.system.render(context) if self.system is not None else None
+            script = render_messages(case.messages, context, _TEMPLATES) if case.messages else None
         except Exception as exc:
             # Whatever a template raises at run time is this sample's error, not the run's: an undefined name,
             # 1/0, 'n/a' + 1, a bad method call, a value the sandbox refuses as too big (or memory runs out).
             reason = str(exc) if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"
             failed = Sample(case.id, self.variant.id, repeat, None, None, error=f"prompt template: {reason}", seed=seed)
             return failed, None
-        request = ModelRequest(prompt, case.vars, self.variant.params, seed, system, case.id, repeat)
-        key = cache_key(self.caller.identity, request, repeat) if self.caller.caching else None
+        request = ModelRequest(
+            prompt, case.vars, self.variant.params, seed, system, case.id, repeat, tools=self.variant.tools
+        )
         started = time.perf_counter()
-        # The writer stores the new cache entry with the sample, in its batch (remember=False).
-        called = await self.caller.call(request, key, remember=False)
-        response, attempts = called.response, called.attempts
-        error = None if called.error is None else str(called.error) or type(called.error).__name__
+        entry: tuple[str, ModelResponse] | None = None
+        if script is not None:
+            talked = await converse(self.caller, request, script, repeat)
+            response, attempts, cached, steps = talked.response, talked.attempts, talked.cached, talked.steps
+            failure: BaseException | None = talked.error
+        else:
+            key = cache_key(self.caller.identity, request, repeat) if self.caller.caching else None
+            # The writer stores the new cache entry with the sample, in its batch (remember=False).
+            called = await self.caller.call(request, key, remember=False)
+            response, attempts, cached, failure = called.response, called.attempts, called.cached, called.error
+            steps = () if response is None else response.steps
+            entry = called.cache_entry
         latency_ms = (time.perf_counter() - started) * 1000.0
         if response is None:
+            error = None if failure is None else str(failure) or type(failure).__name__
             failed = Sample(
                 case.id,
                 self.variant.id,
@@ -90,10 +113,14 @@ class _VariantWorker:
                 latency_ms=latency_ms,
                 seed=seed,
                 attempts=attempts,
+                steps=steps,
+                failed_step=first_failing_step(steps, ()),
             )
             return failed, None
         grading_started = time.perf_counter()
-        grades = tuple([await grader.grade(response.text, case, self.grade_timeout) for grader in self.graders])
+        grades = tuple(
+            [await grader.grade(response.text, case, self.grade_timeout, steps) for grader in self.graders]
+        )
         grading_ms = (time.perf_counter() - grading_started) * 1000.0
         sample = Sample(
             case.id,
@@ -106,14 +133,25 @@ class _VariantWorker:
             tokens_out=response.tokens_out,
             cost=response.cost,
             latency_ms=latency_ms,
-            cached=called.cached,
+            cached=cached,
             attempts=attempts,
             grades=grades,
             notes=response.notice,
             metadata=response.metadata,
             grading_ms=grading_ms,
+            steps=steps,
+            failed_step=first_failing_step(steps, failed_step_targets(self.graders, grades)),
         )
-        return sample, called.cache_entry
+        return sample, entry
+
+
+def failed_step_targets(graders: Sequence[BoundGrader], grades: Sequence[Grade]) -> set[str]:
+    """The step names whose step grader failed the sample (``core.first_failing_step`` reads them)."""
+    return {
+        bound.spec.step
+        for bound, grade in zip(graders, grades, strict=True)
+        if bound.spec.step is not None and grade.passed is False
+    }
 
 
 def _pending(suite: Suite, variant_id: str, done: set[tuple[str, str, int]]) -> Iterator[tuple[Case, int]]:

@@ -10,6 +10,7 @@ from mendoza.store.pairwise import PairJudgement, PairSamples, Preference
 from mendoza.store.records import CaseRecord, GradeRecord, SampleRecord
 from mendoza.store.runs import new_run_id
 from mendoza.store.samples import CaseCounts, VariantCounts
+from mendoza.store.steps import StepSummary
 
 __all__ = [
     "ADJUSTED_VERDICT_SQL",
@@ -33,6 +34,7 @@ __all__ = [
     "Preference",
     "RegradeInput",
     "SampleRecord",
+    "StepSummary",
     "Store",
     "VariantCounts",
     "new_run_id",

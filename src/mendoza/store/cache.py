@@ -6,18 +6,30 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Sequence
+from dataclasses import asdict
 
-from mendoza.core import ModelResponse
+from mendoza.core import ModelResponse, Step
 from mendoza.store.connection import StorePart, utc_now
 from mendoza.store.text import DATA_ERRORS, safe_text
 
 __all__ = ["ResponseCache"]
 
 _CACHE_INSERT = (
-    "INSERT OR IGNORE INTO model_cache (key, text, tokens_in, tokens_out, cost, finish_reason, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO model_cache (key, text, tokens_in, tokens_out, cost, finish_reason, created_at, "
+    "steps_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def _steps_json(steps: tuple[Step, ...]) -> str | None:
+    """A response's steps (a model's tool calls) as JSON, so a cached response keeps them."""
+    return json.dumps([asdict(step) for step in steps], ensure_ascii=False, default=str) if steps else None
+
+
+def _steps_from(text: str | None) -> tuple[Step, ...]:
+    return () if text is None else tuple(Step(**fields) for fields in json.loads(text))
+
 
 class ResponseCache(StorePart):
     """Model responses by request key; what ``calls.ModelCaller`` reads before calling and writes after."""
@@ -25,16 +37,23 @@ class ResponseCache(StorePart):
     def get(self, key: str) -> ModelResponse | None:
         """A cached model response, or None."""
         rows = self._rows(
-            "SELECT text, tokens_in, tokens_out, cost, finish_reason FROM model_cache WHERE key = ?", (key,)
+            "SELECT text, tokens_in, tokens_out, cost, finish_reason, steps_json FROM model_cache WHERE key = ?",
+            (key,),
         )
-        return None if not rows else ModelResponse(*rows[0])
+        if not rows:
+            return None
+        text, tokens_in, tokens_out, cost, finish_reason, steps = rows[0]
+        return ModelResponse(text, tokens_in, tokens_out, cost, finish_reason, steps=_steps_from(steps))
 
     def put_many(self, entries: Sequence[tuple[str, ModelResponse]]) -> None:
         """Remember model responses by key (a key already present keeps its first response)."""
         if not entries:
             return
         now = utc_now()
-        rows = [(key, r.text, r.tokens_in, r.tokens_out, r.cost, r.finish_reason, now) for key, r in entries]
+        rows = [
+            (key, r.text, r.tokens_in, r.tokens_out, r.cost, r.finish_reason, now, _steps_json(r.steps))
+            for key, r in entries
+        ]
         try:
             with self._transaction(passing=DATA_ERRORS):
                 self._db.executemany(_CACHE_INSERT, rows)

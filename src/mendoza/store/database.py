@@ -13,7 +13,8 @@ A store is made of parts, one module each, sharing one connection (``connection.
 - ``store.labels`` (``labels.HumanLabels``): people's verdicts;
 - ``store.pairwise`` (``pairwise.PairwiseJudgements``): a judge's preferences between two variants;
 - ``store.outcomes`` (``outcomes.Outcomes``): how samples ended, counted per cell, grader, error;
-- ``store.browse`` (``browse.Browse``): a sample, a case's repeats, the grid's pages, for the viewer.
+- ``store.browse`` (``browse.Browse``): a sample, a case's repeats, the grid's pages, for the viewer;
+- ``store.steps`` (``steps.StepRecords``): each sample's steps, summed per step name.
 
 Nothing is lost to one bad value: text UTF-8 cannot hold (a lone UTF-16 surrogate from a model, an app or a
 JSON escape in a dataset) is stored as U+FFFD, and the sample or run records a note saying which fields
@@ -38,6 +39,7 @@ from mendoza.store.outcomes import Outcomes
 from mendoza.store.pairwise import PairwiseJudgements
 from mendoza.store.runs import RunRecords
 from mendoza.store.samples import SampleRows
+from mendoza.store.steps import StepRecords
 from mendoza.store.text import store_error
 
 __all__ = ["DEFAULT_DB_PATH", "Store"]
@@ -90,6 +92,7 @@ class Store:
         self.pairwise = PairwiseJudgements(connection)
         self.outcomes = Outcomes(connection)
         self.browse = Browse(connection, self.outcomes)
+        self.steps = StepRecords(connection)
 
     def _check_schema(self, db: sqlite3.Connection) -> None:
         """A read-only store cannot migrate: the file must already hold every migration this code knows."""

@@ -221,6 +221,35 @@ def m006_grading_time() -> str:
     """
 
 
+def m007_steps() -> str:
+    """The steps of each sample (an app's spans, tool calls, a conversation's turns), in start order; which step
+    a failed sample first failed at (``core.first_failing_step``, NULL: none did); and a cached response's
+    steps (a model's tool calls), so a cached sample keeps them."""
+    return """
+        CREATE TABLE steps (
+            id INTEGER PRIMARY KEY,
+            sample_id INTEGER NOT NULL REFERENCES samples (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            span_id TEXT NOT NULL,
+            parent_id TEXT,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            start_ms REAL NOT NULL,
+            duration_ms REAL NOT NULL,
+            input TEXT,
+            output TEXT,
+            attributes_json TEXT,
+            tokens_in INTEGER,
+            tokens_out INTEGER,
+            cost REAL,
+            error TEXT
+        );
+        CREATE INDEX steps_by_sample ON steps (sample_id, position);
+        ALTER TABLE samples ADD COLUMN failed_step TEXT;
+        ALTER TABLE model_cache ADD COLUMN steps_json TEXT;
+    """
+
+
 MIGRATIONS: list[Callable[[], str]] = [
     m001_initial,
     m002_run_options,
@@ -228,6 +257,7 @@ MIGRATIONS: list[Callable[[], str]] = [
     m004_soft_evals,
     m005_notes,
     m006_grading_time,
+    m007_steps,
 ]
 
 _CREATE_RECORD = "CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"

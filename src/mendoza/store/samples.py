@@ -16,6 +16,7 @@ from mendoza.core import Grade, Sample
 from mendoza.errors import StoreError
 from mendoza.store.connection import StorePart, utc_now
 from mendoza.store.rows import detail_json, grade_from_row, sample_fields
+from mendoza.store.steps import STEP_INSERT, step_rows_of, steps_of, storable_step_rows
 from mendoza.store.text import DATA_ERRORS, Replacements, safe_text, store_error
 
 __all__ = ["CaseCounts", "SampleRows", "VariantCounts"]
@@ -50,7 +51,7 @@ class CaseCounts(NamedTuple):
 _SAMPLE_INSERT = (
     "INSERT INTO samples (run_id, case_id, variant_id, repeat, prompt, output, error, passed, "
     "tokens_in, tokens_out, cost, latency_ms, cached, seed, attempts, created_at, notes, grading_ms, "
-    "metadata_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "metadata_json, failed_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     # Only a sample already stored is skipped; any other constraint failing is an error, not a lost sample.
     "ON CONFLICT (run_id, variant_id, case_id, repeat) DO NOTHING"
 )
@@ -82,6 +83,7 @@ def _sample_row(run_id: str, sample: Sample, now: str) -> list[Any]:
         sample.notes,
         sample.grading_ms,
         detail_json(sample.metadata),
+        sample.failed_step,
     ]
 
 
@@ -102,10 +104,11 @@ def _grade_row(sample_id: int | None, grade: Grade, now: str) -> list[Any]:
 
 
 # The text columns of a sample row and of a grade row (positions in the rows above), by the name a note uses.
-_SAMPLE_TEXTS = {1: "case id", 2: "variant id", 4: "prompt", 5: "output", 6: "error", 18: "metadata"}
+_SAMPLE_TEXTS = {
+    1: "case id", 2: "variant id", 4: "prompt", 5: "output", 6: "error", 18: "metadata", 19: "failed step"
+}
 _GRADE_TEXTS = {1: "name", 2: "hash", 6: "explanation", 7: "error", 8: "author", 10: "detail"}
 _SAMPLE_NOTES = 16
-
 
 
 class SampleRows(StorePart):
@@ -135,6 +138,7 @@ class SampleRows(StorePart):
         """The usual path: every sample as given, the grades in one statement."""
         written = 0
         grade_rows: list[list[Any]] = []
+        step_rows: list[list[Any]] = []
         with self._transaction(passing=DATA_ERRORS):
             execute = self._db.execute
             for sample in samples:
@@ -143,8 +147,11 @@ class SampleRows(StorePart):
                     continue
                 written += 1
                 grade_rows.extend(_grade_row(cursor.lastrowid, grade, now) for grade in sample.grades)
+                step_rows.extend(step_rows_of(cursor.lastrowid, sample.steps))
             if grade_rows:
                 self._db.executemany(_GRADE_INSERT, grade_rows)
+            if step_rows:
+                self._db.executemany(STEP_INSERT, step_rows)
         return written
 
     def _write_one_by_one(self, run_id: str, samples: Sequence[Sample], now: str) -> int:
@@ -177,6 +184,7 @@ class SampleRows(StorePart):
             for index, name in _GRADE_TEXTS.items():
                 grade_row[index] = fix.text(grade_row[index], f"grade '{safe_text(grade.grader)[0]}' {name}")
             grade_rows.append(grade_row)
+        steps = storable_step_rows(None, sample.steps, fix)  # fixed before the note is written
         row[_SAMPLE_NOTES] = "\n".join(note for note in (sample.notes, fix.note()) if note) or None
         cursor = self._db.execute(_SAMPLE_INSERT, row)
         if cursor.rowcount == 0:
@@ -184,6 +192,9 @@ class SampleRows(StorePart):
         for grade_row in grade_rows:
             grade_row[0] = cursor.lastrowid
         self._db.executemany(_GRADE_INSERT, grade_rows)
+        for step_row in steps:
+            step_row[0] = cursor.lastrowid
+        self._db.executemany(STEP_INSERT, steps)
         return 1
 
     @staticmethod
@@ -203,9 +214,16 @@ class SampleRows(StorePart):
         return cursor.rowcount
 
     def iterate(
-        self, run_id: str, *, variant_id: str | None = None, case_id: str | None = None, batch: int = 500
+        self,
+        run_id: str,
+        *,
+        variant_id: str | None = None,
+        case_id: str | None = None,
+        batch: int = 500,
+        steps: bool = False,
     ) -> Iterator[Sample]:
-        """Stream a run's samples with their grades, in (variant, case, repeat) order, ``batch`` at a time."""
+        """Stream a run's samples with their grades (and ``steps``, when asked), in (variant, case, repeat)
+        order, ``batch`` at a time."""
         where = "run_id = ?"
         args: list[Any] = [run_id]
         if variant_id is not None:
@@ -230,10 +248,16 @@ class SampleRows(StorePart):
                 return
             last = rows[-1]
             after = (last["variant_id"], last["case_id"], last["repeat"])
-            grades = self._grades_for([row["id"] for row in rows])
+            ids = [row["id"] for row in rows]
+            grades = self._grades_for(ids)
+            found = steps_of(self._rows, ids) if steps else {}
             for row in rows:
                 yield Sample(
-                    **sample_fields(row), grades=tuple(grades.get(row["id"], ())), grading_ms=row["grading_ms"]
+                    **sample_fields(row),
+                    grades=tuple(grades.get(row["id"], ())),
+                    grading_ms=row["grading_ms"],
+                    steps=tuple(found.get(row["id"], ())),
+                    failed_step=row["failed_step"],
                 )
 
     def _grades_for(self, sample_ids: list[int]) -> dict[int, list[Grade]]:
