@@ -20,6 +20,8 @@ from mendoza.errors import ConfigError, MendozaError, ProviderError, RunNotFound
 
 if TYPE_CHECKING:
     from mendoza.api import load_suite, open_store, run_suite
+    from mendoza.calls.tracing import step
+    from mendoza.providers.app_models import model
 
 __version__ = "0.1.0"
 
@@ -39,11 +41,20 @@ __all__ = [
     "Variant",
     "__version__",
     "load_suite",
+    "model",
     "open_store",
     "run_suite",
+    "step",
 ]
 
-_LAZY = {"load_suite": "mendoza.api", "run_suite": "mendoza.api", "open_store": "mendoza.api"}
+_LAZY = {
+    "load_suite": "mendoza.api",
+    "run_suite": "mendoza.api",
+    "open_store": "mendoza.api",
+    # For the app under test: record a step; call a model through mendoza (cached, retried, recorded).
+    "step": "mendoza.calls.tracing",
+    "model": "mendoza.providers.app_models",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -68,6 +68,11 @@ class ModelCaller:
         self._cache = cache if self.provider.cacheable else None
 
     @property
+    def cache(self) -> ModelCache | None:
+        """The cache calls go through (None: none)."""
+        return self._cache
+
+    @property
     def caching(self) -> bool:
         """Whether calls go through a cache (so a key is worth computing)."""
         return self._cache is not None

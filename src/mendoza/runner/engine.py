@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import jinja2
 
-from mendoza.calls import ModelCaller, Provider, RetryPolicy, cache_key, concurrency_limit
+from mendoza.calls import CallResult, ModelCache, ModelCaller, Provider, RetryPolicy, cache_key, concurrency_limit
+from mendoza.calls.sample_context import SampleContext, sample_context
 from mendoza.config.templates import user_environment
 from mendoza.core import (
     Case,
@@ -67,6 +68,8 @@ class _VariantWorker:
         self.caller = ModelCaller(self.provider, policy, limit, rng=random.Random(suite.seed))
         self.workers = limit
         self.suite_seed = suite.seed
+        #: The cache the app's own model clients use (the run's, even when this provider is not cacheable).
+        self.app_cache: ModelCache | None = None
 
     async def sample(
         self, case: Case, repeat: int, store: Store
@@ -89,14 +92,16 @@ class _VariantWorker:
         )
         started = time.perf_counter()
         entry: tuple[str, ModelResponse] | None = None
-        if script is not None:
-            talked = await converse(self.caller, request, script, repeat)
+        # What the app's own model clients (mendoza.model) need: the run's cache, this sample's seed and repeat.
+        app = SampleContext(self.app_cache, seed, repeat, case.id, asyncio.get_running_loop())
+        with sample_context(app):
+            talked = await converse(self.caller, request, script, repeat) if script is not None else None
+            called = None if script is not None else await self._call(request, repeat)
+        if talked is not None:
             response, attempts, cached, steps = talked.response, talked.attempts, talked.cached, talked.steps
             failure: BaseException | None = talked.error
         else:
-            key = cache_key(self.caller.identity, request, repeat) if self.caller.caching else None
-            # The writer stores the new cache entry with the sample, in its batch (remember=False).
-            called = await self.caller.call(request, key, remember=False)
+            assert called is not None
             response, attempts, cached, failure = called.response, called.attempts, called.cached, called.error
             steps = () if response is None else response.steps
             entry = called.cache_entry
@@ -143,6 +148,12 @@ class _VariantWorker:
             failed_step=first_failing_step(steps, failed_step_targets(self.graders, grades)),
         )
         return sample, entry
+
+
+    async def _call(self, request: ModelRequest, repeat: int) -> CallResult:
+        key = cache_key(self.caller.identity, request, repeat) if self.caller.caching else None
+        # The writer stores the new cache entry with the sample, in its batch (remember=False).
+        return await self.caller.call(request, key, remember=False)
 
 
 def failed_step_targets(graders: Sequence[BoundGrader], grades: Sequence[Grade]) -> set[str]:
@@ -193,6 +204,7 @@ async def sample_items(plan: RunPlan, store: Store, run: Run, items: Items) -> i
     cache = store.cache if options.use_cache and plan.suite.cache else None
     for worker in plan.workers:
         worker.caller.use_cache(cache)
+        worker.app_cache = cache
     for bound in _graders(plan):
         bound.grader.use_cache(cache)  # judges cache their calls like any model call
     writer = SampleWriter(store, run.id, options.batch_size, options.flush_interval)
