@@ -128,9 +128,8 @@ def test_steps_are_captured_per_sample_under_concurrency(app: str, store: Store)
 def test_the_helper_outside_a_run_is_a_harmless_span() -> None:
     with mendoza.step("alone", kind="tool", input={"x": 1}) as handle:
         handle.output = "fine"
-    with pytest.raises(ValueError, match="step kind 'nope'"):
-        with mendoza.step("bad", kind="nope"):  # type: ignore[arg-type]
-            pass
+    with pytest.raises(ValueError, match="step kind 'nope'"), mendoza.step("bad", kind="nope"):  # type: ignore[arg-type]
+        pass
 
 
 MODEL_APP = '''
