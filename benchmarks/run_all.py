@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import big_runs, harness_overhead, latency_limit, local_model, memory
+from benchmarks import big_runs, harness_overhead, latency_limit, local_model, memory, step_capture
 from benchmarks.common import REPO, Settings
 from benchmarks.table import Row, machine_description, render_table
 
@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, Callable[[Settings], list[Row]]] = {
     "memory": memory.run,
     "local": local_model.run,
     "big": big_runs.run,
+    "steps": step_capture.run,
 }
 
 _README = REPO / "benchmarks" / "README.md"
