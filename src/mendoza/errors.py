@@ -16,6 +16,8 @@ and, where it helps, what to do. Only the CLI turns them into exit codes and fri
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ConfigError",
     "DiskError",
@@ -60,12 +62,14 @@ class ProviderError(MendozaError):
     """A model call failed.
 
     ``retryable`` says whether trying again may help (rate limits, timeouts, 5xx); ``retry_after`` is the
-    delay in seconds the server asked for, when it said one.
+    delay in seconds the server asked for, when it said one. ``steps``: the ``core.Step``s an app recorded
+    before it failed (kept on the errored sample, so its page shows where it failed).
     """
 
     def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
         self.retryable = retryable
         self.retry_after = retry_after
+        self.steps: tuple[Any, ...] = ()
         super().__init__(message)
 
 

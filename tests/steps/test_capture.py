@@ -113,6 +113,29 @@ def test_an_error_inside_a_step_is_that_steps_error_and_the_first_failing_step(a
     assert samples["c0/0"].failed_step is None and samples["c0/0"].passed is True
 
 
+CRASHING_APP = '''
+import mendoza
+
+def answer(vars):
+    with mendoza.step("router", kind="llm") as s:
+        s.output = "billing"
+    with mendoza.step("lookup", kind="tool", input={"id": vars["q"]}):
+        raise KeyError("no such order")
+'''
+
+
+def test_an_app_that_fails_keeps_the_steps_it_got_through(tmp_path: Path, store: Store) -> None:
+    path = tmp_path / "crashing_app.py"
+    path.write_text(textwrap.dedent(CRASHING_APP), encoding="utf-8")
+    run = run_suite(_suite(f"python:{path}:answer", cases=("o1",)), db=store)
+    sample = next(store.samples.iterate(run.id, steps=True))
+    assert sample.error == "KeyError: 'no such order'" and sample.output is None
+    assert [(step.name, step.error) for step in sample.steps] == [
+        ("router", None), ("lookup", "KeyError: 'no such order'")
+    ]
+    assert sample.failed_step == "lookup"
+
+
 def test_steps_are_captured_per_sample_under_concurrency(app: str, store: Store) -> None:
     cases = tuple(f"bill {i}" if i % 2 else f"net {i}" for i in range(24))
     suite = _suite(app, cases=cases).model_copy(

@@ -238,8 +238,8 @@ class PythonProvider(Provider):
         }
         args = (available["vars"],) if target.vars_positional else ()
         kwargs = {name: available[name] for name in target.keywords}
-        try:
-            with capture_steps() as captured:
+        with capture_steps() as captured:
+            try:
                 if target.is_async:
                     result = await target.function(*args, **kwargs)
                 else:
@@ -247,13 +247,18 @@ class PythonProvider(Provider):
                     result = await asyncio.to_thread(target.function, *args, **kwargs)
                     if inspect.isawaitable(result):
                         result = await result
-        except ProviderError:
-            raise
-        except Exception as exc:
-            raise ProviderError(f"{type(exc).__name__}: {exc}") from None
-        except SystemExit as exc:  # the app's exit ends this sample, never the run (nor sets its status)
-            code = "" if exc.code is None else repr(exc.code)
-            raise ProviderError(f"python: {self.target} called exit({code})") from None
+            except ProviderError as exc:
+                failure = exc
+            except Exception as exc:
+                failure = ProviderError(f"{type(exc).__name__}: {exc}")
+            except SystemExit as exc:  # the app's exit ends this sample, never the run (nor sets its status)
+                code = "" if exc.code is None else repr(exc.code)
+                failure = ProviderError(f"python: {self.target} called exit({code})")
+            else:
+                failure = None
+        if failure is not None:
+            failure.steps = captured.steps  # where the app got to before it failed
+            raise failure
         return replace(self._response(result), steps=captured.steps)
 
     def _response(self, result: Any) -> ModelResponse:

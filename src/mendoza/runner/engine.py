@@ -103,7 +103,8 @@ class _VariantWorker:
         else:
             assert called is not None
             response, attempts, cached, failure = called.response, called.attempts, called.cached, called.error
-            steps = () if response is None else response.steps
+            # An app that failed half-way keeps the steps it got through (``ProviderError.steps``).
+            steps = response.steps if response is not None else tuple(getattr(failure, "steps", ()))
             entry = called.cache_entry
         latency_ms = (time.perf_counter() - started) * 1000.0
         if response is None:
