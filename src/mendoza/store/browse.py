@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mendoza.store.connection import Connection, StorePart
@@ -30,8 +30,9 @@ class GridQuery:
 
     Filters keep a case when any of its samples in ``variant_ids`` matches: ``failing`` (a sample that does
     not pass), ``flaky`` (a cell with both passes and failures), ``disagree`` (automatic graders disagree),
-    ``overruled`` (a human verdict differs from the automatic one), ``tag``, and ``text`` (found in a rendered
-    prompt, an output, the case id or its vars). ``human`` uses the human-adjusted verdicts (else automatic);
+    ``overruled`` (a human verdict differs from the automatic one), ``tag``, ``text`` (found in a rendered
+    prompt, an output, the case id or its vars), and ``failed_step`` (a sample whose first failing step has
+    exactly this name, ``samples.failed_step``). ``human`` uses the human-adjusted verdicts (else automatic);
     ``errors_fail`` counts an errored sample as a failure when sorting by pass rate (the suite's ``errors:``).
     """
 
@@ -44,6 +45,7 @@ class GridQuery:
     overruled: bool = False
     tag: str | None = None
     text: str | None = None
+    failed_step: str | None = None
     sort: GridSort = "case"
     reverse: bool = False
     limit: int = 50
@@ -58,18 +60,27 @@ class GridQuery:
     @property
     def filtered(self) -> bool:
         """Whether any filter is set."""
-        return self.failing or self.flaky or self.disagree or self.overruled or bool(self.tag or self.text)
+        return (
+            self.failing
+            or self.flaky
+            or self.disagree
+            or self.overruled
+            or bool(self.tag or self.text)
+            or self.failed_step is not None
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class GridPage:
     """One page of the grid: its cases (in order), how many cases match in all, their cells, and the offset
-    of the first case shown."""
+    of the first case shown. With a ``failed_step`` filter, ``step_samples`` names, per (case, variant) cell,
+    its first sample (by repeat) that failed at that step."""
 
     cases: list[CaseRecord]
     total: int
     cells: list[CellVerdicts]
     offset: int
+    step_samples: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def _like(text: str) -> str:
@@ -83,13 +94,13 @@ _CASE_TOTALS = """
     cells AS (
         SELECT case_id, SUM(({verdict}) IS 1) AS p, SUM(({verdict}) IS 0) + {errored} AS f, COUNT(*) AS n,
                SUM(graders_disagree) AS d, SUM(human_passed IS NOT NULL AND human_passed IS NOT passed) AS o,
-               {hits} AS hits
+               {hits} AS hits, {stepped} AS stepped
         FROM samples WHERE run_id = ? AND variant_id IN ({variants})
         GROUP BY case_id, variant_id
     ),
     totals AS (
         SELECT case_id, SUM(p) AS p, SUM(f) AS f, SUM(n) AS n, SUM(d) AS d, SUM(o) AS o, SUM(hits) AS hits,
-               MAX(MIN(p, f) * 1.0 / NULLIF(p + f, 0)) AS flaky
+               SUM(stepped) AS stepped, MAX(MIN(p, f) * 1.0 / NULLIF(p + f, 0)) AS flaky
         FROM cells GROUP BY case_id
     )"""
 
@@ -190,7 +201,25 @@ class Browse(StorePart):
             case_ids=[case.case_id for case in cases],
             human=query.human,
         )
-        return GridPage(cases=cases, total=total, cells=cells, offset=offset)
+        step_samples = (
+            self._step_samples(run_id, query.failed_step, query.variant_ids, [case.case_id for case in cases])
+            if query.failed_step is not None
+            else {}
+        )
+        return GridPage(cases=cases, total=total, cells=cells, offset=offset, step_samples=step_samples)
+
+    def _step_samples(
+        self, run_id: str, step: str, variant_ids: Sequence[str], case_ids: Sequence[str]
+    ) -> dict[tuple[str, str], int]:
+        """Per (case, variant): the first sample (by repeat) of these cases that failed at ``step``."""
+        if not variant_ids or not case_ids:
+            return {}
+        rows = self._rows(
+            f"SELECT case_id, variant_id, id FROM samples WHERE run_id = ? AND variant_id IN ({marks(variant_ids)}) "
+            f"AND case_id IN ({marks(case_ids)}) AND failed_step = ? ORDER BY repeat DESC, id DESC",
+            (run_id, *variant_ids, *case_ids, step),
+        )
+        return {(row[0], row[1]): int(row[2]) for row in rows}  # the last written wins: the lowest repeat
 
     def _filtered_cases(self, run_id: str, query: GridQuery) -> tuple[list[sqlite3.Row], int, int]:
         """The page of cases that match (one pass over the run's samples), the number that match, and the
@@ -203,12 +232,20 @@ class Browse(StorePart):
         if query.text:
             hits = "SUM(prompt LIKE ? ESCAPE '\\' OR output LIKE ? ESCAPE '\\')"
             totals_args.extend([_like(query.text)] * 2)
+        stepped = "0"
+        if query.failed_step is not None:
+            stepped = "SUM(failed_step IS ?)"
+            totals_args.append(query.failed_step)
         totals_args.extend([run_id, *variants])
         errored = "0"
         if query.errors_fail:  # the errored samples the verdicts asked for leave without a verdict
             errored = "SUM(error IS NOT NULL AND human_passed IS NULL)" if query.human else "SUM(error IS NOT NULL)"
         with_sql = _CASE_TOTALS.format(
-            verdict=_ADJUSTED if query.human else "passed", hits=hits, variants=marks(variants), errored=errored
+            verdict=_ADJUSTED if query.human else "passed",
+            hits=hits,
+            stepped=stepped,
+            variants=marks(variants),
+            errored=errored,
         )
         conditions = ["rc.run_id = ?"]
         args: list[Any] = [run_id]
@@ -220,6 +257,8 @@ class Browse(StorePart):
             conditions.append("t.d > 0")
         if query.overruled:
             conditions.append("t.o > 0")
+        if query.failed_step is not None:
+            conditions.append("t.stepped > 0")
         if query.tag:
             conditions.append("EXISTS (SELECT 1 FROM json_each(rc.tags) AS tag WHERE tag.value = ?)")
             args.append(query.tag)

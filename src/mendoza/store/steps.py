@@ -158,6 +158,28 @@ class StepRecords(StorePart):
         )
         return [(row[0], row[1], int(row[2])) for row in rows]
 
+    def failed_steps(self, sample_ids: Sequence[int]) -> dict[int, str]:
+        """The step each of these samples first failed at, by sample id (samples that failed at none left
+        out)."""
+        if not sample_ids:
+            return {}
+        marks = ",".join("?" * len(sample_ids))
+        rows = self._rows(
+            f"SELECT id, failed_step FROM samples WHERE id IN ({marks}) AND failed_step IS NOT NULL", list(sample_ids)
+        )
+        return {int(row[0]): row[1] for row in rows}
+
+    def failed_step_names(self, run_id: str, *, max_chars: int | None = None) -> list[str]:
+        """The names of the steps a run's samples first failed at, each once, in order of name (with
+        ``max_chars``: only names that long or shorter)."""
+        limit = "" if max_chars is None else " AND length(failed_step) <= ?"
+        rows = self._rows(
+            "SELECT DISTINCT failed_step FROM samples WHERE run_id = ? AND failed_step IS NOT NULL"
+            f"{limit} ORDER BY failed_step",
+            (run_id,) if max_chars is None else (run_id, max_chars),
+        )
+        return [row[0] for row in rows]
+
     def sample_costs(self, run_id: str, variant_id: str) -> float | None:
         """The total cost of a variant's samples (the denominator of a step's share of the cost)."""
         rows = self._rows("SELECT SUM(cost) FROM samples WHERE run_id = ? AND variant_id = ?", (run_id, variant_id))

@@ -6,7 +6,8 @@ Routes (each page also answers as JSON at the same path + ``.json``, or with ``?
     GET  /runs/{run}                       overview of a run (an id, a unique prefix, or ``latest``)
     GET  /runs/{run}/grid                  cases x variants, filtered, sorted, paged
     GET  /runs/{run}/samples/{sample}      one sample, its grades, its case's other repeats
-    GET  /runs/{run}/samples/{sample}/output.txt, .../prompt.txt   the whole output or prompt, as plain text
+    GET  /runs/{run}/samples/{sample}/output.txt, .../prompt.txt, .../steps.txt   the whole output, prompt
+                                           or steps, as plain text
     POST /runs/{run}/samples/{sample}/label   overrule: a human label (CSRF token required)
     GET  /runs/{run}/review                review mode: the samples most worth a look, one by one
     GET  /compare                          two runs or two variants, paired by case

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from starlette.datastructures import QueryParams
 
-__all__ = ["BadParameter", "Pagination", "choice", "flag", "integer", "paginate", "text"]
+__all__ = ["BadParameter", "Pagination", "choice", "exact", "flag", "integer", "paginate", "text"]
 
 T = TypeVar("T", bound=str)
 
@@ -62,6 +62,17 @@ def text(params: QueryParams, name: str, *, limit: int = 200) -> str | None:
     if len(raw) > limit:
         raise BadParameter(f"'{name}' is limited to {limit} characters")
     return raw.strip()
+
+
+def exact(params: QueryParams, name: str, *, limit: int = 1000) -> str | None:
+    """A name matched exactly as given (not stripped, so any name the store holds can be asked for; None when
+    absent or empty); longer than ``limit`` is a ``BadParameter``."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if len(raw) > limit:
+        raise BadParameter(f"'{name}' is limited to {limit} characters")
+    return raw
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ __all__ = [
     "JSON_FLAG",
     "LIST_CHARS",
     "PAGE_CHARS",
+    "STEP_CHARS",
     "TEXT_CHARS",
     "clip",
     "error_response",
@@ -49,6 +50,9 @@ PAGE_CHARS = 100_000
 """A sample's own output is cut after this many characters (the whole of it is a link away)."""
 TEXT_CHARS = 20_000
 """A sample's prompt, inputs, errors and grade explanations are cut after this many characters."""
+STEP_CHARS = 5_000
+"""A step's input, output and error are cut after this many characters on the sample page (a sample may have
+hundreds of steps)."""
 
 BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 """The characters that change the direction of the text after them (embeddings, overrides, isolates, marks)."""
@@ -195,6 +199,7 @@ def template_env() -> jinja2.Environment:
         list_chars=LIST_CHARS,
         page_chars=PAGE_CHARS,
         text_chars=TEXT_CHARS,
+        step_chars=STEP_CHARS,
     )
     return env
 

@@ -1,6 +1,6 @@
 """The grid: a run's cases x variants, each cell k/n coloured by pass rate, sorted and filtered (failing,
-flaky, grader disagreement, overruled by a human, tag, free text over inputs and outputs), paged on the
-server."""
+flaky, grader disagreement, overruled by a human, tag, free text over inputs and outputs, the step a sample
+first failed at), paged on the server."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from mendoza.core import ErrorPolicy, Run
 from mendoza.store import GRID_SORTS, CaseRecord, CellVerdicts, GridQuery, GridSort
-from mendoza.viewer.params import BadParameter, Pagination, choice, flag, paginate, text
+from mendoza.viewer.params import BadParameter, Pagination, choice, exact, flag, paginate, text
 from mendoza.viewer.render import page
 from mendoza.viewer.state import ViewerState, viewer_state
 
@@ -23,6 +23,8 @@ __all__ = ["GridCell", "GridFilters", "GridRow", "GridView", "build_grid", "grid
 View = Literal["adjusted", "auto"]
 VIEWS: tuple[View, ...] = ("adjusted", "auto")
 PREVIEW_CHARS = 160
+STEP_NAME_CHARS = 1000
+"""The longest step name the ``failed_step`` filter takes (and offers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,7 @@ class GridFilters:
     tag: str | None
     q: str | None
     sort: GridSort
+    failed_step: str | None
     reverse: bool
 
     def query(self) -> str:
@@ -48,7 +51,7 @@ class GridFilters:
         for name in ("failing", "flaky", "disagree", "overruled", "reverse"):
             if getattr(self, name):
                 pairs.append((name, "1"))
-        for name in ("tag", "q"):
+        for name in ("tag", "q", "failed_step"):
             value = getattr(self, name)
             if value:
                 pairs.append((name, value))
@@ -60,7 +63,8 @@ class GridFilters:
 @dataclass(frozen=True, slots=True)
 class GridCell:
     """One (case, variant) cell: ``passed``/``graded`` in the chosen view, the automatic counts beside them,
-    and the sample a click opens (the first that does not pass, else the first)."""
+    and the sample a click opens (with the ``failed_step`` filter, the first that failed at that step; else the
+    first that does not pass, else the first)."""
 
     variant_id: str
     samples: int
@@ -96,6 +100,7 @@ class GridView:
     rows: list[GridRow]
     pagination: Pagination
     tags: list[str]
+    step_names: list[str]
     sorts: tuple[str, ...]
     query: str
 
@@ -117,6 +122,7 @@ def read_filters(request: Request, run: Run) -> GridFilters:
         tag=text(params, "tag"),
         q=text(params, "q"),
         sort=choice(params, "sort", GRID_SORTS, "case"),
+        failed_step=exact(params, "failed_step", limit=STEP_NAME_CHARS),
         reverse=flag(params, "reverse"),
     )
 
@@ -130,8 +136,9 @@ def _preview(case: CaseRecord) -> str:
     return joined if len(joined) <= PREVIEW_CHARS else joined[: PREVIEW_CHARS - 1] + "…"
 
 
-def _cell(cell: CellVerdicts, adjusted: bool, errors: ErrorPolicy) -> GridCell:
-    """A cell's k/n as the report counts it (the suite's error rule), in the view asked for."""
+def _cell(cell: CellVerdicts, adjusted: bool, errors: ErrorPolicy, step_sample: int | None = None) -> GridCell:
+    """A cell's k/n as the report counts it (the suite's error rule), in the view asked for; a click opens
+    ``step_sample`` when given."""
     passed, failed = cell.outcomes(adjusted).headline(errors)
     graded = passed + failed
     return GridCell(
@@ -147,7 +154,13 @@ def _cell(cell: CellVerdicts, adjusted: bool, errors: ErrorPolicy) -> GridCell:
         overruled=cell.overruled,
         disagree=cell.disagree,
         flaky=passed > 0 and failed > 0,
-        sample_id=cell.first_failing_id if cell.first_failing_id is not None else cell.first_sample_id,
+        sample_id=(
+            step_sample
+            if step_sample is not None
+            else cell.first_failing_id
+            if cell.first_failing_id is not None
+            else cell.first_sample_id
+        ),
     )
 
 
@@ -165,6 +178,7 @@ def build_grid(state: ViewerState, run: Run, filters: GridFilters, page_number: 
         overruled=filters.overruled,
         tag=filters.tag,
         text=filters.q,
+        failed_step=filters.failed_step,
         sort=filters.sort,
         reverse=filters.reverse,
         limit=per_page,
@@ -173,7 +187,12 @@ def build_grid(state: ViewerState, run: Run, filters: GridFilters, page_number: 
     found = state.store.browse.grid_page(run.id, query)
     pagination = Pagination.of(found.offset // per_page + 1, per_page, found.total)
     cells, cases = found.cells, found.cases
-    by_cell = {(cell.case_id, cell.variant_id): _cell(cell, adjusted, errors) for cell in cells}
+    by_cell = {
+        (cell.case_id, cell.variant_id): _cell(
+            cell, adjusted, errors, found.step_samples.get((cell.case_id, cell.variant_id))
+        )
+        for cell in cells
+    }
     rows = [
         GridRow(case, _preview(case), [by_cell.get((case.case_id, variant)) for variant in filters.variants])
         for case in cases
@@ -185,6 +204,7 @@ def build_grid(state: ViewerState, run: Run, filters: GridFilters, page_number: 
         rows=rows,
         pagination=pagination,
         tags=state.store.runs.tags(run.id),
+        step_names=state.store.steps.failed_step_names(run.id, max_chars=STEP_NAME_CHARS),
         sorts=GRID_SORTS,
         query=filters.query(),
     )
