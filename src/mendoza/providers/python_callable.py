@@ -238,6 +238,7 @@ class PythonProvider(Provider):
         }
         args = (available["vars"],) if target.vars_positional else ()
         kwargs = {name: available[name] for name in target.keywords}
+        failure: ProviderError | None = None
         with capture_steps() as captured:
             try:
                 if target.is_async:
@@ -254,8 +255,6 @@ class PythonProvider(Provider):
             except SystemExit as exc:  # the app's exit ends this sample, never the run (nor sets its status)
                 code = "" if exc.code is None else repr(exc.code)
                 failure = ProviderError(f"python: {self.target} called exit({code})")
-            else:
-                failure = None
         if failure is not None:
             failure.steps = captured.steps  # where the app got to before it failed
             raise failure
