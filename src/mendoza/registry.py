@@ -46,6 +46,8 @@ _BUILTIN_GRADERS = {
     "length": "mendoza.graders.text:Length",
     "json": "mendoza.graders.structured:Json",
     "numeric": "mendoza.graders.structured:Numeric",
+    "tool_called": "mendoza.graders.agents:ToolCalled",
+    "trajectory": "mendoza.graders.agents:Trajectory",
     "python": "mendoza.graders.python_function:PythonFunction",
     "code": "mendoza.graders.code:Code",
     "rubric": "mendoza.graders.rubric:Rubric",

@@ -1,7 +1,8 @@
 """Graders: turn one output into a verdict (passed, score in [0, 1], explanation).
 
 The deterministic graders live here, one module per family: ``text`` (equals, contains, contains_any,
-contains_all, regex, length), ``structured`` (json, numeric), ``python_function`` (python) and ``code`` (a
+contains_all, regex, length), ``structured`` (json, numeric), ``agents`` (tool_called, trajectory: on a
+sample's steps), ``python_function`` (python) and ``code`` (a
 program run in a sandboxed process, see ``sandbox``); the soft ones, judged by a model, are ``rubric`` and
 ``pairwise`` (with ``judge``, ``judge_parsing`` and ``judge_prompts``).
 Graders come in two kinds (``mendoza.graders.kinds``): per-sample (``SampleGrader``) and pairwise
@@ -11,6 +12,7 @@ through ``mendoza.registry``; a ``not`` in front of any (``GraderSpec.negate``) 
 
 from __future__ import annotations
 
+from mendoza.graders.agents import ToolCalled, Trajectory
 from mendoza.graders.base import (
     BoundGrader,
     BoundPairwise,
@@ -62,6 +64,8 @@ __all__ = [
     "Regex",
     "Rubric",
     "SampleGrader",
+    "ToolCalled",
+    "Trajectory",
     "Verdict",
     "bind_grader",
     "grader_kind",

@@ -3,7 +3,9 @@
 
 Only graders and their judges are called; no provider of a variant is built. Work runs concurrently (each judge
 keeps to its own limit) and is written in batches, so an interrupted regrade keeps what it finished; grades
-and judgements already stored for the same grader definition are skipped unless ``force``.
+and judgements already stored for the same grader definition are skipped unless ``force``. A grader on steps
+(``step: NAME``, ``turn: each``, ``tool_called``...) gets each sample's stored steps, read a batch of samples at
+a time, so a regrade grades steps without calling the app again.
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from mendoza.core import Case, Grade
+from mendoza.core import Case, Grade, Step
 from mendoza.errors import GraderError
 from mendoza.graders.base import BoundGrader, BoundPairwise
 from mendoza.runner.engine import first_cause
 from mendoza.runner.options import GradeOptions
 from mendoza.store import PairJudgement, PairSamples, RegradeInput, Store
 
-__all__ = ["GradingOutcome", "judge_pairs", "regrade_outputs"]
+__all__ = ["STEPS_BATCH", "GradingOutcome", "judge_pairs", "reads_steps", "regrade_outputs"]
+
+#: How many samples' steps a regrade reads at once.
+STEPS_BATCH = 500
 
 _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")
@@ -66,16 +71,17 @@ async def _pool(
 
 
 async def _store_in_batches(
-    todo: Sequence[_Item],
+    todo: Iterable[_Item],
+    total: int,
     work: Callable[[_Item], Awaitable[_Result]],
     write: Callable[[list[_Result]], object],
     verdict_of: Callable[[_Result], tuple[str, bool]],
     options: GradeOptions,
     outcome: GradingOutcome,
 ) -> None:
-    """Run ``work`` on every item of ``todo`` (``options.concurrency`` at once) and ``write`` the results in
-    batches, the last one also when stopped; ``verdict_of`` names each result's grader and whether it failed,
-    for the outcome and the progress bar."""
+    """Run ``work`` on every item of ``todo`` (``total`` of them, ``options.concurrency`` at once; taken from it
+    as workers free up, so it may be lazy) and ``write`` the results in batches, the last one also when stopped;
+    ``verdict_of`` names each result's grader and whether it failed, for the outcome and the progress bar."""
     pending: list[_Result] = []
 
     def flush() -> None:
@@ -91,12 +97,17 @@ async def _store_in_batches(
         if len(pending) >= options.batch_size:
             flush()
 
-    options.progress.start(len(todo), 0)
+    options.progress.start(total, 0)
     try:
         await _pool(todo, work, finished, options.concurrency)
     finally:
         flush()
         options.progress.finish()
+
+
+def reads_steps(bound: BoundGrader) -> bool:
+    """Whether a grader needs a sample's steps: it targets a step or every turn, or reads steps itself."""
+    return bound.grader.uses_steps or bound.spec.step is not None or bound.spec.turn == "each"
 
 
 async def regrade_outputs(
@@ -116,22 +127,36 @@ async def regrade_outputs(
     timeout = options.grade_timeout if options.grade_timeout is not None else grade_timeout
     outcome = GradingOutcome()
     inputs = [item for item in store.grades.regrade_inputs(run_id) if item.case_id in cases]
-    todo: list[tuple[RegradeInput, BoundGrader]] = []
+    done: list[set[int]] = []
     for bound in graders:
         bound.grader.use_cache(store.cache if options.use_cache else None)
-        done = set() if force else store.grades.graded_sample_ids(run_id, bound.spec.name, bound.definition_hash)
-        for item in inputs:
-            if item.sample_id in done:
-                outcome.skipped += 1
-            else:
-                todo.append((item, bound))
-    async def work(task: tuple[RegradeInput, BoundGrader]) -> tuple[int, Grade]:
-        item, bound = task
-        return item.sample_id, await bound.grade(item.output, cases[item.case_id], timeout)
+        done.append(set() if force else store.grades.graded_sample_ids(run_id, bound.spec.name, bound.definition_hash))
+    wanted: list[tuple[RegradeInput, list[BoundGrader]]] = []
+    total = 0
+    for item in inputs:
+        chosen = [bound for bound, graded in zip(graders, done, strict=True) if item.sample_id not in graded]
+        outcome.skipped += len(graders) - len(chosen)
+        if chosen:
+            wanted.append((item, chosen))
+            total += len(chosen)
+    with_steps = any(reads_steps(bound) for bound in graders)
+
+    def todo() -> Iterator[tuple[RegradeInput, BoundGrader, Sequence[Step]]]:
+        # A batch of samples' steps at a time: memory stays flat however big the run.
+        for start in range(0, len(wanted), STEPS_BATCH):
+            batch = wanted[start : start + STEPS_BATCH]
+            steps = store.steps.of_samples([item.sample_id for item, _ in batch]) if with_steps else {}
+            for item, chosen in batch:
+                for bound in chosen:
+                    yield item, bound, steps.get(item.sample_id, ())
+
+    async def work(task: tuple[RegradeInput, BoundGrader, Sequence[Step]]) -> tuple[int, Grade]:
+        item, bound, steps = task
+        return item.sample_id, await bound.grade(item.output, cases[item.case_id], timeout, steps)
 
     try:
         await _store_in_batches(
-            todo, work, store.grades.add, lambda result: (result[1].grader, result[1].error is not None),
+            todo(), total, work, store.grades.add, lambda result: (result[1].grader, result[1].error is not None),
             options, outcome,
         )
     finally:
@@ -195,7 +220,7 @@ async def judge_pairs(
 
     try:
         await _store_in_batches(
-            todo, work, lambda batch: store.pairwise.add(run_id, batch),
+            todo, len(todo), work, lambda batch: store.pairwise.add(run_id, batch),
             lambda judgement: (judgement.grader, judgement.error is not None), options, outcome,
         )
     finally:

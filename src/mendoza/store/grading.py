@@ -12,16 +12,43 @@ current grader's grade passed; it is undecided (``passed`` NULL) when one is mis
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
-from mendoza.core import Grade, GraderSpec, Suite, combined_verdict
+from mendoza.core import Grade, GraderSpec, Step, Suite, combined_verdict, first_failing_step
 from mendoza.errors import RunNotFound
 from mendoza.store.connection import StorePart, utc_now
 
 __all__ = ["CurrentGrade", "Grades", "RegradeInput"]
+
+
+class _StepsBySample:
+    """The steps of a run's samples, taken in increasing sample id (a merge with another query in that order),
+    so only one sample's steps are in memory at a time."""
+
+    def __init__(self, groups: Iterator[tuple[int, list[Step]]]) -> None:
+        self._groups = groups
+        self._head = next(groups, None)
+
+    def of(self, sample_id: int) -> list[Step]:
+        """The steps of ``sample_id`` (none when it has none); ids must be asked for in increasing order."""
+        while self._head is not None and self._head[0] < sample_id:
+            self._head = next(self._groups, None)
+        if self._head is None or self._head[0] != sample_id:
+            return []
+        found = self._head[1]
+        self._head = next(self._groups, None)
+        return found
+
+    def remaining(self) -> Iterator[tuple[int, list[Step]]]:
+        """Every sample not yet taken, with its steps."""
+        while self._head is not None:
+            yield self._head
+            self._head = next(self._groups, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,11 +225,18 @@ class Grades(StorePart):
     def _refresh(self, run_id: str, deciding: Sequence[GraderSpec] | None) -> None:
         """``refresh_verdicts`` inside the caller's transaction (the grader set read in it too). The verdict
         of each sample is ``core.combined_verdict`` of its current graders' latest grades (a grader with no
-        grade of a sample counts as undecided), the same rule a sample's verdict is written with."""
+        grade of a sample counts as undecided), the same rule a sample's verdict is written with; its
+        ``failed_step`` is ``core.first_failing_step`` of its steps, the targets being the steps whose current
+        step grader (``step: NAME``) failed it, as the run computes it."""
         specs = self.grader_set(run_id) if deciding is None else deciding
         current = [(spec.name, spec.definition_hash()) for spec in specs]
+        steps = _StepsBySample(self._step_names(run_id))
         if not current:
             self._db.execute("UPDATE samples SET passed = NULL, graders_disagree = 0 WHERE run_id = ?", (run_id,))
+            self._db.executemany(
+                "UPDATE samples SET failed_step = ? WHERE id = ?",
+                [(first_failing_step(found, ()), sample_id) for sample_id, found in steps.remaining()],
+            )
             return
         rows = self._db.execute(
             latest_grades(current) + "SELECT s.id, s.error IS NOT NULL, l.grader, l.passed FROM samples AS s "
@@ -210,7 +244,8 @@ class Grades(StorePart):
             (*latest_grade_args(current, run_id), run_id),
         )
         names = [name for name, _ in current]
-        updates: list[tuple[int | None, int, int]] = []
+        targets = {spec.name: spec.step for spec in specs if spec.step is not None}
+        updates: list[tuple[int | None, int, str | None, int]] = []
         sample_id: int | None = None
         errored = False
         found: dict[str, bool | None] = {}
@@ -221,7 +256,9 @@ class Grades(StorePart):
             verdicts = [found.get(name) for name in names]
             passed = None if errored else combined_verdict(verdicts)
             disagree = True in verdicts and False in verdicts
-            updates.append((None if passed is None else int(passed), int(disagree), sample_id))
+            failed = {step for name, step in targets.items() if found.get(name) is False}
+            failed_step = first_failing_step(steps.of(sample_id), failed)
+            updates.append((None if passed is None else int(passed), int(disagree), failed_step, sample_id))
 
         for row in rows:
             if row[0] != sample_id:
@@ -230,7 +267,22 @@ class Grades(StorePart):
             if row[2] is not None:
                 found[row[2]] = None if row[3] is None else bool(row[3])
         flush()
-        self._db.executemany("UPDATE samples SET passed = ?, graders_disagree = ? WHERE id = ?", updates)
+        self._db.executemany(
+            "UPDATE samples SET passed = ?, graders_disagree = ?, failed_step = ? WHERE id = ?", updates
+        )
+
+    def _step_names(self, run_id: str) -> Iterator[tuple[int, list[Step]]]:
+        """Each sample of the run that has steps, by id, with its steps' names and errors in order (one query,
+        read as it goes)."""
+        cursor = self._db.cursor()
+        cursor.row_factory = None
+        cursor.execute(
+            "SELECT st.sample_id, st.name, st.error FROM steps AS st JOIN samples AS s ON s.id = st.sample_id "
+            "WHERE s.run_id = ? ORDER BY st.sample_id, st.position",
+            (run_id,),
+        )
+        for sample_id, rows in itertools.groupby(cursor, key=itemgetter(0)):
+            yield int(sample_id), [Step(name=row[1], error=row[2]) for row in rows]
 
     # --- reading verdicts ---------------------------------------------------------------------------------
 
