@@ -105,6 +105,8 @@ def test_graders_and_providers_are_listed() -> None:
         "length",
         "python",
         "code",
+        "tool_called",
+        "trajectory",
     ):
         assert name in graders.output
     providers = CliRunner().invoke(cli, ["providers"], terminal_width=200)
