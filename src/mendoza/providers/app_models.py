@@ -54,6 +54,25 @@ class AppModel:
         limit = concurrency_limit(self.provider, concurrency, 64)
         self.caller = ModelCaller(self.provider, RetryPolicy(max_retries=max_retries, timeout=timeout), limit)
         self.model = model
+        self._options: dict[str, Any] = {
+            "pricing": cost, "base_url": base_url, "api_key_env": api_key_env, "timeout": timeout,
+            "max_retries": max_retries, "concurrency": concurrency,
+        }
+        self._with_params: dict[str, AppModel] = {}
+        self._lock = threading.Lock()
+
+    def with_params(self, **params: Any) -> AppModel:
+        """This client with ``params`` added (one client per set, made once: providers read their generation
+        parameters when they are made)."""
+        if not params:
+            return self
+        merged = {**self.variant.params, **params}
+        key = repr(sorted(merged.items()))
+        with self._lock:
+            found = self._with_params.get(key)
+            if found is None:
+                found = self._with_params[key] = AppModel(self.model, params=merged, **self._options)
+        return found
 
     async def acomplete(
         self,
@@ -67,12 +86,14 @@ class AppModel:
         """The model's answer to ``prompt`` (or to a chat's ``messages``: dicts of role and content), recorded
         as a step called ``name`` (default: the model id). ``params`` add to the client's (temperature,
         max_tokens, ...)."""
+        if params:
+            return await self.with_params(**params).acomplete(prompt, system=system, messages=messages, name=name)
         sample = current_sample()
         chat = None if messages is None else tuple(Message.model_validate(dict(message)) for message in messages)
         request = ModelRequest(
             prompt=prompt,
             vars={},
-            params={**self.variant.params, **params},
+            params=self.variant.params,
             seed=sample.seed if sample is not None else 0,
             system=system,
             case_id=sample.case_id if sample is not None else "",
