@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mendoza.cli.soft_render import print_judge_report
+from mendoza.cli.step_render import print_steps
 from mendoza.cli.text import clip
 from mendoza.core import Run
 from mendoza.report import Comparison, Gate, Plan, RunReport, band_words, percent, rate_words, variant_notes
@@ -33,7 +34,7 @@ def print_runs(console: Console, runs: list[Run]) -> None:
 
 def print_report(console: Console, report: RunReport, show_cases: bool = True) -> None:
     """Per variant pass rate with its interval, band and advice, errors and their bounds, the other verdicts,
-    warnings, breakdowns, pass@k / pass^k, then per case k/n."""
+    warnings, breakdowns, the steps (when samples recorded some), pass@k / pass^k, then per case k/n."""
     run = report.run
     mode = " adaptive," if run.adaptive else ""
     console.print(
@@ -78,6 +79,7 @@ def print_report(console: Console, report: RunReport, show_cases: bool = True) -
     if run.adaptive:
         _print_adaptive(console, report)
     _print_breakdowns(console, report)
+    print_steps(console, report)
     _print_pass_k(console, report)
     if show_cases:
         _print_cases(console, report)

@@ -22,6 +22,7 @@ from mendoza.report.planning import (
 )
 from mendoza.report.ranking import PairTally, Ranking, VariantRating, rank_variants
 from mendoza.report.reliability import Bounds, Rate, RateRules, Reliability, rate_of, recommendation, reliability
+from mendoza.report.steps import FINAL_OUTPUT, FailureStart, StepChain, StepReport
 from mendoza.report.summary import (
     VERDICTS,
     Breakdown,
@@ -36,9 +37,13 @@ from mendoza.report.wording import (
     band_words,
     bounds_words,
     error_words,
+    failed_at_words,
     other_verdicts_words,
     percent,
     rate_words,
+    step_chain_words,
+    step_ran_words,
+    step_rate_words,
     variant_notes,
 )
 from mendoza.stats import BAND_ADVICE, BAND_NAMES, DEFAULT_BAND_EDGES
@@ -47,6 +52,7 @@ __all__ = [
     "BAND_ADVICE",
     "BAND_NAMES",
     "DEFAULT_BAND_EDGES",
+    "FINAL_OUTPUT",
     "REPORT_SCHEMA",
     "VERDICTS",
     "Bounds",
@@ -56,6 +62,7 @@ __all__ = [
     "CaseResult",
     "Comparison",
     "CorrectedRate",
+    "FailureStart",
     "Gate",
     "GateCheck",
     "GateOutcome",
@@ -70,6 +77,8 @@ __all__ = [
     "RateRules",
     "Reliability",
     "RunReport",
+    "StepChain",
+    "StepReport",
     "VariantRating",
     "VariantResult",
     "Verdicts",
@@ -85,6 +94,7 @@ __all__ = [
     "estimate_components",
     "estimate_difference_components",
     "evaluate_gate",
+    "failed_at_words",
     "gate_to_dict",
     "other_verdicts_words",
     "percent",
@@ -102,6 +112,9 @@ __all__ = [
     "report_to_markdown",
     "rules_of",
     "side_counts",
+    "step_chain_words",
+    "step_ran_words",
+    "step_rate_words",
     "threshold_failures",
     "variant_notes",
 ]

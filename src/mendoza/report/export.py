@@ -8,8 +8,18 @@ from typing import Any
 from mendoza.report.comparison import Comparison
 from mendoza.report.gate import Gate
 from mendoza.report.reliability import Rate
+from mendoza.report.steps import StepChain, StepReport
 from mendoza.report.summary import Breakdown, RunReport, VariantResult
-from mendoza.report.wording import band_words, percent, rate_words, variant_notes
+from mendoza.report.wording import (
+    band_words,
+    failed_at_words,
+    percent,
+    rate_words,
+    step_chain_words,
+    step_ran_words,
+    step_rate_words,
+    variant_notes,
+)
 from mendoza.stats import Interval
 
 __all__ = [
@@ -69,6 +79,36 @@ def _breakdown(breakdown: Breakdown) -> dict[str, Any]:
     return {"name": breakdown.name, "cases": breakdown.cases, **rate_to_dict(breakdown.rate)}
 
 
+def _step_dict(step: StepReport) -> dict[str, Any]:
+    return {
+        "name": step.name,
+        "kind": step.kind,
+        "samples": step.samples,
+        "ran_share": _number(step.ran_share),
+        "runs": step.runs,
+        "errors": step.errors,
+        "error_share": _number(step.error_share),
+        "graders": step.graders,
+        "rate": None if step.rate is None else rate_to_dict(step.rate),
+        "latency_ms": {"p50": _number(step.latency_p50_ms), "p95": _number(step.latency_p95_ms)},
+        "tokens": {"input": step.tokens_in, "output": step.tokens_out},
+        "cost_usd": _number(step.cost),
+        "cost_share": _number(step.cost_share),
+        "position": _number(step.position),
+    }
+
+
+def _chain_dict(chain: StepChain | None) -> dict[str, Any] | None:
+    if chain is None:
+        return None
+    return {
+        "end_to_end": _number(chain.end_to_end_rate),
+        "product": _number(chain.product),
+        "factors": [{"name": name, "pass_rate": _number(rate)} for name, rate in chain.factors],
+        "pattern": chain.pattern,
+    }
+
+
 def _variant_dict(variant: VariantResult) -> dict[str, Any]:
     return {
         "id": variant.variant_id,
@@ -103,6 +143,13 @@ def _variant_dict(variant: VariantResult) -> dict[str, Any]:
         ],
         "warnings": variant.warnings,
         "fixed_design_to_decide": variant.fixed_design_to_decide,
+        "steps": [_step_dict(step) for step in variant.steps],
+        "failed_at": [
+            {"name": start.name, "kind": start.kind, "samples": start.samples, "share": _number(start.share)}
+            for start in variant.failed_at
+        ],
+        "final_output": None if variant.final_output is None else rate_to_dict(variant.final_output),
+        "step_chain": _chain_dict(variant.step_chain),
     }
 
 
@@ -204,6 +251,44 @@ def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
     }
 
 
+def _cell(text: str) -> str:
+    """Text from the run in a Markdown table cell: no line breaks, no column separators."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _steps_markdown(report: RunReport) -> list[str]:
+    lines: list[str] = []
+    for variant in report.variants:
+        if not variant.steps:
+            continue
+        lines += [
+            "",
+            f"## Steps of {_cell(variant.variant_id)}",
+            "",
+            "| step | kind | ran | pass rate [interval] | errors | p50 / p95 | tokens in / out | cost share |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for step in variant.steps:
+            latency = (
+                "-"
+                if step.latency_p50_ms is None or step.latency_p95_ms is None
+                else f"{step.latency_p50_ms:.0f} / {step.latency_p95_ms:.0f} ms"
+            )
+            lines.append(
+                f"| {_cell(step.name)} | {step.kind} | {step_ran_words(step)} | {step_rate_words(step)} | "
+                f"{step.errors} ({percent(step.error_share)}) | {latency} | {step.tokens_in} / {step.tokens_out} | "
+                f"{percent(step.cost_share)} |"
+            )
+        if variant.final_output is not None:
+            lines.append(f"| final output | | | {rate_words(variant.final_output)} | | | | |")
+        where = failed_at_words(variant.failed_at)
+        if where:
+            lines += ["", f"- where failures start: {_cell(where)}"]
+        if variant.step_chain is not None:
+            lines += ["", f"- {_cell(step_chain_words(variant.step_chain))}"]
+    return lines
+
+
 def report_to_markdown(report: RunReport, gate: Gate | None = None) -> str:
     """The report as Markdown (for a pull request comment or a wiki), with its gate when given."""
     run = report.run
@@ -256,6 +341,7 @@ def report_to_markdown(report: RunReport, gate: Gate | None = None) -> str:
         ]
         for variant, item in breakdowns:
             lines.append(f"| {variant.variant_id} | {item.name} | {rate_words(item.rate)} | {band_words(item.rate)} |")
+    lines += _steps_markdown(report)
     variant_ids = [variant.variant_id for variant in report.variants]
     cells = {(case.variant_id, case.case_id): case for case in report.cases}
     lines += [

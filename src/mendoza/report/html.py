@@ -7,7 +7,15 @@ import math
 import jinja2
 
 from mendoza.report.summary import RunReport, VariantResult
-from mendoza.report.wording import band_words, rate_words, variant_notes
+from mendoza.report.wording import (
+    band_words,
+    failed_at_words,
+    rate_words,
+    step_chain_words,
+    step_ran_words,
+    step_rate_words,
+    variant_notes,
+)
 from mendoza.stats import BAND_NAMES
 
 __all__ = ["report_to_html"]
@@ -68,7 +76,6 @@ def _curves(variant: VariantResult) -> dict[str, str]:
     return {"at": _curve(variant.pass_at_k), "hat": _curve(variant.pass_hat_k)}
 
 
-
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("mendoza.report", "templates"), autoescape=True, undefined=jinja2.StrictUndefined
 )
@@ -93,4 +100,8 @@ def report_to_html(report: RunReport) -> str:
         notes=lambda variant: variant_notes(report, variant),
         money=lambda value: "-" if value is None else f"${value:.4f}",
         ms=lambda value: "-" if value is None else f"{value:.0f} ms",
+        step_rate=step_rate_words,
+        step_ran=step_ran_words,
+        failed_at=failed_at_words,
+        chain=step_chain_words,
     )

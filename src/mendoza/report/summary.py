@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Literal
 
-import numpy as np
-
 from mendoza.core import OutcomeCounts, Run, Suite
-from mendoza.errors import MendozaError
-from mendoza.graders.kinds import kind_of
+from mendoza.report.common import p50_p95, sample_graders
 from mendoza.report.judges import JudgeReport, build_judge_report
 from mendoza.report.reliability import Rate, RateRules, Reliability, rate_of
+from mendoza.report.steps import FailureStart, RunSteps, StepChain, StepReport
 from mendoza.stats import BandDecision, Interval, classify_band, cohen_kappa, wilson_bounds, wilson_interval
 from mendoza.store import CellVerdicts, ErrorGroup, OutputSigns, Store
 
@@ -103,6 +101,14 @@ class VariantResult:
     #: ``(grader, sandbox backend, grades)`` for the graders that ran programs (the ``code`` grader).
     sandboxes: list[tuple[str, str, int]] = field(default_factory=list)
     fixed_design_to_decide: int | None = None
+    #: Per step name, in the order the steps usually run (``report.steps``); empty when no sample has steps.
+    steps: list[StepReport] = field(default_factory=list)
+    #: Where the samples that did not pass started failing: at a step, at the final output, in an error.
+    failed_at: list[FailureStart] = field(default_factory=list)
+    #: The end-to-end rate beside the product of the step rates (two graded factors or more).
+    step_chain: StepChain | None = None
+    #: The joint rate of the graders with no ``step``, shown beside the steps' (None without steps).
+    final_output: Rate | None = None
 
     @property
     def _reliability(self) -> Reliability:
@@ -242,13 +248,6 @@ def fixed_design_to_decide(rate: float, edges: tuple[float, float, float], confi
     return low_n
 
 
-def _percentiles(values: list[float]) -> tuple[float | None, float | None]:
-    if not values:
-        return None, None
-    p50, p95 = np.percentile(np.asarray(values, dtype=np.float64), [50, 95])
-    return float(p50), float(p95)
-
-
 def _note_warnings(variant_id: str, notes: list[tuple[str, int]]) -> list[str]:
     """The samples' notes of one variant, one line per kind with how many samples carry it."""
     kinds: dict[str, int] = defaultdict(int)
@@ -300,7 +299,7 @@ def _by_tag(suite: Suite, cells: dict[str, OutcomeCounts], repeats: int, rules: 
 def _by_grader(store: Store, run: Run, rules: RateRules) -> dict[str, list[Breakdown]]:
     """Each sample grader's own rate per variant (automatic verdicts: a label overrules the combined verdict,
     not one grader's)."""
-    specs = [spec for spec in store.grades.grader_set(run.id) if _grades_samples(spec.type)]
+    specs = sample_graders(store, run.id)
     if len(specs) < 2:
         return {}
     cells: dict[tuple[str, str], list[OutcomeCounts]] = defaultdict(list)
@@ -339,13 +338,6 @@ def _label_kappas(store: Store, run_id: str) -> dict[str, float | None]:
     return kappas
 
 
-def _grades_samples(grader_type: str) -> bool:
-    try:
-        return kind_of(grader_type) == "sample"
-    except MendozaError:  # an unknown plugin: count it as a sample grader, as the run did
-        return True
-
-
 def build_report(
     store: Store, run_ref: str, *, verdicts: Verdicts = "human-adjusted", judges: bool = True
 ) -> RunReport:
@@ -369,6 +361,7 @@ def build_report(
     kappas = _label_kappas(store, run.id)
     sandboxes = _sandboxes(store, run)
     graders = _by_grader(store, run, rules)
+    run_steps = RunSteps(store, run, rules)
     variants: list[VariantResult] = []
     cases: list[CaseResult] = []
     for variant in suite.variants:
@@ -395,10 +388,12 @@ def build_report(
         if labelled:
             others = [cell.automatic if human else cell.adjusted for cell in cells]
             other = rate_of(others, repeats=run.repeats, rules=rules, curve_intervals=False)
+        automatic = other if human and other is not None else rate  # without labels the two are the same
+        steps = run_steps.variant(variant.id, rate.outcomes.samples, automatic)
         counted = [counts.headline(rules.errors) for counts in chosen.values()]
         counted = [(p, f) for p, f in counted if p + f > 0]
-        p50, p95 = _percentiles(store.samples.latencies(run.id, variant.id))
-        grading_p50, grading_p95 = _percentiles(store.samples.grading_times(run.id, variant.id))
+        p50, p95 = p50_p95(store.samples.latencies(run.id, variant.id))
+        grading_p50, grading_p95 = p50_p95(store.samples.grading_times(run.id, variant.id))
         total = totals.get(variant.id)
         top_errors = errors_by_variant.get(variant.id, [])
         variants.append(
@@ -429,6 +424,10 @@ def build_report(
                     if run.adaptive
                     else None
                 ),
+                steps=steps.steps,
+                failed_at=steps.failed_at,
+                step_chain=steps.chain,
+                final_output=steps.final_output,
             )
         )
     judge_report = build_judge_report(store, run.id) if judges else None

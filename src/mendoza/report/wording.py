@@ -6,17 +6,22 @@ from __future__ import annotations
 import math
 
 from mendoza.report.reliability import Rate
+from mendoza.report.steps import FailureStart, StepChain, StepReport
 from mendoza.report.summary import RunReport, VariantResult
 
 __all__ = [
     "band_words",
     "bounds_words",
     "error_words",
+    "failed_at_words",
     "grading_words",
     "other_verdicts_words",
     "percent",
     "rate_words",
     "sandbox_words",
+    "step_chain_words",
+    "step_ran_words",
+    "step_rate_words",
     "variant_notes",
 ]
 
@@ -122,3 +127,49 @@ def grading_words(variant: VariantResult) -> str | None:
     if p50 is None or p95 is None or p95 < _GRADING_WORTH_SAYING_MS:
         return None
     return f"grading took {p50:.0f} ms (p50), {p95:.0f} ms (p95) per sample, apart from the model's latency"
+
+
+def step_rate_words(step: StepReport) -> str:
+    """A step's own pass rate with its interval, or ``-`` when no grader targets it."""
+    return "-" if step.rate is None else rate_words(step.rate)
+
+
+def step_ran_words(step: StepReport) -> str:
+    """``45/50 (90.0%)``, with ``, 52 runs`` when the step ran more than once in some sample."""
+    runs = f", {step.runs} runs" if step.runs != step.samples else ""
+    return f"{step.samples}/{step.variant_samples} ({percent(step.ran_share)}){runs}"
+
+
+def failed_at_words(failed_at: list[FailureStart]) -> str | None:
+    """Where the samples that did not pass started failing, most first; None when every sample passed."""
+    if not failed_at:
+        return None
+    total = sum(start.samples for start in failed_at)
+    parts = ", ".join(f"{start.name} {start.samples} ({percent(start.share)})" for start in failed_at)
+    return f"{parts} of the {total} samples that did not pass"
+
+
+def step_chain_words(chain: StepChain) -> str:
+    """The end-to-end rate beside the product of the step rates, and what a marked difference means.
+
+    The sample passes when every factor passes, so independent factors would give the product. Above it, the
+    factors fail on the same samples; below it, on different samples."""
+    factors = " x ".join(f"{name} {percent(rate)}" for name, rate in chain.factors)
+    line = (
+        f"end-to-end {percent(chain.end_to_end_rate)} vs {percent(chain.product)} if its steps failed "
+        f"independently ({factors})"
+    )
+    if chain.pattern == "together":
+        errored = chain.end_to_end.outcomes.errored and chain.end_to_end.errors == "fail"
+        line += (
+            ": failures are correlated, the samples that fail one step tend to fail others (hard cases, or a step "
+            "failing because an earlier one did"
+            + ("; errored samples fail every step at once" if errored else "")
+            + "), so the step rates overstate how much the chain compounds"
+        )
+    elif chain.pattern == "apart":
+        line += (
+            ": the steps tend to fail on different samples, so more samples fail somewhere than independent steps "
+            "would give"
+        )
+    return line
