@@ -139,7 +139,7 @@ def test_a_variant_without_a_prompt(tmp_path: Path) -> None:
         tmp_path, MINIMAL.replace('    prompt: "Q: {{ question }}"\n', "    model: openai/x\n")
     )
     assert error.where == f"{suite_file(tmp_path)}:7"
-    assert error.detail == "variant 'plain' needs a 'prompt' or a 'prompt_file'"
+    assert error.detail == "variant 'plain' needs a 'prompt' or a 'prompt_file' (or cases with 'messages')"
 
 
 def test_both_prompt_and_prompt_file(tmp_path: Path) -> None:

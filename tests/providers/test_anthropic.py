@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mendoza.core import ModelRequest, ModelResponse, Pricing, Variant
+from mendoza.core import Message, ModelRequest, ModelResponse, Pricing, ToolSpec, Variant
 from mendoza.errors import ProviderError
 from mendoza.providers.anthropic import AnthropicProvider
 
@@ -142,3 +142,98 @@ def test_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None
 def test_cache_identity_has_no_key() -> None:
     provider = AnthropicProvider(Variant(id="v", model="anthropic/claude-test"))
     assert provider.cache_identity() == {"model": "anthropic/claude-test", "base_url": None}
+
+
+# conversations and tools -----------------------------------------------------------------------------------
+
+WEATHER = ToolSpec(
+    name="get_weather",
+    description="The weather in a city",
+    parameters={"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+)
+
+
+def _tool_message(*blocks: dict[str, Any], stop_reason: str = "tool_use") -> dict[str, Any]:
+    return {**_message(), "content": list(blocks), "stop_reason": stop_reason}
+
+
+def _recording(answer: dict[str, Any], bodies: list[dict[str, Any]]) -> Handler:
+    def handler(request: Any) -> Any:
+        bodies.append(json.loads(request.content))
+        return httpx.Response(200, json=answer)
+
+    return handler
+
+
+def _conversation(*turns: tuple[str, str], system: str | None = None, tools: tuple[ToolSpec, ...] = ()) -> ModelRequest:
+    messages = tuple(Message.model_validate({"role": role, "content": content}) for role, content in turns)
+    return ModelRequest(prompt=None, vars={}, params={}, seed=0, system=system, messages=messages, tools=tools)
+
+
+def test_a_conversation_is_sent_as_messages_with_system_turns_as_the_system_prompt() -> None:
+    bodies: list[dict[str, Any]] = []
+    request = _conversation(
+        ("system", "Be kind."), ("user", "hello"), ("assistant", "hi"), ("system", "Be brief."), ("user", "bye"),
+        system="the variant's, unused",
+    )
+    response = _complete(_recording(_message("ciao"), bodies), request)
+    assert response.text == "ciao" and response.steps == () and response.metadata is None
+    (body,) = bodies
+    assert body["system"] == "Be kind.\n\nBe brief."
+    assert body["messages"] == [
+        {"role": "user", "content": "hello"},
+        {"role": "assistant", "content": "hi"},
+        {"role": "user", "content": "bye"},
+    ]
+    assert "tools" not in body
+
+
+def test_the_variants_system_and_no_empty_assistant_turn() -> None:
+    bodies: list[dict[str, Any]] = []
+    request = _conversation(("user", "a"), ("assistant", ""), ("user", "b"), system="Be terse.")
+    _complete(_recording(_message("ok"), bodies), request)
+    assert bodies[0]["system"] == "Be terse."
+    # an answer that only called tools has no text, and the API refuses an empty text turn
+    assert bodies[0]["messages"] == [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]
+
+
+def test_tools_are_sent_with_input_schemas_and_tool_use_blocks_come_back_as_steps() -> None:
+    bodies: list[dict[str, Any]] = []
+    answer = _tool_message(
+        {"type": "text", "text": "Checking."},
+        {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"city": "Paris", "days": 2}},
+        {"type": "tool_use", "id": "toolu_02", "name": "get_weather", "input": {}},
+    )
+    response = _complete(_recording(answer, bodies), _conversation(("user", "weather?"), tools=(WEATHER,)))
+    assert bodies[0]["tools"] == [
+        {"name": "get_weather", "description": "The weather in a city", "input_schema": WEATHER.parameters}
+    ]
+    assert response.text == "Checking." and response.finish_reason == "tool_use"
+    first, second = response.steps
+    assert (first.name, first.kind, first.span_id, first.input) == (
+        "get_weather", "tool", "toolu_01", '{"city": "Paris", "days": 2}'
+    )
+    assert first.attributes == {"gen_ai.tool.call.id": "toolu_01"} and second.input == "{}"
+    assert response.metadata == {
+        "tool_calls": [
+            {"name": "get_weather", "arguments": {"city": "Paris", "days": 2}},
+            {"name": "get_weather", "arguments": {}},
+        ]
+    }
+
+
+def test_only_tool_calls_give_empty_text_and_odd_input_is_kept() -> None:
+    answer = _tool_message({"type": "tool_use", "id": "toolu_9", "name": "get_weather", "input": "{city: Paris"})
+    response = _complete(_recording(answer, []), _conversation(("user", "weather?"), tools=(WEATHER,)))
+    assert response.text == "" and response.steps[0].input == "{city: Paris"
+    assert response.metadata == {"tool_calls": [{"name": "get_weather", "arguments": "{city: Paris"}]}
+
+
+@pytest.mark.parametrize("block", [{"type": "tool_use", "id": "toolu_x", "input": {}},
+                                   {"type": "tool_use", "id": "toolu_x", "name": None, "input": {}}])
+def test_a_tool_use_without_a_name_is_one_line_saying_what_came(block: dict[str, Any]) -> None:
+    with pytest.raises(ProviderError) as info:
+        _complete(_recording(_tool_message(block), []), _conversation(("user", "x"), tools=(WEATHER,)))
+    message = str(info.value)
+    assert "tool call without a name" in message and "toolu_x" in message and "\n" not in message
+    assert not info.value.retryable

@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 
-from mendoza.core import ModelRequest, Pricing, Variant
+from mendoza.core import Message, ModelRequest, Pricing, Variant
 from mendoza.providers.echo import EchoProvider
 
 
@@ -39,3 +39,19 @@ def test_is_not_cached_and_is_cheap() -> None:
 
     # tens of thousands of calls a second even on a slow machine (it is ~1 µs a call)
     assert asyncio.run(many()) < 1.0
+
+
+def test_in_a_conversation_answers_the_last_user_turn() -> None:
+    provider = EchoProvider(Variant(id="v", model="echo"))
+    messages = (
+        Message(role="system", content="be kind"),
+        Message(role="user", content="first question"),
+        Message(role="assistant", content="first question"),
+        Message(role="user", content="and a second one"),
+    )
+    request = ModelRequest("the prompt", {"a": 1}, {}, seed=0, messages=messages)
+    response = asyncio.run(provider.complete(request))
+    assert response.text == "and a second one" and (response.tokens_in, response.tokens_out) == (4, 4)
+    # no user turn: the prompt, as without messages
+    only_system = ModelRequest("the prompt", {}, {}, seed=0, messages=messages[:1])
+    assert asyncio.run(provider.complete(only_system)).text == "the prompt"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from mendoza.core import ModelRequest, ModelResponse, Variant
+from mendoza.core import Message, ModelRequest, ModelResponse, Variant
 from mendoza.errors import ConfigError, ProviderError, ProviderTimeout
 from mendoza.providers.mock import MockProvider
 
@@ -17,9 +18,11 @@ def _mock(**params: Any) -> MockProvider:
     return MockProvider(Variant(id="v", model="mock/scripted", params=params))
 
 
-def _request(seed: int = 0, prompt: str | None = "the prompt", **variables: Any) -> ModelRequest:
+def _request(
+    seed: int = 0, prompt: str | None = "the prompt", messages: tuple[Message, ...] | None = None, **variables: Any
+) -> ModelRequest:
     case_id = str(variables.pop("case_id", ""))
-    return ModelRequest(prompt=prompt, vars=variables, params={}, seed=seed, case_id=case_id)
+    return ModelRequest(prompt=prompt, vars=variables, params={}, seed=seed, case_id=case_id, messages=messages)
 
 
 def _run(provider: MockProvider, request: ModelRequest) -> ModelResponse:
@@ -152,3 +155,34 @@ def test_cacheable_only_when_asked() -> None:
 def test_bad_params_are_config_errors(params: dict[str, Any]) -> None:
     with pytest.raises(ConfigError, match="variant 'v'"):
         _mock(**params)
+
+
+def _turns(*said: str) -> tuple[Message, ...]:
+    """A conversation whose user turns are ``said``, each answered "ok" but the last."""
+    messages: list[Message] = []
+    for text in said:
+        messages += [Message(role="user", content=text), Message(role="assistant", content="ok")]
+    return tuple(messages[:-1])
+
+
+def test_in_a_conversation_answers_per_turn_then_by_the_other_rules() -> None:
+    provider = _mock(turns=["Hello {{ name }}!", "second"], output="later")
+    request = _request(prompt=None, name="Ann")
+    conversations = (["a"], ["a", "b"], ["a", "b", "c"])
+    answers = [_run(provider, replace(request, messages=_turns(*said))).text for said in conversations]
+    assert answers == ["Hello Ann!", "second", "later"]
+    # tokens in: every turn's words
+    assert _run(provider, replace(request, messages=_turns("one two", "three"))).tokens_in == 4
+    # without messages, turns play no part
+    assert _run(provider, request).text == "later"
+
+
+def test_in_a_conversation_the_default_answer_is_the_last_user_turn() -> None:
+    response = _run(_mock(), _request(messages=_turns("hi", "what now")))
+    assert response.text == "what now"
+
+
+@pytest.mark.parametrize("turns", [[], "a", {"1": "a"}])
+def test_turns_must_be_a_non_empty_list(turns: Any) -> None:
+    with pytest.raises(ConfigError, match="'turns' must be a non-empty list"):
+        _mock(turns=turns)

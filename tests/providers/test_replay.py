@@ -99,3 +99,37 @@ def test_a_python_app_beside_the_suite_runs_from_another_folder(
     run = run_suite(suite, db=store)
     assert sorted(s.output or "" for s in store.samples.iterate(run.id)) == ["return 0", "return 0", "return 1",
                                                                           "return 1"]
+
+
+def test_a_conversation_is_replayed_turn_by_turn(tmp_path: Path, store: Store) -> None:
+    _write(
+        tmp_path / "chat.jsonl",
+        [
+            {"case_id": "talk", "turns": ["Hello!", "Paris.", "Bye."]},
+            {"case_id": "short", "turns": ["Only one."]},
+            {"case_id": "plain", "turns": ["a", "b"]},
+        ],
+    )
+    said = [{"role": "user", "content": text} for text in ("hi", "capital of France?", "thanks")]
+    suite = {
+        "suite": "replayed-chat",
+        "cases": [{"id": "talk", "messages": said}, {"id": "short", "messages": said[:2]}, {"id": "plain"}],
+        "variants": [{"id": "theirs", "model": "replay/chat.jsonl"}],
+    }
+    (tmp_path / "suite.yaml").write_text(yaml.safe_dump(suite), encoding="utf-8")
+    run = run_suite(load_suite(tmp_path / "suite.yaml"), db=store)
+    samples = {s.case_id: s for s in store.samples.iterate(run.id, steps=True)}
+    talk = samples["talk"]
+    assert talk.output == "Bye." and [(s.input, s.output) for s in talk.steps] == [
+        ("hi", "Hello!"), ("capital of France?", "Paris."), ("thanks", "Bye.")
+    ]
+    assert samples["short"].error is not None and "holds 1 turn(s) for case 'short' repeat 0, not turn 2" in (
+        samples["short"].error
+    )
+    assert samples["plain"].output == "b"  # no messages: the last turn
+
+
+def test_turns_must_be_a_list_of_texts(tmp_path: Path) -> None:
+    _write(tmp_path / "bad.jsonl", [{"case_id": "a", "turns": ["ok", 3]}])
+    with pytest.raises(ConfigError, match="'turns' must be a non-empty list of texts"):
+        load_suite(_suite(tmp_path, "replay/bad.jsonl"))

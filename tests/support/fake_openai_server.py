@@ -22,6 +22,22 @@ bytes), ``broken_chunked`` (200, chunked, then a chunk header that is not hex), 
 closes before any answer). Every request body is recorded in
 ``requests`` (with ``path`` and ``authorization`` added), and ``count`` counts requests.
 
+The chat endpoint answers the last user message of ``messages``, so a scripted conversation is answered turn
+by turn (``reply`` changes the text: ``reply=lambda body: f"you said: {last_user(body)}"``). Tool calls (the
+answer's ``message.tool_calls``: ``id``, ``type: function``, ``function.name`` and ``function.arguments`` as
+JSON text, ``finish_reason: tool_calls``) come three ways, the first that applies wins:
+
+- ``call_tools_next(calls, times=1, content=None)`` queues answers with exactly these calls (served after any
+  queued failure): each call a dict of ``name``, ``arguments`` (text is sent as it is, so bad JSON can be
+  scripted; anything else as JSON) and ``id`` (default ``call_<request>_<i>``); a key left out is left out
+  of the answer (a call without a name), and a call that is not a dict is sent as it is;
+- ``call_tools=<function of the request body>`` returns the calls to make for that request (None or ``[]``:
+  answer with text);
+- ``call_tools=True``: a request that offers ``tools`` gets a call of the first one, with every required
+  property of its parameters set to the last user message.
+
+With tool calls the content is ``reply(body)`` when a ``reply`` is set, else null (the model only called tools).
+
 The server is an aiohttp application with no per-request work beyond one JSON parse and one dump, so one
 thread serves thousands of requests a second; latency is an ``asyncio.sleep``, which costs nothing while it
 waits.
@@ -46,7 +62,7 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["FAILURE_KINDS", "FakeOpenAIServer", "fake_openai_server_process"]
+__all__ = ["FAILURE_KINDS", "FakeOpenAIServer", "fake_openai_server_process", "last_user"]
 
 FAILURE_KINDS = (
     "rate_limit",
@@ -62,6 +78,17 @@ FAILURE_KINDS = (
 _TRANSPORT_FAULTS = ("close_mid_body", "broken_chunked", "disconnect")
 
 
+ToolCalls = list[Any]
+"""Tool calls to answer with, as ``call_tools_next`` takes them."""
+
+
+def last_user(body: dict[str, Any]) -> str:
+    """The content of the last user message of a chat request body ("" when there is none)."""
+    messages = body.get("messages")
+    users = [m.get("content") for m in messages or () if isinstance(m, dict) and m.get("role") == "user"]
+    return str(users[-1]) if users else ""
+
+
 @dataclass(frozen=True)
 class _Failure:
     kind: str
@@ -74,7 +101,8 @@ class FakeOpenAIServer:
     """An OpenAI-compatible server on ``127.0.0.1`` and a random free port; ``url`` is its ``/v1`` base URL.
 
     ``latency`` (seconds) is added to every request; ``reply`` (optional) turns a request body into the text
-    to answer instead of the echo; ``record`` keeps every request body in ``requests``.
+    to answer instead of the echo; ``call_tools`` (optional) makes chat answers call tools (see the module
+    docstring); ``record`` keeps every request body in ``requests``.
     """
 
     def __init__(
@@ -82,15 +110,19 @@ class FakeOpenAIServer:
         latency: float = 0.0,
         *,
         reply: Callable[[dict[str, Any]], str] | None = None,
+        call_tools: bool | Callable[[dict[str, Any]], ToolCalls | None] = False,
         record: bool = True,
     ) -> None:
         self.latency = latency
         self.reply = reply
+        self.call_tools = call_tools
         self.record = record
         self.requests: list[dict[str, Any]] = []
         self.count = 0
         self.port = 0
         self._failures: collections.deque[_Failure] = collections.deque()
+        self._tool_answers: collections.deque[tuple[ToolCalls, str | None]] = collections.deque()
+        self._answers = 0  # chat answers given, for unique tool call ids
         self._lock = threading.Lock()
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -125,10 +157,17 @@ class FakeOpenAIServer:
         with self._lock:
             self._failures.extend([failure] * times)
 
+    def call_tools_next(self, calls: ToolCalls, times: int = 1, *, content: str | None = None) -> None:
+        """Answer the next ``times`` chat requests (after any queued failure) with these tool calls and
+        ``content`` (see the module docstring)."""
+        with self._lock:
+            self._tool_answers.extend([(list(calls), content)] * times)
+
     def clear(self) -> None:
-        """Forget queued failures and recorded requests."""
+        """Forget queued failures and tool calls, and recorded requests."""
         with self._lock:
             self._failures.clear()
+            self._tool_answers.clear()
             self.requests.clear()
             self.count = 0
 
@@ -226,18 +265,63 @@ class FakeOpenAIServer:
         if body is None or not isinstance(body.get("messages"), list):
             return self._error(400, "'messages' is required", "invalid_request_error")
         messages = body["messages"]
-        users = [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-        text = self.reply(body) if self.reply else str(users[-1] if users else "")
+        calls, scripted_content = self._tool_calls(body)
+        text: str | None = self.reply(body) if self.reply else last_user(body)
+        if calls:
+            text = scripted_content if scripted_content is not None else (self.reply(body) if self.reply else None)
         tokens_in = sum(len(str(m.get("content", "")).split()) for m in messages if isinstance(m, dict))
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if calls:
+            message["tool_calls"] = calls
         choice = {
             "index": 0,
-            "message": {"role": "assistant", "content": text},
-            "finish_reason": "stop",
+            "message": message,
+            "finish_reason": "tool_calls" if calls else "stop",
             "logprobs": None,
         }
-        return web.json_response(
-            self._envelope("chat", str(body.get("model")), choice, tokens_in, len(text.split()))
-        )
+        tokens_out = len((text or "").split()) + (len(json.dumps(calls).split()) if calls else 0)
+        return web.json_response(self._envelope("chat", str(body.get("model")), choice, tokens_in, tokens_out))
+
+    def _tool_calls(self, body: dict[str, Any]) -> tuple[list[Any], str | None]:
+        """The tool calls to answer ``body`` with, in the answer's shape, and a scripted content (if any)."""
+        with self._lock:
+            scripted = self._tool_answers.popleft() if self._tool_answers else None
+            self._answers += 1
+            number = self._answers
+        if scripted is not None:
+            wanted, content = scripted
+        elif callable(self.call_tools):
+            wanted, content = self.call_tools(body) or [], None
+        elif self.call_tools:
+            wanted, content = self._first_tool_call(body), None
+        else:
+            return [], None
+        return [self._shaped(call, f"call_{number}_{index}") for index, call in enumerate(wanted)], content
+
+    @staticmethod
+    def _first_tool_call(body: dict[str, Any]) -> ToolCalls:
+        """A call of the first tool a request offers, its required properties set to the last user message."""
+        tools = body.get("tools")
+        if not isinstance(tools, list) or not tools or not isinstance(tools[0], dict):
+            return []
+        function = tools[0].get("function") or {}
+        parameters = function.get("parameters") or {}
+        required = parameters.get("required") or []
+        said = last_user(body)
+        return [{"name": function.get("name"), "arguments": {str(key): said for key in required}}]
+
+    @staticmethod
+    def _shaped(call: Any, default_id: str) -> Any:
+        """One call in the chat API's shape (a call that is not a dict is sent as it is)."""
+        if not isinstance(call, dict):
+            return call
+        function: dict[str, Any] = {}
+        if "name" in call:
+            function["name"] = call["name"]
+        if "arguments" in call:
+            arguments = call["arguments"]
+            function["arguments"] = arguments if isinstance(arguments, str) else json.dumps(arguments)
+        return {"id": call.get("id", default_id), "type": "function", "function": function}
 
     async def _completions(self, request: web.Request) -> web.StreamResponse:
         body, failure = await self._read(request)

@@ -15,7 +15,7 @@ from mendoza.config.datasets import case_from_mapping, load_cases_file
 from mendoza.config.grader_specs import parse_grader_entries
 from mendoza.config.templates import user_environment
 from mendoza.config.yaml_source import YamlDocument, read_limited, read_yaml
-from mendoza.core import Case, ErrorPolicy, Pricing, Suite, Thresholds, Variant, provider_name_of
+from mendoza.core import Case, ErrorPolicy, Pricing, Suite, Thresholds, ToolSpec, Variant, provider_name_of
 from mendoza.errors import ConfigError, MendozaError
 from mendoza.registry import provider_class
 
@@ -42,6 +42,7 @@ class _VariantEntry(BaseModel):
     concurrency: int | None = Field(default=None, ge=1, le=1024, strict=True)
     timeout: float | None = Field(default=None, gt=0, strict=True)
     pricing: Pricing | None = None
+    tools: list[ToolSpec] = Field(default_factory=list)
 
 
 class _SuiteEntry(BaseModel):
@@ -84,6 +85,8 @@ def _known_keys(location: tuple[Any, ...]) -> list[str]:
             model = Thresholds
         elif part == "pricing":
             model = Pricing
+        elif part == "tools":
+            model = ToolSpec
     return list(model.model_fields)
 
 
@@ -192,6 +195,32 @@ def _check_template_if_set(
         _check_template(text, cases, where, what, file)
 
 
+def _check_tools(entry: _VariantEntry, index: int, document: YamlDocument) -> None:
+    """Each tool's name is unique in its variant and its parameters are a JSON Schema of an object (what
+    OpenAI's and Anthropic's APIs accept)."""
+    import jsonschema
+
+    seen: set[str] = set()
+    for position, tool in enumerate(entry.tools):
+        where = document.where(("variants", index, "tools", position))
+        what = f"variant '{entry.id}': tool '{tool.name}'"
+        if tool.name in seen:
+            raise ConfigError(f"{what} is declared twice", where=where)
+        seen.add(tool.name)
+        if tool.parameters.get("type") != "object":
+            message = f"{what}: 'parameters' must be a JSON Schema of an object (type: object, properties: ...)"
+            raise ConfigError(message, where=where)
+        try:
+            jsonschema.validators.validator_for(tool.parameters).check_schema(tool.parameters)
+        except jsonschema.SchemaError as exc:
+            path = "/".join(str(part) for part in exc.absolute_path)
+            at = f" at '{path}'" if path else ""
+            reason = " ".join(exc.message.split())
+            reason = reason if len(reason) <= 200 else reason[:197] + "..."
+            message = f"{what}: 'parameters' is not a valid JSON Schema{at}: {reason}"
+            raise ConfigError(message, where=where) from None
+
+
 def _variant(entry: _VariantEntry, index: int, cases: tuple[Case, ...], document: YamlDocument) -> Variant:
     where = document.where(("variants", index))
     prompt = entry.prompt
@@ -212,6 +241,7 @@ def _variant(entry: _VariantEntry, index: int, cases: tuple[Case, ...], document
             message = f"variant '{entry.id}': prompt_file '{entry.prompt_file}' not found"
             raise ConfigError(message, where=where) from None
         where = str(prompt_path)
+    _check_tools(entry, index, document)
     model_where = document.where(("variants", index, "model"))
     provider = _provider_of(entry.model)
     conversations = all(case.messages for case in cases) and bool(cases)

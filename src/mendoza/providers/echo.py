@@ -7,12 +7,15 @@ from typing import ClassVar
 
 from mendoza.core import ModelRequest, ModelResponse
 from mendoza.providers.base import Provider
+from mendoza.providers.chat import last_user_turn
 
 __all__ = ["EchoProvider"]
 
 
 class EchoProvider(Provider):
-    """``echo``: the output is the rendered prompt, or the case's variables as JSON when there is no prompt.
+    """``echo``: the output is the rendered prompt, or the case's variables as JSON when there is no prompt; in
+    a conversation (``request.messages``), the content of its last user turn (so a scripted conversation
+    answers each turn with what the user said).
 
     Tokens in and out are word counts (priced when the variant has ``pricing``). It does no I/O and no
     waiting, so a run against it measures mendoza's own overhead per sample.
@@ -29,7 +32,9 @@ class EchoProvider(Provider):
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """The prompt (or the vars as JSON) back, with word counts as tokens."""
-        text = request.prompt
+        text = last_user_turn(request)
+        if text is None:
+            text = request.prompt
         if text is None:
             variables = request.vars
             text = json.dumps(

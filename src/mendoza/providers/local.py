@@ -4,6 +4,25 @@
 assembled once into ``~/.cache/mendoza/models``; ``local/<path>.gguf`` takes any GGUF file. A model is
 loaded once per process and shared by every variant that names it; calls run on a worker thread (never
 on the event loop), one at a time per model, because a llama.cpp context is not thread-safe.
+
+Conversations (a case's ``messages``): a model with a chat template (or ``api: chat``) gets them as chat
+messages through ``create_chat_completion``, the variant's ``system`` first when they have no system turn. A
+base model (the default Gemma 3 270M is prompted as one) gets them as plain text, one paragraph per turn
+and an open assistant turn at the end (``providers.chat.plain_text``)::
+
+    System: You are terse.
+
+    User: Hello
+
+    Assistant: Hi.
+
+    User: What is 2 + 2?
+
+    Assistant:
+
+Its answer stops where it starts the user's next turn (``stop: ["\nUser:"]`` unless the variant sets
+``stop``) and is stripped of the whitespace around it. The local provider does not call tools: a variant
+with ``tools`` is refused when the run is planned.
 """
 
 from __future__ import annotations
@@ -16,12 +35,14 @@ import sys
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 from mendoza.core import ModelRequest, ModelResponse, Variant
 from mendoza.errors import ConfigError, ProviderError
 from mendoza.providers.base import JudgeStyle, Provider
+from mendoza.providers.chat import PLAIN_TEXT_STOP, chat_turns, plain_text
 
 __all__ = ["BUILTIN_MODELS", "LocalProvider", "load_model", "resolve_model_path"]
 
@@ -173,8 +194,15 @@ class LocalProvider(Provider):
         """Completion (few-shot, ``Verdict:``), unless the judge asks for ``api: chat``."""
         return "instruction" if params.get("api") == "chat" else "completion"
 
+    @classmethod
+    def check(cls, variant: Variant) -> None:
+        """Refuse tools (the embedded model is not asked to call any); the model itself loads at run time."""
+        if variant.tools:
+            raise ConfigError(f"variant '{variant.id}': the local provider does not call tools; remove 'tools'")
+
     def __init__(self, variant: Variant) -> None:
         super().__init__(variant)
+        self.check(variant)
         params = dict(variant.params)
         unknown = sorted(set(params) - _GENERATION_PARAMS - _LOAD_PARAMS - _MODE_PARAMS)
         if unknown:
@@ -211,13 +239,14 @@ class LocalProvider(Provider):
         try:
             with lock:
                 if use_chat:
-                    messages = [{"role": "user", "content": prompt}]
-                    if request.system:
-                        messages.insert(0, {"role": "system", "content": request.system})
-                    result = model.create_chat_completion(
-                        messages=messages, seed=request.seed, **self._generation
-                    )
+                    turns = chat_turns(replace(request, system=request.system or None))
+                    result = model.create_chat_completion(messages=turns, seed=request.seed, **self._generation)
                     text = result["choices"][0]["message"]["content"] or ""
+                elif request.messages:
+                    generation = {"stop": list(PLAIN_TEXT_STOP), **self._generation}
+                    conversation = plain_text(chat_turns(replace(request, system=request.system or None)))
+                    result = model.create_completion(conversation, seed=request.seed, **generation)
+                    text = result["choices"][0]["text"].strip()
                 else:
                     full_prompt = f"{request.system}\n\n{prompt}" if request.system else prompt
                     result = model.create_completion(full_prompt, seed=request.seed, **self._generation)

@@ -13,6 +13,7 @@ from mendoza.config.templates import user_environment
 from mendoza.core import ModelRequest, ModelResponse, Variant, stable_hash
 from mendoza.errors import ConfigError, ProviderError, ProviderTimeout
 from mendoza.providers.base import Provider
+from mendoza.providers.chat import last_user_turn
 
 __all__ = ["ERROR_KINDS", "MockProvider"]
 
@@ -70,12 +71,16 @@ class MockProvider(Provider):
 
     What it answers (the first that is set wins):
 
+    - ``turns``: in a conversation (``request.messages``), a list of outputs by turn: the answer to the
+      conversation's Nth user turn is ``turns[N-1]`` (a template over the vars, like ``output``); a turn past
+      the end of the list is answered by the rules below.
     - ``output``: a fixed string, rendered as a Jinja2 template over the vars (undefined names are an error).
     - ``outputs``: a list of such strings; a sample gets ``outputs[seed % len(outputs)]`` (deterministic).
     - ``pass_rate`` (a float in [0, 1]) or ``pass_rates`` (``{case_id: rate}``, by the request's
       ``case_id``; cases not listed use ``pass_rate``, else 1.0): the output is ``pass_output``
       (default ``"PASS"``) when ``random.Random(seed).random() < rate``, else ``fail_output`` (``"FAIL"``).
-    - otherwise the rendered prompt (or ``"mock"`` when there is none).
+    - otherwise, in a conversation, its last user turn; else the rendered prompt (or ``"mock"`` when there is
+      none).
 
     How it behaves:
 
@@ -91,7 +96,8 @@ class MockProvider(Provider):
     - ``cacheable``: true to let the runner cache its outputs (the class default is false).
 
     Other keys are ignored. ``calls`` counts calls and ``attempts`` maps each seed to its number of calls.
-    Tokens in and out are word counts, priced when the variant has ``pricing``.
+    Tokens in and out are word counts (in: of the prompt, or of every turn of a conversation), priced when
+    the variant has ``pricing``.
     """
 
     name: ClassVar[str] = "mock"
@@ -111,6 +117,10 @@ class MockProvider(Provider):
             # An instance attribute shadows the class default: read ``provider.cacheable`` from the instance.
             self.__dict__["cacheable"] = True
 
+        turns = params.get("turns")
+        if turns is not None and (not isinstance(turns, list) or not turns):
+            raise ConfigError("mock param 'turns' must be a non-empty list of outputs, one per user turn", where)
+        self._turns = [_Text(str(item), "turns", where) for item in turns] if turns else None
         output = params.get("output")
         self._output = _Text(str(output), "output", where) if output is not None else None
         outputs = params.get("outputs")
@@ -159,6 +169,10 @@ class MockProvider(Provider):
         return ProviderError("mock: scripted server error", retryable=True)
 
     def _text(self, request: ModelRequest) -> str:
+        if self._turns is not None and request.messages:
+            turn = sum(message.role == "user" for message in request.messages)
+            if 1 <= turn <= len(self._turns):
+                return self._turns[turn - 1].render(request.vars)
         if self._output is not None:
             return self._output.render(request.vars)
         if self._outputs is not None:
@@ -169,6 +183,9 @@ class MockProvider(Provider):
             )
             passed = random.Random(request.seed).random() < rate
             return self._pass_output if passed else self._fail_output
+        said = last_user_turn(request)
+        if said is not None:
+            return said
         return request.prompt if request.prompt is not None else "mock"
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
@@ -190,7 +207,10 @@ class MockProvider(Provider):
         ):
             raise self._failure()
         text = self._text(request)
-        tokens_in = len(request.prompt.split()) if request.prompt is not None else 0
+        if request.messages:
+            tokens_in = sum(len(message.content.split()) for message in request.messages)
+        else:
+            tokens_in = len(request.prompt.split()) if request.prompt is not None else 0
         tokens_out = len(text.split())
         pricing = self.variant.pricing
         return ModelResponse(

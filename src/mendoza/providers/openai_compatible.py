@@ -16,9 +16,17 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-from mendoza.core import ModelRequest, ModelResponse, Variant
+from mendoza.core import ModelRequest, ModelResponse, ToolSpec, Variant
 from mendoza.errors import ConfigError, ProviderError
 from mendoza.providers.base import JudgeStyle, Provider
+from mendoza.providers.chat import (
+    PLAIN_TEXT_STOP,
+    ToolCall,
+    chat_turns,
+    plain_text,
+    tool_call_steps,
+    tool_calls_metadata,
+)
 from mendoza.providers.transport import connection_error, one_line, transport_error
 
 if TYPE_CHECKING:
@@ -30,6 +38,8 @@ __all__ = [
     "connection_error",
     "is_loopback",
     "one_line",
+    "openai_tool_calls",
+    "openai_tools",
     "request_body",
     "resolve_api_key",
     "retry_after_seconds",
@@ -140,6 +150,49 @@ def _int_or_none(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def openai_tools(tools: tuple[ToolSpec, ...]) -> list[dict[str, Any]]:
+    """The variant's tools in the shape of the chat API's ``tools``."""
+    return [
+        {
+            "type": "function",
+            "function": {"name": tool.name, "description": tool.description, "parameters": tool.parameters},
+        }
+        for tool in tools
+    ]
+
+
+def _sent(value: object, secret: str | None) -> str:
+    """What a server sent, on one line, for an error message."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return one_line(text, secret)
+
+
+def openai_tool_calls(message: Mapping[str, Any], label: str, secret: str | None) -> list[ToolCall]:
+    """The tool calls of a chat answer's ``message`` (``tool_calls``, or the older single ``function_call``);
+    a call without a name, or a list that is not one, is a ``ProviderError`` saying what the server sent."""
+    raw = message.get("tool_calls")
+    if raw is None and isinstance(message.get("function_call"), Mapping):
+        raw = [{"function": message["function_call"]}]
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ProviderError(f"{label}: sent tool_calls that are not a list: {_sent(raw, secret)}")
+    calls = []
+    for item in raw:
+        call: Mapping[str, Any] = item if isinstance(item, Mapping) else {}
+        function = call.get("function")
+        function = function if isinstance(function, Mapping) else {}
+        name = function.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ProviderError(f"{label}: sent a tool call without a name: {_sent(item, secret)}")
+        call_id = call.get("id")
+        calls.append(ToolCall(str(call_id) if call_id else None, name, function.get("arguments")))
+    return calls
+
+
 class OpenAIProvider(Provider):
     """Any OpenAI-compatible endpoint: ``openai/<model>`` with an optional ``base_url``.
 
@@ -170,6 +223,14 @@ class OpenAIProvider(Provider):
             asked["response_format"] = {"type": "json_object"}
         return asked
 
+    @classmethod
+    def check(cls, variant: Variant) -> None:
+        """``params.api`` is ``chat`` or ``completions``, and tools come with the chat API."""
+        if variant.params.get("api", "chat") not in ("chat", "completions"):
+            raise ConfigError(f"variant '{variant.id}': params.api must be 'chat' or 'completions'")
+        if variant.tools and variant.params.get("api") == "completions":
+            raise ConfigError(f"variant '{variant.id}': tools need the chat API (params.api: chat)")
+
     def __init__(self, variant: Variant) -> None:
         super().__init__(variant)
         self._client: AsyncOpenAI | None = None
@@ -177,8 +238,7 @@ class OpenAIProvider(Provider):
         self._label = f"openai model '{variant.model_name}'"
         # A missing key is a set-up mistake: say so before the run starts, not once per sample.
         resolve_api_key("openai", variant.api_key_env or "OPENAI_API_KEY", self._base_url)
-        if variant.params.get("api", "chat") not in ("chat", "completions"):
-            raise ConfigError(f"variant '{variant.id}': params.api must be 'chat' or 'completions'")
+        self.check(variant)
 
     def _get_client(self) -> AsyncOpenAI:
         if self._client is None:
@@ -202,7 +262,7 @@ class OpenAIProvider(Provider):
         """One chat or legacy completion; failures become ``ProviderError`` (see the module's helpers)."""
         import openai
 
-        if request.prompt is None:
+        if request.prompt is None and not request.messages:
             raise ProviderError(f"{self._label}: the variant has no prompt template")
         api = request.params.get("api", "chat")
         if api not in ("chat", "completions"):
@@ -212,13 +272,16 @@ class OpenAIProvider(Provider):
         body = request_body(request.params, request.seed)
         body["model"] = self.variant.model_name
         if api == "chat":
-            messages = [{"role": "user", "content": request.prompt}]
-            if request.system is not None:
-                messages.insert(0, {"role": "system", "content": request.system})
-            body["messages"] = messages
+            body["messages"] = chat_turns(request)
+            if request.tools:
+                body["tools"] = openai_tools(request.tools)
+        elif request.messages:
+            body["prompt"] = plain_text(chat_turns(request))
+            body.setdefault("stop", list(PLAIN_TEXT_STOP))
         else:
             body["prompt"] = request.prompt
         path = "/chat/completions" if api == "chat" else "/completions"
+        started = time.perf_counter()
         try:
             # The SDK's low-level post: its auth, transport and error mapping, without the typed request
             # transform and response models that cost a third of the CPU of a call at high request rates.
@@ -234,9 +297,9 @@ class OpenAIProvider(Provider):
             if broken is not None:
                 raise broken from None
             raise ProviderError(one_line(f"{self._label}: {type(exc).__name__}: {exc}", secret)) from None
-        return self._response(raw, api, secret)
+        return self._response(raw, api, secret, (time.perf_counter() - started) * 1000.0)
 
-    def _response(self, raw: bytes, api: str, secret: str | None) -> ModelResponse:
+    def _response(self, raw: bytes, api: str, secret: str | None, elapsed_ms: float = 0.0) -> ModelResponse:
         try:
             data = json.loads(raw)
         except ValueError:
@@ -246,12 +309,16 @@ class OpenAIProvider(Provider):
             ) from None
         choices = data.get("choices") if isinstance(data, dict) else None
         choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else {}
+        calls: list[ToolCall] = []
         if api == "chat":
             message = choice.get("message")
             message = message if isinstance(message, dict) else {}
+            calls = openai_tool_calls(message, self._label, secret)
             text = message.get("content")
             if text is None:  # a refusal is an output to grade, not a failure
                 text = message.get("refusal")
+            if text is None and calls:  # only tool calls: no text
+                text = ""
         else:
             text = choice.get("text")
         if not isinstance(text, str):
@@ -273,6 +340,8 @@ class OpenAIProvider(Provider):
             tokens_out=tokens_out,
             cost=pricing.cost(tokens_in, tokens_out) if pricing is not None else None,
             finish_reason=finish_reason if isinstance(finish_reason, str) else None,
+            metadata=tool_calls_metadata(calls),
+            steps=tool_call_steps(calls, elapsed_ms),
         )
 
     def cache_identity(self) -> dict[str, Any]:

@@ -9,6 +9,15 @@ The case is named by ``case_id`` (or ``case``, ``task_id``, ``id``); the output 
 ``completion``, ``text``); ``repeat`` is optional: without it, a case's lines are its repeats in file order.
 A line may carry ``error`` (the sample errors with that message) and ``tokens_in``, ``tokens_out``, ``cost``.
 A (case, repeat) the file does not hold errors with a message that says so.
+
+A conversation (a case with ``messages``) is replayed turn by turn from ``turns``, a list of the assistant's
+answers in order (the answer to the conversation's Nth user turn is ``turns[N-1]``; a turn the list does not
+reach is that sample's error)::
+
+    {"case_id": "greeting", "turns": ["Hello! How can I help?", "Paris is in France."]}
+
+A line without ``turns`` answers every turn with its ``output``; a case without messages gets the last of its
+``turns`` when the line has no ``output``.
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ class _Stored:
     tokens_in: int | None
     tokens_out: int | None
     cost: float | None
+    turns: tuple[str, ...] | None = None
 
 
 _loaded: dict[tuple[str, int, int], dict[tuple[str, int], _Stored]] = {}
@@ -83,9 +93,15 @@ def load_replay(path: Path) -> dict[tuple[str, int], _Stored]:
             case = _first(record, _CASE_KEYS)
             if not isinstance(case, str | int) or isinstance(case, bool):
                 raise ConfigError(f"no case id (one of {', '.join(_CASE_KEYS)})", where=where)
-            output, error = _first(record, _OUTPUT_KEYS), record.get("error")
-            if output is None and error is None:
-                raise ConfigError(f"no output (one of {', '.join(_OUTPUT_KEYS)}) and no error", where=where)
+            output, error, turns = _first(record, _OUTPUT_KEYS), record.get("error"), record.get("turns")
+            if turns is not None and (
+                not isinstance(turns, list) or not turns or not all(isinstance(turn, str) for turn in turns)
+            ):
+                raise ConfigError("'turns' must be a non-empty list of texts (the answers, in order)", where=where)
+            if output is None and error is None and turns is None:
+                raise ConfigError(
+                    f"no output (one of {', '.join(_OUTPUT_KEYS)}, or turns) and no error", where=where
+                )
             repeat = record.get("repeat", following.get(str(case), 0))
             if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 0:
                 raise ConfigError("'repeat' must be a whole number from 0", where=where)
@@ -98,6 +114,7 @@ def load_replay(path: Path) -> dict[tuple[str, int], _Stored]:
                 _number(record, "tokens_in", int, where),
                 _number(record, "tokens_out", int, where),
                 _number(record, "cost", float, where),
+                None if turns is None else tuple(turns),
             )
     _loaded[key] = outputs
     return outputs
@@ -140,8 +157,20 @@ class ReplayProvider(Provider):
             )
         if stored.error is not None:
             raise ProviderError(f"replay: {stored.error}")
+        text = stored.output
+        if stored.turns is not None:
+            if request.messages:
+                turn = sum(message.role == "user" for message in request.messages)
+                if not 1 <= turn <= len(stored.turns):
+                    raise ProviderError(
+                        f"replay: {self._path.name} holds {len(stored.turns)} turn(s) for case "
+                        f"'{request.case_id}' repeat {request.repeat}, not turn {turn}"
+                    )
+                text = stored.turns[turn - 1]
+            elif text is None:
+                text = stored.turns[-1]
         return ModelResponse(
-            text=stored.output or "",
+            text=text or "",
             tokens_in=stored.tokens_in,
             tokens_out=stored.tokens_out,
             cost=stored.cost,
