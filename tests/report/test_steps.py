@@ -214,11 +214,6 @@ def test_step_names_are_escaped_in_html_and_markdown(store: Store) -> None:
     assert "| &lt;" not in report_to_markdown(report) and "<script>x</script>\\|pipe" in report_to_markdown(report)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store.steps.failed_at counts every sample with a failed_step, a passed one too (a step error the app "
-    "recovered from); 'where failures start' should count only the samples that did not pass",
-)
 def test_a_passed_sample_with_a_recovered_step_error_is_not_a_failure_start(store: Store) -> None:
     run = write_steps_run(store, Plan(lookup_errors=frozenset({(2, 1), (1, 3)})))  # (1, 3) passes anyway
     app = build_report(store, run.id).variant("app")

@@ -124,3 +124,4 @@ def test_a_three_turn_conversation_with_tool_calls(tmp_path: Path, monkeypatch: 
             assert [(s.name, s.parent_id, s.input) for s in again.steps] == [
                 (s.name, s.parent_id, s.input) for s in sample.steps
             ]
+            assert again.metadata == sample.metadata  # the structured calls come back from the cache too

@@ -130,7 +130,7 @@ def test_a_step_grader_added_by_a_regrade_moves_the_first_failing_step(app: Path
     assert failed_steps(store, run.id) == {
         "sunny": None, "misrouted": "router", "blocked": "guardrail", "misrouted-and-blocked": "router"
     }
-    assert store.steps.failed_at(run.id) == [("app", "router", 2), ("app", "guardrail", 1)]
+    assert store.steps.failed_at(run.id) == [("app", "router", 2, 0), ("app", "guardrail", 1, 0)]
     # A changed grader of the same name that passes every router: the failures at the router are gone.
     lenient = entry({"equals": "{{ route }}", "step": "router", "name": "router.equals"})
     regrade_run(store, run.id, graders=[lenient])

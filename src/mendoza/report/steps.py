@@ -161,13 +161,13 @@ class RunSteps:
         self._summaries: dict[str, list[StepSummary]] = defaultdict(list)
         for summary in store.steps.summary(run.id):
             self._summaries[summary.variant_id].append(summary)
-        self._failed_at: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        self._failed_at: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
         self._targets: dict[str | None, list[GraderSpec]] = {}
         self._cells: dict[str | None, dict[str, list[OutcomeCounts]]] = {}
         if not self._summaries:
             return  # a run without steps: no step section anywhere, and no more queries
-        for variant_id, name, count in store.steps.failed_at(run.id):
-            self._failed_at[variant_id].append((name, count))
+        for variant_id, name, count, errored in store.steps.failed_at(run.id):
+            self._failed_at[variant_id].append((name, count, errored))
         for spec in sample_graders(store, run.id):
             self._targets.setdefault(spec.step, []).append(spec)
         several = any(len(specs) > 1 for specs in self._targets.values())
@@ -253,12 +253,14 @@ class RunSteps:
         if not not_passed:
             return []
         at_steps = self._failed_at.get(variant_id, [])
-        final = max(0, outcomes.failed - sum(count for _, count in at_steps))
-        found = [FailureStart(name, "step", count, count / not_passed) for name, count in at_steps]
+        # An errored sample that failed at a step (an app that crashed in it) counts at that step.
+        final = max(0, outcomes.failed - sum(count - errored for _, count, errored in at_steps))
+        elsewhere = max(0, outcomes.errored - sum(errored for _, _, errored in at_steps))
+        found = [FailureStart(name, "step", count, count / not_passed) for name, count, _ in at_steps]
         if final:
             found.append(FailureStart(FINAL_OUTPUT, "final output", final, final / not_passed))
-        if outcomes.errored:
-            found.append(FailureStart("errored", "error", outcomes.errored, outcomes.errored / not_passed))
+        if elsewhere:
+            found.append(FailureStart("errored", "error", elsewhere, elsewhere / not_passed))
         return found
 
 

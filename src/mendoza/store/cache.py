@@ -12,13 +12,14 @@ from dataclasses import asdict
 
 from mendoza.core import ModelResponse, Step
 from mendoza.store.connection import StorePart, utc_now
+from mendoza.store.rows import detail_json
 from mendoza.store.text import DATA_ERRORS, safe_text
 
 __all__ = ["ResponseCache"]
 
 _CACHE_INSERT = (
     "INSERT OR IGNORE INTO model_cache (key, text, tokens_in, tokens_out, cost, finish_reason, created_at, "
-    "steps_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "steps_json, metadata_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -37,13 +38,17 @@ class ResponseCache(StorePart):
     def get(self, key: str) -> ModelResponse | None:
         """A cached model response, or None."""
         rows = self._rows(
-            "SELECT text, tokens_in, tokens_out, cost, finish_reason, steps_json FROM model_cache WHERE key = ?",
+            "SELECT text, tokens_in, tokens_out, cost, finish_reason, steps_json, metadata_json FROM model_cache "
+            "WHERE key = ?",
             (key,),
         )
         if not rows:
             return None
-        text, tokens_in, tokens_out, cost, finish_reason, steps = rows[0]
-        return ModelResponse(text, tokens_in, tokens_out, cost, finish_reason, steps=_steps_from(steps))
+        text, tokens_in, tokens_out, cost, finish_reason, steps, metadata = rows[0]
+        return ModelResponse(
+            text, tokens_in, tokens_out, cost, finish_reason,
+            metadata=None if metadata is None else json.loads(metadata), steps=_steps_from(steps),
+        )
 
     def put_many(self, entries: Sequence[tuple[str, ModelResponse]]) -> None:
         """Remember model responses by key (a key already present keeps its first response)."""
@@ -51,7 +56,10 @@ class ResponseCache(StorePart):
             return
         now = utc_now()
         rows = [
-            (key, r.text, r.tokens_in, r.tokens_out, r.cost, r.finish_reason, now, _steps_json(r.steps))
+            (
+                key, r.text, r.tokens_in, r.tokens_out, r.cost, r.finish_reason, now, _steps_json(r.steps),
+                detail_json(r.metadata) if r.metadata else None,
+            )
             for key, r in entries
         ]
         try:

@@ -224,7 +224,7 @@ def m006_grading_time() -> str:
 def m007_steps() -> str:
     """The steps of each sample (an app's spans, tool calls, a conversation's turns), in start order; which step
     a failed sample first failed at (``core.first_failing_step``, NULL: none did); and a cached response's
-    steps (a model's tool calls), so a cached sample keeps them."""
+    steps and metadata (a model's tool calls), so a cached sample keeps them."""
     return """
         CREATE TABLE steps (
             id INTEGER PRIMARY KEY,
@@ -247,6 +247,7 @@ def m007_steps() -> str:
         CREATE INDEX steps_by_sample ON steps (sample_id, position);
         ALTER TABLE samples ADD COLUMN failed_step TEXT;
         ALTER TABLE model_cache ADD COLUMN steps_json TEXT;
+        ALTER TABLE model_cache ADD COLUMN metadata_json TEXT;
     """
 
 

@@ -149,14 +149,17 @@ class StepRecords(StorePart):
             (run_id, variant_id),
         )
 
-    def failed_at(self, run_id: str) -> list[tuple[str, str, int]]:
-        """``(variant, step name, samples)``: how many samples of each variant first failed at each step."""
+    def failed_at(self, run_id: str) -> list[tuple[str, str, int, int]]:
+        """``(variant, step name, samples, errored)``: how many samples of each variant that failed or errored
+        first failed at each step (``errored``: how many of those errored). A sample that passed although a
+        step failed (an app that recovered) is not counted."""
         rows = self._rows(
-            "SELECT variant_id, failed_step, COUNT(*) FROM samples WHERE run_id = ? AND failed_step IS NOT NULL "
+            "SELECT variant_id, failed_step, COUNT(*), SUM(error IS NOT NULL) FROM samples "
+            "WHERE run_id = ? AND failed_step IS NOT NULL AND (passed IS 0 OR error IS NOT NULL) "
             "GROUP BY variant_id, failed_step ORDER BY variant_id, COUNT(*) DESC, failed_step",
             (run_id,),
         )
-        return [(row[0], row[1], int(row[2])) for row in rows]
+        return [(row[0], row[1], int(row[2]), int(row[3] or 0)) for row in rows]
 
     def failed_steps(self, sample_ids: Sequence[int]) -> dict[int, str]:
         """The step each of these samples first failed at, by sample id (samples that failed at none left
