@@ -173,6 +173,8 @@ class Grader(ABC):
     blocking: ClassVar[bool] = False
     #: An example as a suite would write it, for ``mendoza graders``.
     example: ClassVar[str] = ""
+    #: Whether the grader reads the sample's steps (``SampleGrader.grade_steps``) rather than its output alone.
+    uses_steps: ClassVar[bool] = False
 
     def __init__(self, params: GraderParams) -> None:
         self.params = params
@@ -216,9 +218,6 @@ class SampleGrader(Grader):
     ``grade`` may return a ``Verdict`` or an awaitable of one (for graders that call a model). A grader whose
     ``grade`` may block (it runs a user's code) sets ``blocking``: it then runs on a thread of its own.
     """
-
-    #: Whether the grader reads the sample's steps (``grade_steps``) rather than its output alone.
-    uses_steps: ClassVar[bool] = False
 
     @abstractmethod
     def grade(self, output: str, case: Case) -> Verdict | Awaitable[Verdict]:
