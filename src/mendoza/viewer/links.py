@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.requests import Request
 
-__all__ = ["TOKEN_PARAM", "has_token", "json_twin", "local_path", "local_url", "without_token"]
+__all__ = ["TOKEN_PARAM", "grid_url", "has_token", "json_twin", "local_path", "local_url", "without_token"]
 
 TOKEN_PARAM = "token"
 """The query parameter that carries the viewer's token on a first visit."""
@@ -41,6 +41,12 @@ def local_url(path: str, query: str) -> str:
     """The address of ``path`` with ``query`` on this server, the token left out."""
     kept = without_token(query)
     return local_path(path) + ("?" + kept if kept else "")
+
+
+def grid_url(run_id: str, filters: list[tuple[str, str]]) -> str:
+    """The address of a run's grid with ``filters`` (query parameter pairs, each percent-encoded)."""
+    query = urlencode(filters)
+    return local_path(f"runs/{run_id}/grid") + ("?" + query if query else "")
 
 
 def json_twin(request: Request) -> str:

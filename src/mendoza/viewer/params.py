@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from starlette.datastructures import QueryParams
 
-__all__ = ["BadParameter", "Pagination", "choice", "exact", "flag", "integer", "paginate", "text"]
+__all__ = ["STEP_NAME_CHARS", "BadParameter", "Pagination", "choice", "exact", "flag", "integer", "paginate", "text"]
 
 T = TypeVar("T", bound=str)
 
@@ -18,6 +18,8 @@ INT64_MAX = 2**63 - 1
 """The largest whole number SQLite can bind: every number parameter is clamped within +-this."""
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
+STEP_NAME_CHARS = 1000
+"""The longest step name the grid's ``failed_step`` filter takes and offers (the overview links none longer)."""
 
 
 class BadParameter(ValueError):

@@ -1,7 +1,9 @@
 """What the viewer shows of each variant of a run, adapted from the one report (``mendoza.report.build_report``,
 which the CLI, its JSON, Markdown and HTML read too): pass rates with their intervals and bands for the
 automatic and the human-adjusted verdicts, errors and bounds, breakdowns, pass@k and pass^k, agreement between
-the automatic verdicts and the human labels, cost, tokens and latency. Nothing here computes a statistic."""
+the automatic verdicts and the human labels, cost, tokens and latency, and the per step section (each step's
+own rate, where failures start, the end-to-end rate beside the product of the step rates). Nothing here
+computes a statistic: figures are the report's, sentences ``mendoza.report.wording``'s."""
 
 from __future__ import annotations
 
@@ -10,13 +12,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mendoza.core import Run, Suite
-from mendoza.report import Rate, RunReport, VariantResult, build_report, variant_notes
+from mendoza.report import (
+    FailureStart,
+    Rate,
+    RunReport,
+    StepChain,
+    StepReport,
+    VariantResult,
+    build_report,
+    step_chain_words,
+    step_ran_words,
+    variant_notes,
+)
 from mendoza.store import CellVerdicts, Store
+from mendoza.viewer.links import grid_url
+from mendoza.viewer.params import STEP_NAME_CHARS
 
 __all__ = [
     "BreakdownSummary",
+    "FailureStartRow",
     "PassCurvePoint",
     "RateSummary",
+    "StepChainSummary",
+    "StepRow",
     "VariantSummary",
     "finite",
     "rate_summary",
@@ -112,6 +130,56 @@ class BreakdownSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class StepRow:
+    """One step of a variant (``report.steps.StepReport``): how often it ran (``ran``, the report's words),
+    its own pass rate where a grader targets it (automatic verdicts; None otherwise), the runs of it that
+    errored, latency, tokens and its share of the variant's cost."""
+
+    name: str
+    kind: str
+    ran: str
+    samples: int
+    variant_samples: int
+    runs: int
+    rate: RateSummary | None
+    graders: list[str]
+    errors: int
+    error_share: float | None
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    tokens_in: int
+    tokens_out: int
+    cost: float | None
+    cost_share: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class FailureStartRow:
+    """Where some of a variant's samples that did not pass started failing (``report.steps.FailureStart``):
+    ``kind`` ``step``, ``final output`` or ``error``; ``share`` of the samples that did not pass. ``grid_url``
+    opens the grid on the variant's samples that first failed at that step (None for the final output, the
+    errored samples, and a name longer than the grid's filter takes)."""
+
+    name: str
+    kind: str
+    samples: int
+    share: float | None
+    grid_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StepChainSummary:
+    """The end-to-end rate (automatic verdicts) beside the product of its factors' rates, and the report's
+    sentence about them (``words``); ``pattern`` is ``together``, ``apart`` or None (not markedly different)."""
+
+    end_to_end: float | None
+    product: float
+    factors: list[tuple[str, float]]
+    pattern: str | None
+    words: str
+
+
+@dataclass(frozen=True, slots=True)
 class VariantSummary:
     """One variant of a run: automatic and human-adjusted pass rates, labels, curves, cost and latency."""
 
@@ -136,6 +204,50 @@ class VariantSummary:
     cost_per_pass: float | None
     latency_p50_ms: float | None
     latency_p95_ms: float | None
+    #: The per step section (empty, and the rest None, when no sample of the variant recorded a step).
+    steps: list[StepRow]
+    final_output: RateSummary | None
+    failed_at: list[FailureStartRow]
+    step_chain: StepChainSummary | None
+
+
+def _step(step: StepReport, confidence: float) -> StepRow:
+    return StepRow(
+        name=step.name,
+        kind=step.kind,
+        ran=step_ran_words(step),
+        samples=step.samples,
+        variant_samples=step.variant_samples,
+        runs=step.runs,
+        rate=None if step.rate is None else rate_summary(step.rate, confidence),
+        graders=list(step.graders),
+        errors=step.errors,
+        error_share=step.error_share,
+        latency_p50_ms=step.latency_p50_ms,
+        latency_p95_ms=step.latency_p95_ms,
+        tokens_in=step.tokens_in,
+        tokens_out=step.tokens_out,
+        cost=step.cost,
+        cost_share=step.cost_share,
+    )
+
+
+def _failure_start(start: FailureStart, run_id: str, variant_id: str) -> FailureStartRow:
+    linked = start.kind == "step" and 0 < len(start.name) <= STEP_NAME_CHARS
+    url = grid_url(run_id, [("failed_step", start.name), ("variant", variant_id)]) if linked else None
+    return FailureStartRow(start.name, start.kind, start.samples, start.share, url)
+
+
+def _chain(chain: StepChain | None) -> StepChainSummary | None:
+    if chain is None:
+        return None
+    return StepChainSummary(
+        end_to_end=chain.end_to_end_rate,
+        product=chain.product,
+        factors=list(chain.factors),
+        pattern=chain.pattern,
+        words=step_chain_words(chain),
+    )
 
 
 def _curve(report: RunReport, variant: VariantResult) -> list[PassCurvePoint]:
@@ -188,6 +300,12 @@ def summarise_report(report: RunReport, cells: Sequence[CellVerdicts]) -> list[V
                 cost_per_pass=variant.cost_per_pass,
                 latency_p50_ms=variant.latency_p50_ms,
                 latency_p95_ms=variant.latency_p95_ms,
+                steps=[_step(step, report.confidence) for step in variant.steps],
+                final_output=(
+                    None if variant.final_output is None else rate_summary(variant.final_output, report.confidence)
+                ),
+                failed_at=[_failure_start(start, report.run.id, variant.variant_id) for start in variant.failed_at],
+                step_chain=_chain(variant.step_chain),
             )
         )
     return summaries

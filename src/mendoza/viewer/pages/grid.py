@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from mendoza.core import ErrorPolicy, Run
 from mendoza.store import GRID_SORTS, CaseRecord, CellVerdicts, GridQuery, GridSort
-from mendoza.viewer.params import BadParameter, Pagination, choice, exact, flag, paginate, text
+from mendoza.viewer.params import STEP_NAME_CHARS, BadParameter, Pagination, choice, exact, flag, paginate, text
 from mendoza.viewer.render import page
 from mendoza.viewer.state import ViewerState, viewer_state
 
@@ -23,8 +23,6 @@ __all__ = ["GridCell", "GridFilters", "GridRow", "GridView", "build_grid", "grid
 View = Literal["adjusted", "auto"]
 VIEWS: tuple[View, ...] = ("adjusted", "auto")
 PREVIEW_CHARS = 160
-STEP_NAME_CHARS = 1000
-"""The longest step name the ``failed_step`` filter takes (and offers)."""
 
 
 @dataclass(frozen=True, slots=True)

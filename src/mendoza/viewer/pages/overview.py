@@ -1,6 +1,6 @@
 """The run overview: per variant the pass rate with its interval against the bands (the Mendoza line
 marked), automatic and human-adjusted, the recommendation in words, pass@k / pass^k curves, cost, tokens and
-latency."""
+latency, and under each variant whose samples recorded steps, the report's per step section."""
 
 from __future__ import annotations
 
