@@ -38,28 +38,42 @@ def route(ticket: str) -> str:
         return queue
 
 
+_REPLY_EXAMPLES = """Customer: My parcel never arrived.
+Agent: Sorry about that! I have asked the courier to trace it and will email you tomorrow.
+
+Customer: The app logs me out every hour.
+Agent: Thanks for telling us. Please update to version 4.2, which fixes that.
+
+"""
+
+
 def draft(ticket: str, queue: str) -> str:
     """A one-sentence reply from the queue's agent."""
-    prompt = (
-        f"You are a friendly {queue} support agent. Reply to the customer in one short sentence.\n\n"
-        f"Customer: {ticket}\nAgent:"
-    )
+    prompt = f"{_REPLY_EXAMPLES}Customer: {ticket}\nAgent:"
     return _model.complete(prompt, name="answer", max_tokens=40, stop=["\n", "Customer:"]).strip()
 
 
-def guard(reply: str) -> str:
-    """Block an empty reply or one that promises money back (only a person may do that)."""
+def _words(text: str) -> set[str]:
+    return {word.strip(".,!?'\"").lower() for word in text.split()} - {""}
+
+
+def guard(ticket: str, reply: str) -> str:
+    """Block an empty reply, or one that only parrots the customer (most of its words are the ticket's): a
+    small model often speaks as the customer instead of answering. A blocked reply is replaced by a holding
+    message, so the customer still gets an answer."""
     with mendoza.step("guardrail", kind="guardrail", input=reply) as check:
-        blocked = not reply or "refund" in reply.lower() and "will" in reply.lower()
-        if blocked:
-            check.fail("empty reply or a refund promise")
-            reply = "Thanks for your message: a colleague will get back to you shortly."
-        check.output = "blocked" if blocked else "sent"
+        words = _words(reply)
+        parrot = bool(words) and len(words & _words(ticket)) >= 0.6 * len(words)
+        if not words or parrot:
+            check.fail("empty reply" if not words else "the reply parrots the customer")
+            check.output = "blocked"
+            return "Thanks for your message: a colleague will get back to you shortly."
+        check.output = "sent"
     return reply
 
 
 def answer(vars: dict[str, str]) -> dict[str, str]:
     """The app mendoza calls for each case: the reply, with the queue it was routed to."""
     queue = route(vars["ticket"])
-    reply = guard(draft(vars["ticket"], queue))
+    reply = guard(vars["ticket"], draft(vars["ticket"], queue))
     return {"output": reply, "queue": queue}
