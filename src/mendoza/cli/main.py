@@ -41,6 +41,7 @@ from mendoza.report import (
     report_to_dict,
     report_to_html,
     report_to_markdown,
+    sample_lines,
 )
 
 __all__ = ["cli", "main"]
@@ -241,6 +242,28 @@ def show(
             console.print(f"({len(report.suite.cases)} cases: --cases lists them, `mendoza view` browses them)")
 
 
+@cli.command()
+@click.argument("run_ref", metavar="RUN", default="latest")
+@db_option
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write to this file (default: standard output).")
+@click.option("--steps/--no-steps", default=True, show_default=True, help="Include each sample's steps.")
+def export(run_ref: str, db: Path | None, output: Path | None, steps: bool) -> None:
+    """Every sample of RUN as JSON Lines: the run first, then each sample with its output, cost, verdicts,
+    grades and steps (schema mendoza.samples/1). Streams: memory stays flat however large the run."""
+    with api.open_store(db, readonly=True) as store:
+        lines = sample_lines(store, run_ref, steps=steps)
+        if output is None:
+            for line in lines:
+                click.echo(line)
+            return
+        with output.open("w", encoding="utf-8") as handle:
+            written = -1  # the first line is the run
+            for line in lines:
+                handle.write(line + "\n")
+                written += 1
+        click.echo(f"wrote {max(written, 0)} samples to {output}", err=True)
+
+
 cli.add_command(show, name="report")
 cli.add_command(compare)
 cli.add_command(plan)
@@ -326,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except SystemExit as exc:
         if exit_of_the_cli(exc):  # a command's own sys.exit(code) (ctx.exit() comes back as ``result``)
             raise
+        if type(sys.stdout).__name__ == "_PacifyFlushWrapper":  # click's own exit(1) on a closed pipe (`| head`)
+            _fail(BrokenPipeError())
         _fail(exc)  # an app's exit(0) must not pass a CI gate
     except BaseException as exc:
         _fail(exc)

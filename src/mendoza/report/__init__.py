@@ -22,6 +22,7 @@ from mendoza.report.planning import (
 )
 from mendoza.report.ranking import PairTally, Ranking, VariantRating, rank_variants
 from mendoza.report.reliability import Bounds, Rate, RateRules, Reliability, rate_of, recommendation, reliability
+from mendoza.report.sample_lines import SAMPLES_SCHEMA, sample_lines
 from mendoza.report.steps import FINAL_OUTPUT, FailureStart, StepChain, StepReport
 from mendoza.report.summary import (
     VERDICTS,
@@ -54,6 +55,7 @@ __all__ = [
     "DEFAULT_BAND_EDGES",
     "FINAL_OUTPUT",
     "REPORT_SCHEMA",
+    "SAMPLES_SCHEMA",
     "VERDICTS",
     "Bounds",
     "Breakdown",
@@ -111,6 +113,7 @@ __all__ = [
     "report_to_html",
     "report_to_markdown",
     "rules_of",
+    "sample_lines",
     "side_counts",
     "step_chain_words",
     "step_ran_words",
