@@ -10,7 +10,7 @@ import pytest
 
 from mendoza.core import Grade, Sample
 from mendoza.errors import StoreError
-from mendoza.store import CaseCounts, Store, VariantCounts
+from mendoza.store import Store, VariantCounts
 from tests.store.factories import make_suite, sample
 
 
@@ -167,12 +167,10 @@ def test_variant_and_case_counts(store: Store) -> None:
                                         tokens_in=4, tokens_out=6, cost=1.0, mean_latency_ms=30.0)
     assert counts["b"] == VariantCounts("b", samples=1, passed=1, failed=0, undecided=0, errors=0,
                                         tokens_in=0, tokens_out=0, cost=None, mean_latency_ms=5.0)
-    assert store.samples.case_counts("r") == [
-        CaseCounts("a", "c1", samples=2, passed=2, failed=0, errors=0),
-        CaseCounts("a", "c2", samples=3, passed=0, failed=1, errors=1),
-        CaseCounts("b", "c1", samples=1, passed=1, failed=0, errors=0),
-    ]
-    assert store.samples.variant_counts("no-such-run") == [] and store.samples.case_counts("no-such-run") == []
+    cells = [(c.variant_id, c.case_id, c.samples, c.passed, c.failed, c.errors)
+             for c in store.outcomes.cell_verdicts("r")]
+    assert cells == [("a", "c1", 2, 2, 0, 0), ("a", "c2", 3, 0, 1, 1), ("b", "c1", 1, 1, 0, 0)]
+    assert store.samples.variant_counts("no-such-run") == [] and store.outcomes.cell_verdicts("no-such-run") == []
 
 
 def test_a_sample_without_grades_is_undecided(store: Store) -> None:

@@ -9,7 +9,7 @@ from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL, CellVerdicts, ErrorGrou
 from mendoza.store.pairwise import PairJudgement, PairSamples, Preference
 from mendoza.store.records import CaseRecord, GradeRecord, SampleRecord
 from mendoza.store.runs import new_run_id
-from mendoza.store.samples import CaseCounts, VariantCounts
+from mendoza.store.samples import VariantCounts
 from mendoza.store.steps import StepSummary
 
 __all__ = [
@@ -17,7 +17,6 @@ __all__ = [
     "DEFAULT_DB_PATH",
     "GRID_SORTS",
     "HUMAN_GRADER",
-    "CaseCounts",
     "CaseRecord",
     "CellVerdicts",
     "CurrentGrade",

@@ -19,7 +19,7 @@ from mendoza.store.rows import detail_json, grade_from_row, sample_fields
 from mendoza.store.steps import STEP_INSERT, step_rows_of, steps_of, storable_step_rows
 from mendoza.store.text import DATA_ERRORS, Replacements, safe_text, store_error
 
-__all__ = ["CaseCounts", "SampleRows", "VariantCounts"]
+__all__ = ["SampleRows", "VariantCounts"]
 
 
 class VariantCounts(NamedTuple):
@@ -35,17 +35,6 @@ class VariantCounts(NamedTuple):
     tokens_out: int
     cost: float | None
     mean_latency_ms: float | None
-
-
-class CaseCounts(NamedTuple):
-    """One (variant, case) cell of a run: how many of its graded samples passed."""
-
-    variant_id: str
-    case_id: str
-    samples: int
-    passed: int
-    failed: int
-    errors: int
 
 
 _SAMPLE_INSERT = (
@@ -281,15 +270,6 @@ class SampleRows(StorePart):
         return [
             VariantCounts(r[0], r[1], r[2] or 0, r[3] or 0, r[4] or 0, r[5] or 0, r[6], r[7], r[8], r[9]) for r in rows
         ]
-
-    def case_counts(self, run_id: str) -> list[CaseCounts]:
-        """Per (variant, case): samples, passed, failed, errors."""
-        rows = self._rows(
-            "SELECT variant_id, case_id, COUNT(*), SUM(passed IS 1), SUM(passed IS 0), SUM(error IS NOT NULL) "
-            "FROM samples WHERE run_id = ? GROUP BY variant_id, case_id ORDER BY variant_id, case_id",
-            (run_id,),
-        )
-        return [CaseCounts(r[0], r[1], r[2], r[3] or 0, r[4] or 0, r[5] or 0) for r in rows]
 
     def latencies(self, run_id: str, variant_id: str) -> list[float]:
         """Latencies (ms) of a variant's samples that called the model and got an answer (not cached)."""
