@@ -23,6 +23,7 @@ __all__ = [
     "ErrorPolicy",
     "Grade",
     "GraderSpec",
+    "HumanReview",
     "Message",
     "ModelRequest",
     "ModelResponse",
@@ -271,6 +272,9 @@ class GraderSpec(_Frozen):
     step: str | None = None
     #: In a conversation: grade the last assistant turn (the output), or ``each`` (all must pass).
     turn: Literal["last", "each"] = "last"
+    #: The check can run in production (it needs no reference answer): a design may escalate on it
+    #: (``mendoza design``). It does not change verdicts, so it is not part of the definition hash.
+    runtime: bool = False
 
     def definition_hash(self) -> str:
         """Identifies this exact grader definition, so old and new verdicts can sit side by side (a step or
@@ -284,6 +288,14 @@ class GraderSpec(_Frozen):
 
 
 BandName = Literal["below the Mendoza line", "assistive", "supervised", "autonomous"]
+
+
+class HumanReview(_Frozen):
+    """What a person's review of one output costs (US dollars) and takes (seconds), for designs that send
+    outputs to a person (``mendoza design``); the person is assumed right."""
+
+    cost: float = Field(default=1.0, ge=0)
+    seconds: float = Field(default=60.0, ge=0)
 
 
 class Thresholds(_Frozen):
@@ -329,6 +341,8 @@ class Suite(_Frozen):
     #: is bounded by its model calls' own timeouts instead, and the ``code`` grader's programs have their own.
     grade_timeout: float = Field(default=300.0, gt=0)
     cache: bool = True
+    #: A person's review, for designs with a human in the loop (None: the default ``HumanReview()``).
+    human: HumanReview | None = None
     source: str | None = Field(default=None, exclude=True)
 
     def snapshot(self) -> dict[str, Any]:

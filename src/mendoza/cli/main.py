@@ -19,6 +19,7 @@ from rich.table import Table
 
 from mendoza import api
 from mendoza.cli.analysis import compare, comparisons_for, plan
+from mendoza.cli.design import design
 from mendoza.cli.failures import describe_failure, exit_of_the_cli, is_machine_failure
 from mendoza.cli.options import (
     EXIT_INTERRUPTED,
@@ -266,6 +267,7 @@ def export(run_ref: str, db: Path | None, output: Path | None, steps: bool) -> N
 
 cli.add_command(show, name="report")
 cli.add_command(compare)
+cli.add_command(design)
 cli.add_command(plan)
 cli.add_command(label)
 cli.add_command(calibrate_command)

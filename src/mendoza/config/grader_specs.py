@@ -15,6 +15,8 @@ Accepted forms (the last two negate)::
 from __future__ import annotations
 
 import difflib
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ __all__ = ["parse_grader_entries", "parse_grader_entry"]
 
 
 #: Keys of a grader entry that say how it is applied, not what it checks.
-_TARGET_KEYS = ("name", "step", "turn")
+_TARGET_KEYS = ("name", "step", "turn", "runtime")
 
 
 def _split_entry(entry: Any) -> tuple[str, Any, dict[str, Any], bool]:
@@ -113,7 +115,36 @@ def parse_grader_entry(entry: Any, index: int, base_dir: Path | None = None) -> 
     step, turn = _target(raw, grader_type)
     explicit = raw.get("name")
     name = str(explicit) if explicit else (f"{step}." if step else "") + ("not-" if negate else "") + grader_type
-    return GraderSpec(type=grader_type, params=params, name=name, negate=negate, step=step, turn=turn)
+    runtime = raw.get("runtime", False)
+    if not isinstance(runtime, bool):
+        raise ConfigError(f"grader '{name}': 'runtime' must be true or false, not {runtime!r}")
+    spec = GraderSpec(type=grader_type, params=params, name=name, negate=negate, step=step, turn=turn)
+    if runtime:
+        check_runtime(spec)
+    return spec.model_copy(update={"runtime": runtime})
+
+
+#: Grader types that compare with a reference by their nature, whatever their parameters say.
+_REFERENCE_TYPES = frozenset({"rubric", "pairwise"})
+
+
+def needs_reference(spec: GraderSpec) -> str | None:
+    """Why a grader cannot run in production (None when it can): its parameters read the case's ``expected``
+    answer (or its metadata, which evals use for references), or it is a judge's rubric or pairwise grader."""
+    if spec.type in _REFERENCE_TYPES:
+        return f"a {spec.type} grader is a judgement made for the eval, not a run-time check"
+    text = json.dumps(spec.params, ensure_ascii=False, default=str)
+    for name in ("expected", "metadata"):
+        if re.search(r"\{[{%][^}]*\b" + name + r"\b", text):
+            return f"its parameters read the case's '{name}', which only an eval has"
+    return None
+
+
+def check_runtime(spec: GraderSpec) -> None:
+    """Refuse, in one line, a grader marked ``runtime`` that needs the reference answer."""
+    reason = needs_reference(spec)
+    if reason is not None:
+        raise ConfigError(f"grader '{spec.name}' cannot be a run-time check: {reason}")
 
 
 def _target(entry: dict[str, Any], grader_type: str) -> tuple[str | None, Any]:

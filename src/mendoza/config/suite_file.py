@@ -15,7 +15,17 @@ from mendoza.config.datasets import case_from_mapping, load_cases_file
 from mendoza.config.grader_specs import parse_grader_entries
 from mendoza.config.templates import user_environment
 from mendoza.config.yaml_source import YamlDocument, read_limited, read_yaml
-from mendoza.core import Case, ErrorPolicy, Pricing, Suite, Thresholds, ToolSpec, Variant, provider_name_of
+from mendoza.core import (
+    Case,
+    ErrorPolicy,
+    HumanReview,
+    Pricing,
+    Suite,
+    Thresholds,
+    ToolSpec,
+    Variant,
+    provider_name_of,
+)
 from mendoza.errors import ConfigError, MendozaError
 from mendoza.registry import provider_class
 
@@ -65,6 +75,7 @@ class _SuiteEntry(BaseModel):
     timeout: float = Field(default=120.0, gt=0, strict=True)
     max_retries: int = Field(default=3, ge=0, strict=True)
     cache: bool = Field(default=True, strict=True)
+    human: HumanReview | None = None
 
     @field_validator("thresholds", mode="before")
     @classmethod
@@ -87,6 +98,8 @@ def _known_keys(location: tuple[Any, ...]) -> list[str]:
             model = Pricing
         elif part == "tools":
             model = ToolSpec
+        elif part == "human":
+            model = HumanReview
     return list(model.model_fields)
 
 
@@ -333,6 +346,7 @@ def suite_from_document(document: YamlDocument) -> Suite:
         max_retry_wait=entry.max_retry_wait,
         grade_timeout=entry.grade_timeout,
         cache=entry.cache,
+        human=entry.human,
         source=str(document.path),
     )
 

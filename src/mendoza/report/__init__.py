@@ -2,6 +2,14 @@
 
 from mendoza.report.calibration import Calibration, CorrectedRate, calibrate
 from mendoza.report.comparison import CaseChange, Comparison, compare_counts, compare_variants, side_counts
+from mendoza.report.design import Design, DesignReport, build_design
+from mendoza.report.design_export import (
+    DESIGN_SCHEMA,
+    design_to_dict,
+    design_to_html,
+    interval_words,
+    recommendation_words,
+)
 from mendoza.report.export import (
     REPORT_SCHEMA,
     comparison_to_dict,
@@ -53,6 +61,7 @@ __all__ = [
     "BAND_ADVICE",
     "BAND_NAMES",
     "DEFAULT_BAND_EDGES",
+    "DESIGN_SCHEMA",
     "FINAL_OUTPUT",
     "REPORT_SCHEMA",
     "SAMPLES_SCHEMA",
@@ -64,6 +73,8 @@ __all__ = [
     "CaseResult",
     "Comparison",
     "CorrectedRate",
+    "Design",
+    "DesignReport",
     "FailureStart",
     "Gate",
     "GateCheck",
@@ -86,18 +97,22 @@ __all__ = [
     "Verdicts",
     "band_words",
     "bounds_words",
+    "build_design",
     "build_judge_report",
     "build_report",
     "calibrate",
     "compare_counts",
     "compare_variants",
     "comparison_to_dict",
+    "design_to_dict",
+    "design_to_html",
     "error_words",
     "estimate_components",
     "estimate_difference_components",
     "evaluate_gate",
     "failed_at_words",
     "gate_to_dict",
+    "interval_words",
     "other_verdicts_words",
     "percent",
     "plan_comparison",
@@ -107,6 +122,7 @@ __all__ = [
     "rate_to_dict",
     "rate_words",
     "recommendation",
+    "recommendation_words",
     "regression_gate",
     "reliability",
     "report_to_dict",

@@ -32,7 +32,12 @@ from mendoza.stats.intervals import (
 from mendoza.stats.judge_noise import NestedVariance, nested_variance
 from mendoza.stats.misclassification import Confusion, confusion, rogan_gladen, rogan_gladen_interval
 from mendoza.stats.multiple import benjamini_hochberg, bh_adjusted
-from mendoza.stats.paired import PairedDifference, exact_paired_case_test, paired_difference
+from mendoza.stats.paired import (
+    PairedDifference,
+    exact_paired_case_test,
+    paired_bootstrap_differences,
+    paired_difference,
+)
 from mendoza.stats.passk import bootstrap_mean_interval, pass_at_k, pass_hat_k
 from mendoza.stats.power import Design, design_variance, interval_halfwidth_design, plan_designs, sample_size
 from mendoza.stats.sequential import confidence_sequence
@@ -79,6 +84,7 @@ __all__ = [
     "interval_halfwidth_design",
     "mean_interval",
     "nested_variance",
+    "paired_bootstrap_differences",
     "paired_difference",
     "pass_at_k",
     "pass_hat_k",

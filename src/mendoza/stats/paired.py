@@ -16,7 +16,7 @@ import numpy.typing as npt
 from mendoza.stats._checks import as_count, as_scores, check_confidence
 from mendoza.stats._lazy import scipy_stats as _scipy_stats
 
-__all__ = ["PairedDifference", "exact_paired_case_test", "paired_difference"]
+__all__ = ["PairedDifference", "exact_paired_case_test", "paired_bootstrap_differences", "paired_difference"]
 
 
 class PairedDifference(NamedTuple):
@@ -78,3 +78,28 @@ def exact_paired_case_test(a_passes: int, a_n: int, b_passes: int, b_n: int) -> 
             raise ValueError(f"{name}_passes ({x}) cannot exceed {name}_n ({m})")
         counts.append([x, m - x])
     return float(_scipy_stats.fisher_exact(counts, alternative="two-sided").pvalue)
+
+
+def paired_bootstrap_differences(
+    per_case: npt.ArrayLike,
+    baseline: int,
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> list[tuple[float, float]]:
+    """Percentile intervals of each row's mean minus the ``baseline`` row's mean, resampling *cases* (columns)
+    with replacement, the same resample for every row: designs evaluated on the same cases are compared paired,
+    and the correlation between one case's repeats stays inside its column. ``per_case[i, c]`` is row ``i``'s
+    mean over case ``c``'s trials. Reproducible (``numpy.random.default_rng(seed)``)."""
+    values = np.asarray(per_case, dtype=np.float64)
+    if values.ndim != 2 or values.shape[1] == 0:
+        return [(math.nan, math.nan)] * (values.shape[0] if values.ndim == 2 else 0)
+    level = check_confidence(confidence)
+    cases = values.shape[1]
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, cases, size=(resamples, cases))
+    differences = values - values[baseline]
+    means = differences[:, picks].mean(axis=2)  # rows x resamples
+    tail = (1.0 - level) / 2.0
+    lows, highs = np.quantile(means, [tail, 1.0 - tail], axis=1)
+    return [(float(low), float(high)) for low, high in zip(lows, highs, strict=True)]

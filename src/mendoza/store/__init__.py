@@ -9,7 +9,7 @@ from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL, CellVerdicts, ErrorGrou
 from mendoza.store.pairwise import PairJudgement, PairSamples, Preference
 from mendoza.store.records import CaseRecord, GradeRecord, SampleRecord
 from mendoza.store.runs import new_run_id
-from mendoza.store.samples import VariantCounts
+from mendoza.store.samples import SampleFacts, VariantCounts
 from mendoza.store.steps import StepSummary
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "PairSamples",
     "Preference",
     "RegradeInput",
+    "SampleFacts",
     "SampleRecord",
     "StepSummary",
     "Store",

@@ -15,11 +15,12 @@ from typing import Any, NamedTuple
 from mendoza.core import Grade, Sample
 from mendoza.errors import StoreError
 from mendoza.store.connection import StorePart, utc_now
+from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL
 from mendoza.store.rows import detail_json, grade_from_row, sample_fields
 from mendoza.store.steps import STEP_INSERT, step_rows_of, steps_of, storable_step_rows
 from mendoza.store.text import DATA_ERRORS, Replacements, safe_text, store_error
 
-__all__ = ["SampleRows", "VariantCounts"]
+__all__ = ["SampleFacts", "SampleRows", "VariantCounts"]
 
 
 class VariantCounts(NamedTuple):
@@ -98,6 +99,19 @@ _SAMPLE_TEXTS = {
 }
 _GRADE_TEXTS = {1: "name", 2: "hash", 6: "explanation", 7: "error", 8: "author", 10: "detail"}
 _SAMPLE_NOTES = 16
+
+
+class SampleFacts(NamedTuple):
+    """One sample as a design replays it (``SampleRows.facts``)."""
+
+    variant_id: str
+    case_id: str
+    repeat: int
+    passed: bool | None
+    errored: bool
+    output: str | None
+    cost: float | None
+    latency_ms: float
 
 
 class SampleRows(StorePart):
@@ -270,6 +284,24 @@ class SampleRows(StorePart):
         return [
             VariantCounts(r[0], r[1], r[2] or 0, r[3] or 0, r[4] or 0, r[5] or 0, r[6], r[7], r[8], r[9]) for r in rows
         ]
+
+    def facts(self, run_id: str, *, adjusted: bool = True) -> Iterator[SampleFacts]:
+        """What a design replays of each sample, in (variant, case, repeat) order: its verdict (``adjusted``:
+        a person's label where there is one), whether it errored, its output, cost and latency."""
+        verdict = ADJUSTED_VERDICT_SQL if adjusted else "passed"
+        cursor = self._db.cursor()
+        cursor.row_factory = None
+        try:
+            rows = cursor.execute(
+                f"SELECT variant_id, case_id, repeat, {verdict}, error IS NOT NULL, output, cost, latency_ms "
+                "FROM samples WHERE run_id = ? ORDER BY variant_id, case_id, repeat",
+                (run_id,),
+            )
+            for row in rows:
+                yield SampleFacts(row[0], row[1], row[2], None if row[3] is None else bool(row[3]), bool(row[4]),
+                                  row[5], row[6], row[7])
+        except sqlite3.Error as exc:
+            raise store_error(self.path, "read", exc) from None
 
     def latencies(self, run_id: str, variant_id: str) -> list[float]:
         """Latencies (ms) of a variant's samples that called the model and got an answer (not cached)."""
