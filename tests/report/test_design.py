@@ -79,6 +79,7 @@ def test_single_fallback_cascades_and_human_review_match_hand_computations(store
         "a -> b -> human (on check)": (0.75, (0.01 + 0.10 + 0.11 + 0.01) / 4, 0.0),
         "b -> human (on check)": (1.0, (0.1 + 0.1 + 0.1 + 2.1) / 4, 0.25),
         "a + human audit of 50%": (0.25 + 0.5 * 0.75, 0.0075 + 1.0, 0.5),
+        "a person answers every request": (1.0, 2.0, 1.0),
     }
     for name, (rate, cost, human) in expected.items():
         design = designs[name]
@@ -90,6 +91,11 @@ def test_single_fallback_cascades_and_human_review_match_hand_computations(store
     assert review.latency_p50_ms == pytest.approx((100 + 60_050) / 2)  # type: ignore[attr-defined]
     single_a = designs["a"]
     assert single_a.versus_best[0] == pytest.approx(-0.5)  # type: ignore[attr-defined]
+    # The frontier: the best of 2 of b by the check (100% for $0.20, no person) beats b -> human (100% for
+    # $0.60, a quarter to a person) and a person alone; a alone is the cheapest; a -> b on the check is 75%
+    # for $0.0575, and a -> b -> human comes to the same figures, so only the simpler is on the frontier.
+    frontier = {name for name, design in designs.items() if design.on_frontier}  # type: ignore[attr-defined]
+    assert frontier == {"a", "a -> b (on check)", "best of 2 x a (by check)", "best of 2 x b (by check)"}
 
 
 def test_the_single_variant_figure_is_the_reports_headline(store: Store) -> None:

@@ -17,6 +17,7 @@ from mendoza.cli.text import clip, make_console
 from mendoza.core import HumanReview
 from mendoza.report import (
     DesignReport,
+    band_reach_words,
     build_design,
     design_to_dict,
     design_to_html,
@@ -60,6 +61,9 @@ def print_design(console: Console, report: DesignReport, everything: bool) -> No
     console.print(table)
     if not everything:
         console.print(f"  {len(report.designs)} designs measured; --all shows every one")
+    console.print("which design reaches each band (cheapest first):")
+    for line in band_reach_words(report):
+        console.print(f"  {clip(line, 400)}")
     words = recommendation_words(report)
     if words:
         console.print(f"[bold]{words}[/]")

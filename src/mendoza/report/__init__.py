@@ -5,6 +5,7 @@ from mendoza.report.comparison import CaseChange, Comparison, compare_counts, co
 from mendoza.report.design import Design, DesignReport, build_design
 from mendoza.report.design_export import (
     DESIGN_SCHEMA,
+    band_reach_words,
     design_to_dict,
     design_to_html,
     interval_words,
@@ -95,6 +96,7 @@ __all__ = [
     "VariantRating",
     "VariantResult",
     "Verdicts",
+    "band_reach_words",
     "band_words",
     "bounds_words",
     "build_design",

@@ -12,7 +12,7 @@ variant *paired*: a bootstrap that resamples cases, the same resample for every 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -20,11 +20,11 @@ import numpy as np
 from mendoza.config.grader_specs import check_runtime
 from mendoza.core import GraderSpec, HumanReview, Run, Suite
 from mendoza.errors import ConfigError
-from mendoza.report.policies import Check, Policy, Trial, audit, best_of, cascade, single, vote
-from mendoza.stats import Interval, classify_band, mean_interval, paired_bootstrap_differences
+from mendoza.report.policies import Check, Policy, Trial, audit, best_of, cascade, person_only, single, vote
+from mendoza.stats import BAND_NAMES, Interval, classify_band, mean_interval, paired_bootstrap_differences
 from mendoza.store import Store
 
-__all__ = ["Design", "DesignReport", "build_design", "evaluate_policies"]
+__all__ = ["BandReach", "Design", "DesignReport", "build_design", "evaluate_policies"]
 
 #: The shares of outputs an audit policy sends to a person at random.
 AUDIT_SHARES = (0.1, 0.25, 0.5)
@@ -59,6 +59,17 @@ class Design:
 
 
 @dataclass(frozen=True, slots=True)
+class BandReach:
+    """Which design reaches a band most cheaply: shown (its interval lies above the band's edge), or only by
+    its estimate; None when no design's estimate gets there."""
+
+    band: str
+    edge: float
+    shown: Design | None
+    estimated: Design | None
+
+
+@dataclass(frozen=True, slots=True)
 class DesignReport:
     """The designs of a run, the frontier, the recommendation for ``target`` and what the replay could not say."""
 
@@ -72,6 +83,17 @@ class DesignReport:
     reach: str
     notes: list[str]
     edges: tuple[float, float, float]
+
+    def bands(self) -> list[BandReach]:
+        """For each band above the lowest, the cheapest design shown to reach it and the cheapest whose
+        estimate does (cheapest: cost a request, then the share sent to a person)."""
+        found = []
+        for name, edge in zip(BAND_NAMES[1:], self.edges, strict=True):
+            shown, _ = _recommend(self.designs, edge)
+            likely = _cheapest(d for d in self.designs if d.reliability.estimate >= edge)
+            found.append(BandReach(name, edge, shown if shown is not None and shown.reliability.low >= edge
+                                   else None, likely))
+        return found
 
 
 def _trials(store: Store, run: Run, checks: Sequence[str]) -> dict[str, dict[str, list[Trial]]]:
@@ -120,6 +142,8 @@ def enumerate_policies(
 ) -> list[Policy]:
     """Every policy a run with these variants, run-time checks and repeats supports."""
     policies = [single(variant) for variant in variants]
+    if variants:
+        policies.append(person_only(variants[0], human))
     for first in variants:
         others = [variant for variant in variants if variant != first]
         policies.extend(cascade(first, (other,), None, None) for other in others)  # fallbacks
@@ -219,22 +243,34 @@ def _dominates(a: Design, b: Design) -> bool:
 
 
 def _mark_frontier(designs: list[Design]) -> list[Design]:
-    """Flag the designs no other design beats on reliability, cost and human share at once."""
-    return [
-        replace(design, on_frontier=not any(_dominates(other, design) for other in designs if other is not design))
-        for design in designs
-    ]
+    """Flag the designs no other design beats on reliability, cost and human share at once; of designs that
+    come to exactly the same figures (a threshold that escalates the same samples), only the first, simplest
+    one."""
+    marked = []
+    seen: set[tuple[float, float, float]] = set()
+    for design in designs:
+        figures = (round(design.reliability.estimate, 9), round(design.cost, 9), round(design.human_share, 9))
+        best = figures not in seen and not any(_dominates(other, design) for other in designs)
+        seen.add(figures)
+        marked.append(replace(design, on_frontier=best))
+    return marked
+
+
+def _cheapest(designs: Iterable[Design]) -> Design | None:
+    return min(designs, key=lambda d: (d.cost, d.human_share, -d.reliability.estimate), default=None)
 
 
 def _recommend(designs: list[Design], target: float | None) -> tuple[Design | None, str]:
+    """The cheapest design shown to reach ``target`` (its interval above it), else the cheapest whose
+    estimate reaches it, else none."""
     if target is None:
         return None, ""
-    shown = sorted((d for d in designs if d.reliability.low >= target), key=lambda d: (d.cost, d.human_share))
-    if shown:
-        return shown[0], "shown"
-    likely = sorted((d for d in designs if d.reliability.estimate >= target), key=lambda d: (d.cost, d.human_share))
-    if likely:
-        return likely[0], "estimate"
+    shown = _cheapest(d for d in designs if d.reliability.low >= target)
+    if shown is not None:
+        return shown, "shown"
+    likely = _cheapest(d for d in designs if d.reliability.estimate >= target)
+    if likely is not None:
+        return likely, "estimate"
     return None, "none"
 
 

@@ -10,7 +10,14 @@ from typing import Any
 from mendoza.report.design import Design, DesignReport
 from mendoza.report.wording import percent
 
-__all__ = ["DESIGN_SCHEMA", "design_to_dict", "design_to_html", "interval_words", "recommendation_words"]
+__all__ = [
+    "DESIGN_SCHEMA",
+    "band_reach_words",
+    "design_to_dict",
+    "design_to_html",
+    "interval_words",
+    "recommendation_words",
+]
 
 DESIGN_SCHEMA = "mendoza.design/1"
 
@@ -52,6 +59,24 @@ def recommendation_words(report: DesignReport) -> str:
     )
 
 
+def band_reach_words(report: DesignReport) -> list[str]:
+    """One line per band above the lowest: the cheapest design that reaches it (shown, or by estimate only)."""
+    lines = []
+    for reach in report.bands():
+        head = f"{reach.band} ({percent(reach.edge)}+):"
+        if reach.shown is not None:
+            design = reach.shown
+            lines.append(f"{head} {design.name}, {interval_words(design)}, {_cost(design.cost)}, "
+                         f"{percent(design.human_share)} to a person")
+        elif reach.estimated is not None:
+            design = reach.estimated
+            lines.append(f"{head} not shown; by its estimate {design.name}, {interval_words(design)}, "
+                         f"{_cost(design.cost)}, {percent(design.human_share)} to a person")
+        else:
+            lines.append(f"{head} no design in reach")
+    return lines
+
+
 def _number(value: float) -> float | None:
     return None if math.isnan(value) else round(value, 6)
 
@@ -91,6 +116,15 @@ def design_to_dict(report: DesignReport) -> dict[str, Any]:
         "target": report.target,
         "recommended": None if report.recommended is None else report.recommended.name,
         "recommendation": recommendation_words(report),
+        "bands": [
+            {
+                "band": reach.band,
+                "edge": reach.edge,
+                "shown": None if reach.shown is None else reach.shown.name,
+                "by_estimate": None if reach.estimated is None else reach.estimated.name,
+            }
+            for reach in report.bands()
+        ],
         "notes": list(report.notes),
         "designs": [_design_dict(design) for design in report.designs],
     }
@@ -164,7 +198,9 @@ def design_to_html(report: DesignReport) -> str:
         f"{html.escape(report.run.id)}</title><style>body{{font-family:sans-serif;margin:2em}}"
         "td,th{padding:2px 8px;border-bottom:1px solid #eee;text-align:left}</style></head><body>"
         f"<h1>Designs of {html.escape(report.run.suite_name)} (run {html.escape(report.run.id)})</h1>"
-        f"<p>{html.escape(recommendation_words(report))}</p>{_chart(report)}"
+        f"<p>{html.escape(recommendation_words(report))}</p>"
+        + "".join(f"<p>{html.escape(line)}</p>" for line in band_reach_words(report))
+        + f"{_chart(report)}"
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         f"<ul>{notes}</ul></body></html>"
     )

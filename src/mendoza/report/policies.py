@@ -26,7 +26,19 @@ from dataclasses import dataclass
 
 from mendoza.core import HumanReview
 
-__all__ = ["Check", "Outcome", "Policy", "Trial", "best_of", "cascade", "combinations_of", "single", "vote"]
+__all__ = [
+    "Check",
+    "Outcome",
+    "Policy",
+    "Trial",
+    "audit",
+    "best_of",
+    "cascade",
+    "combinations_of",
+    "person_only",
+    "single",
+    "vote",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +95,16 @@ def single(variant: str) -> Policy:
         return [Outcome(float(t.ok), t.cost, t.latency_ms, 0.0) for t in trials[variant]]
 
     return Policy(variant, "single", (variant,), replay)
+
+
+def person_only(variant: str, human: HumanReview) -> Policy:
+    """A person answers every request (no model): the reference every design with a person is measured
+    against. Replayed over ``variant``'s trials only to count requests."""
+
+    def replay(trials: Mapping[str, Sequence[Trial]]) -> list[Outcome]:
+        return [Outcome(1.0, human.cost, human.seconds * 1000.0, 1.0) for _ in trials[variant]]
+
+    return Policy("a person answers every request", "human only", (variant,), replay)
 
 
 def flagged(trial: Trial, check: str | None, threshold: float | None) -> bool:
