@@ -160,7 +160,8 @@ def enumerate_policies(
                 policies.append(best_of(first, k, check))
         for k in range(3, repeats + 1, 2):
             policies.append(vote(first, k))
-            policies.append(vote(first, k, human))
+            # A person unless enough of the k agree: from unanimity down to a bare majority.
+            policies.extend(vote(first, k, human, agree) for agree in range(k, k // 2, -1))
     return policies
 
 

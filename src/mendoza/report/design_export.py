@@ -39,11 +39,21 @@ def recommendation_words(report: DesignReport) -> str:
     target = percent(report.target)
     chosen = report.recommended
     if chosen is not None and report.reach == "shown":
-        return (
+        words = (
             f"cheapest design shown to reach {target}: {chosen.name}: {interval_words(chosen)}, "
             f"{_cost(chosen.cost)} a request, {percent(chosen.human_share)} to a person "
             f"(automation {percent(chosen.automation)})."
         )
+        cheaper = min(
+            (d for d in report.designs if d.reliability.estimate >= report.target and d.cost < chosen.cost),
+            key=lambda d: (d.cost, d.human_share), default=None,
+        )
+        if cheaper is not None:
+            words += (
+                f" By its estimate, {cheaper.name} gets there too for {_cost(cheaper.cost)} with "
+                f"{percent(cheaper.human_share)} to a person ({interval_words(cheaper)}): more cases would tell."
+            )
+        return words
     if chosen is not None:
         return (
             f"no design is shown to reach {target} (no interval lies above it); the cheapest whose estimate does: "

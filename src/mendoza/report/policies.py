@@ -183,10 +183,12 @@ def _groups(trials: Sequence[Trial], k: int) -> Iterator[list[Trial]]:
         yield [trials[index] for index in picked]
 
 
-def vote(variant: str, k: int, human: HumanReview | None = None) -> Policy:
+def vote(variant: str, k: int, human: HumanReview | None = None, agree: int | None = None) -> Policy:
     """Ask ``variant`` k times (in parallel) and answer with the most common output (outputs compared with
     case and runs of whitespace ignored; a tie goes to the earliest; errored samples do not vote). With
-    ``human``, a person answers when the k outputs are not unanimous (self-consistency as a confidence)."""
+    ``human``, a person answers when fewer than ``agree`` of the k outputs agree (default: all k, unanimity):
+    self-consistency as a confidence."""
+    needed = k if agree is None else agree
 
     def replay(trials: Mapping[str, Sequence[Trial]]) -> list[Outcome]:
         outcomes = []
@@ -195,7 +197,7 @@ def vote(variant: str, k: int, human: HumanReview | None = None) -> Policy:
             latency = max(trial.latency_ms for trial in group)
             answers = [trial for trial in group if not trial.errored and trial.output is not None]
             counts = Counter(_normal(trial.output) for trial in answers)
-            if human is not None and (len(counts) != 1 or len(answers) < k):
+            if human is not None and max(counts.values(), default=0) < needed:
                 outcomes.append(Outcome(1.0, cost + human.cost, latency + human.seconds * 1000.0, 1.0))
                 continue
             if not counts:
@@ -206,7 +208,8 @@ def vote(variant: str, k: int, human: HumanReview | None = None) -> Policy:
             outcomes.append(Outcome(float(chosen.ok), cost, latency, 0.0))
         return outcomes
 
-    name = f"vote of {k} x {variant}" + (" (human unless unanimous)" if human is not None else "")
+    unless = "unanimous" if needed == k else f"{needed} of {k} agree"
+    name = f"vote of {k} x {variant}" + (f" (human unless {unless})" if human is not None else "")
     return Policy(name, "vote" if human is None else "vote + human", (variant,), replay, needs_repeats=k)
 
 
