@@ -235,3 +235,10 @@ def test_coverage_of_the_paired_bootstrap_and_of_the_reliability_interval() -> N
     print(f"coverage: paired bootstrap {paired / runs:.3f}, reliability interval {covered / runs:.3f}")
     assert 0.90 <= paired / runs <= 0.99
     assert 0.92 <= covered / runs <= 0.99
+
+
+def test_a_run_without_samples_has_no_designs_and_no_crash(store: Store) -> None:
+    run = store.runs.create(_suite())
+    report = build_design(store, run.id, target=0.9)
+    assert report.designs == [] and report.recommended is None
+    assert "no design in reach" in design_to_dict(report)["recommendation"]

@@ -6,10 +6,14 @@ from mendoza.report.design import Design, DesignReport, build_design
 from mendoza.report.design_export import (
     DESIGN_SCHEMA,
     band_reach_words,
+    cost_words,
     design_to_dict,
     design_to_html,
+    designs_in_order,
+    frontier_svg,
     interval_words,
     recommendation_words,
+    versus_words,
 )
 from mendoza.report.export import (
     REPORT_SCHEMA,
@@ -106,13 +110,16 @@ __all__ = [
     "compare_counts",
     "compare_variants",
     "comparison_to_dict",
+    "cost_words",
     "design_to_dict",
     "design_to_html",
+    "designs_in_order",
     "error_words",
     "estimate_components",
     "estimate_difference_components",
     "evaluate_gate",
     "failed_at_words",
+    "frontier_svg",
     "gate_to_dict",
     "interval_words",
     "other_verdicts_words",
@@ -138,4 +145,5 @@ __all__ = [
     "step_rate_words",
     "threshold_failures",
     "variant_notes",
+    "versus_words",
 ]

@@ -201,7 +201,9 @@ def evaluate_policies(
                 humans.append(outcome.human)
         measured.append((policy, scores, clusters, costs, latencies, humans))
         per_case_rows.append(per_case)
-    matrix = np.asarray(per_case_rows, dtype=np.float64)
+    if not measured:
+        return []
+    matrix = np.asarray(per_case_rows, dtype=np.float64).reshape(len(measured), len(cases))
     singles = [index for index, (policy, *_) in enumerate(measured) if policy.kind == "single"]
     best = max(singles, key=lambda index: float(np.nanmean(matrix[index]))) if singles else 0
     complete = ~np.isnan(matrix).any(axis=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 from typing import Any
 
 from mendoza.report.design import Design, DesignReport
@@ -13,10 +14,14 @@ from mendoza.report.wording import percent
 __all__ = [
     "DESIGN_SCHEMA",
     "band_reach_words",
+    "cost_words",
     "design_to_dict",
     "design_to_html",
+    "designs_in_order",
+    "frontier_svg",
     "interval_words",
     "recommendation_words",
+    "versus_words",
 ]
 
 DESIGN_SCHEMA = "mendoza.design/1"
@@ -28,8 +33,28 @@ def interval_words(design: Design) -> str:
     return f"{percent(rate.estimate)} [{percent(rate.low)}, {percent(rate.high)}]"
 
 
-def _cost(value: float) -> str:
+def cost_words(value: float) -> str:
+    """A cost per request: ``$0.0075``, ``$2.01``."""
     return f"${value:.4f}" if value < 1 else f"${value:.2f}"
+
+
+def versus_words(design: Design) -> str:
+    """The paired difference from the best single variant, in points of reliability: ``+25.0% [+5.0%, +45.0%]``
+    (``-`` where there is none)."""
+    estimate, low, high = design.versus_best
+    if any(math.isnan(value) for value in (estimate, low, high)):
+        return "-"
+    return f"{estimate:+.1%} [{low:+.1%}, {high:+.1%}]"
+
+
+def _order(design: Design) -> tuple[bool, float, float, str]:
+    estimate = design.reliability.estimate
+    return (not design.on_frontier, -estimate if not math.isnan(estimate) else math.inf, design.cost, design.name)
+
+
+def designs_in_order(report: DesignReport) -> list[Design]:
+    """The designs as pages list them: the frontier first, then by reliability (highest first), then cost."""
+    return sorted(report.designs, key=_order)
 
 
 def recommendation_words(report: DesignReport) -> str:
@@ -41,7 +66,7 @@ def recommendation_words(report: DesignReport) -> str:
     if chosen is not None and report.reach == "shown":
         words = (
             f"cheapest design shown to reach {target}: {chosen.name}: {interval_words(chosen)}, "
-            f"{_cost(chosen.cost)} a request, {percent(chosen.human_share)} to a person "
+            f"{cost_words(chosen.cost)} a request, {percent(chosen.human_share)} to a person "
             f"(automation {percent(chosen.automation)})."
         )
         cheaper = min(
@@ -50,14 +75,14 @@ def recommendation_words(report: DesignReport) -> str:
         )
         if cheaper is not None:
             words += (
-                f" By its estimate, {cheaper.name} gets there too for {_cost(cheaper.cost)} with "
+                f" By its estimate, {cheaper.name} gets there too for {cost_words(cheaper.cost)} with "
                 f"{percent(cheaper.human_share)} to a person ({interval_words(cheaper)}): more cases would tell."
             )
         return words
     if chosen is not None:
         return (
             f"no design is shown to reach {target} (no interval lies above it); the cheapest whose estimate does: "
-            f"{chosen.name}: {interval_words(chosen)}, {_cost(chosen.cost)} a request, "
+            f"{chosen.name}: {interval_words(chosen)}, {cost_words(chosen.cost)} a request, "
             f"{percent(chosen.human_share)} to a person. More cases would tell (the interval narrows with cases, "
             "not repeats)."
         )
@@ -76,12 +101,12 @@ def band_reach_words(report: DesignReport) -> list[str]:
         head = f"{reach.band} ({percent(reach.edge)}+):"
         if reach.shown is not None:
             design = reach.shown
-            lines.append(f"{head} {design.name}, {interval_words(design)}, {_cost(design.cost)}, "
+            lines.append(f"{head} {design.name}, {interval_words(design)}, {cost_words(design.cost)}, "
                          f"{percent(design.human_share)} to a person")
         elif reach.estimated is not None:
             design = reach.estimated
             lines.append(f"{head} not shown; by its estimate {design.name}, {interval_words(design)}, "
-                         f"{_cost(design.cost)}, {percent(design.human_share)} to a person")
+                         f"{cost_words(design.cost)}, {percent(design.human_share)} to a person")
         else:
             lines.append(f"{head} no design in reach")
     return lines
@@ -140,11 +165,21 @@ def design_to_dict(report: DesignReport) -> dict[str, Any]:
     }
 
 
-def _chart(report: DesignReport, width: int = 640, height: int = 360) -> str:
+def frontier_svg(
+    report: DesignReport,
+    width: int = 640,
+    height: int = 360,
+    *,
+    names: Callable[[str], str] | None = None,
+) -> str:
     """An SVG scatter of reliability (y, with its interval) against cost per request (x, log scale when the
-    costs span a wide range); frontier designs filled, the target as a dashed line."""
+    costs span a wide range); frontier designs filled, the target as a dashed line. Every text is escaped;
+    the SVG has no ``style`` attribute and no script (presentation attributes only), so a page under a strict
+    Content-Security-Policy can embed it. ``names`` rewrites each design's name before it is escaped (the
+    viewer shows bidi control characters as code points)."""
     designs = report.designs
-    costs = [design.cost for design in designs]
+    name_of = names or (lambda name: name)
+    costs = [design.cost for design in designs if math.isfinite(design.cost)]
     low_cost, high_cost = min(costs, default=0.0), max(costs, default=1.0)
     logarithmic = low_cost > 0 and high_cost / low_cost > 50
     pad = 48
@@ -160,31 +195,39 @@ def _chart(report: DesignReport, width: int = 640, height: int = 360) -> str:
     def y(rate: float) -> float:
         return height - pad - rate * (height - 2 * pad)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-             'aria-label="reliability against cost of each design">']
+    label = "reliability against cost of each design"
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="frontier-chart" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="{label}"><title>{label}</title>']
     parts.append(f'<line x1="{pad}" y1="{y(0)}" x2="{width - pad}" y2="{y(0)}" stroke="#888"/>')
     parts.append(f'<line x1="{pad}" y1="{y(0)}" x2="{pad}" y2="{y(1)}" stroke="#888"/>')
     for edge in report.edges:
         parts.append(f'<line x1="{pad}" y1="{y(edge):.1f}" x2="{width - pad}" y2="{y(edge):.1f}" '
                      'stroke="#ddd"/>')
-        parts.append(f'<text x="4" y="{y(edge) + 4:.1f}" font-size="10">{percent(edge)}</text>')
+        parts.append(f'<text x="4" y="{y(edge) + 4:.1f}" font-size="10">{html.escape(percent(edge))}</text>')
     if report.target is not None:
         parts.append(f'<line x1="{pad}" y1="{y(report.target):.1f}" x2="{width - pad}" y2="{y(report.target):.1f}" '
-                     'stroke="#c00" stroke-dasharray="4 3"/>')
+                     'stroke="#c00" stroke-dasharray="4 3"><title>'
+                     f'{html.escape("target " + percent(report.target))}</title></line>')
     for design in designs:
         rate = design.reliability
-        if math.isnan(rate.estimate):
+        if not (math.isfinite(rate.estimate) and math.isfinite(design.cost)):
             continue
         cx = x(design.cost)
         parts.append(f'<line x1="{cx:.1f}" y1="{y(rate.low):.1f}" x2="{cx:.1f}" y2="{y(rate.high):.1f}" '
                      'stroke="#99b"/>')
         fill = "#225" if design.on_frontier else "white"
-        title = html.escape(f"{design.name}: {interval_words(design)}, {_cost(design.cost)}, "
+        title = html.escape(f"{name_of(design.name)}: {interval_words(design)}, {cost_words(design.cost)}, "
                             f"{percent(design.human_share)} to a person")
         parts.append(f'<circle cx="{cx:.1f}" cy="{y(rate.estimate):.1f}" r="4" fill="{fill}" stroke="#225">'
                      f"<title>{title}</title></circle>")
+    if costs:
+        ends = ((low_cost, "start"), (high_cost, "end")) if high_cost > low_cost else ((low_cost, "start"),)
+        for cost, anchor in ends:
+            parts.append(f'<text x="{x(cost):.1f}" y="{y(0) + 14:.1f}" font-size="10" text-anchor="{anchor}">'
+                         f"{html.escape(cost_words(cost))}</text>")
     axis = "cost per request (log scale)" if logarithmic else "cost per request"
-    parts.append(f'<text x="{width / 2:.0f}" y="{height - 10}" font-size="11" text-anchor="middle">{axis}</text>')
+    parts.append(f'<text x="{width / 2:.0f}" y="{height - 10}" font-size="11" text-anchor="middle">'
+                 f"{html.escape(axis)}</text>")
     parts.append("</svg>")
     return "".join(parts)
 
@@ -192,9 +235,9 @@ def _chart(report: DesignReport, width: int = 640, height: int = 360) -> str:
 def design_to_html(report: DesignReport) -> str:
     """One self-contained page: the chart, the recommendation and the table of designs (escaped)."""
     rows = []
-    for design in sorted(report.designs, key=lambda d: (not d.on_frontier, -d.reliability.estimate, d.cost)):
+    for design in designs_in_order(report):
         cells = [
-            design.name, design.kind, interval_words(design), _cost(design.cost), percent(design.human_share),
+            design.name, design.kind, interval_words(design), cost_words(design.cost), percent(design.human_share),
             f"{design.latency_p50_ms:.0f}/{design.latency_p95_ms:.0f}", design.band,
             "yes" if design.on_frontier else "",
         ]
@@ -210,7 +253,7 @@ def design_to_html(report: DesignReport) -> str:
         f"<h1>Designs of {html.escape(report.run.suite_name)} (run {html.escape(report.run.id)})</h1>"
         f"<p>{html.escape(recommendation_words(report))}</p>"
         + "".join(f"<p>{html.escape(line)}</p>" for line in band_reach_words(report))
-        + f"{_chart(report)}"
+        + f"{frontier_svg(report)}"
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         f"<ul>{notes}</ul></body></html>"
     )

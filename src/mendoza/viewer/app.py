@@ -10,6 +10,8 @@ Routes (each page also answers as JSON at the same path + ``.json``, or with ``?
                                            or steps, as plain text
     POST /runs/{run}/samples/{sample}/label   overrule: a human label (CSRF token required)
     GET  /runs/{run}/review                review mode: the samples most worth a look, one by one
+    GET  /runs/{run}/design                the designs the run supports (``mendoza design``): the frontier chart,
+                                           every design, the cheapest for ``?target=0.9`` (``&check=NAME``...)
     GET  /compare                          two runs or two variants, paired by case
     GET  /static/...                       the stylesheet and the script
 """
@@ -32,6 +34,7 @@ from mendoza.api import default_author
 from mendoza.errors import MendozaError, RunNotFound, StoreError
 from mendoza.store import Store
 from mendoza.viewer.pages.compare import compare_page
+from mendoza.viewer.pages.design import design_page
 from mendoza.viewer.pages.grid import grid_page
 from mendoza.viewer.pages.labels import label_sample
 from mendoza.viewer.pages.overview import overview_page
@@ -100,6 +103,7 @@ def create_app(
         Route("/runs/{run}/samples/{sample:int}/label", label_sample, methods=["POST"], name="label"),
         Route("/runs/{run}/samples/{sample:int}/{part}.txt", sample_text, name="sample_text"),
         Route("/runs/{run}/review", review_page, name="review"),
+        Route("/runs/{run}/design", design_page, name="design"),
         Route("/compare", compare_page, name="compare"),
         Mount("/static", StaticFiles(packages=[("mendoza.viewer", "static")]), name="static"),
     ]

@@ -7,7 +7,16 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.requests import Request
 
-__all__ = ["TOKEN_PARAM", "grid_url", "has_token", "json_twin", "local_path", "local_url", "without_token"]
+__all__ = [
+    "TOKEN_PARAM",
+    "design_url",
+    "grid_url",
+    "has_token",
+    "json_twin",
+    "local_path",
+    "local_url",
+    "without_token",
+]
 
 TOKEN_PARAM = "token"
 """The query parameter that carries the viewer's token on a first visit."""
@@ -47,6 +56,12 @@ def grid_url(run_id: str, filters: list[tuple[str, str]]) -> str:
     """The address of a run's grid with ``filters`` (query parameter pairs, each percent-encoded)."""
     query = urlencode(filters)
     return local_path(f"runs/{run_id}/grid") + ("?" + query if query else "")
+
+
+def design_url(run_id: str, *, target: float | None = None, checks: tuple[str, ...] = ()) -> str:
+    """The address of a run's design page, for ``target`` and the run-time ``checks`` given (each encoded)."""
+    query = urlencode([*([("target", str(target))] if target is not None else []), *(("check", c) for c in checks)])
+    return local_path(f"runs/{run_id}/design") + ("?" + query if query else "")
 
 
 def json_twin(request: Request) -> str:

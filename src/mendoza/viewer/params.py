@@ -10,7 +10,19 @@ from typing import TypeVar
 
 from starlette.datastructures import QueryParams
 
-__all__ = ["STEP_NAME_CHARS", "BadParameter", "Pagination", "choice", "exact", "flag", "integer", "paginate", "text"]
+__all__ = [
+    "STEP_NAME_CHARS",
+    "BadParameter",
+    "Pagination",
+    "choice",
+    "exact",
+    "flag",
+    "integer",
+    "names",
+    "paginate",
+    "share",
+    "text",
+]
 
 T = TypeVar("T", bound=str)
 
@@ -38,6 +50,32 @@ def integer(params: QueryParams, name: str, default: int, *, low: int, high: int
         raise BadParameter(f"'{name}' must be a whole number, got {raw[:40]!r}") from None
     value = max(low, -INT64_MAX, min(INT64_MAX, value))
     return value if high is None else min(high, value)
+
+
+def share(params: QueryParams, name: str) -> float | None:
+    """A rate strictly between 0 and 1 (``0.9``; None when absent or empty); anything else (not a number, 0, 1,
+    ``90``, ``nan``) is a ``BadParameter``."""
+    raw = params.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise BadParameter(f"'{name}' must be a rate between 0 and 1 (e.g. 0.9), got {raw[:40]!r}") from None
+    if not (math.isfinite(value) and 0.0 < value < 1.0):
+        raise BadParameter(f"'{name}' must be a rate between 0 and 1, both excluded (e.g. 0.9), got {raw[:40]!r}")
+    return value
+
+
+def names(params: QueryParams, name: str, *, limit: int = 1000, most: int = 50) -> tuple[str, ...]:
+    """Every value of a repeatable parameter, exactly as given, in order, repeats and empty ones left out; more
+    than ``most`` of them, or one longer than ``limit``, is a ``BadParameter``."""
+    values = [value for value in params.getlist(name) if value != ""]
+    if len(values) > most:
+        raise BadParameter(f"'{name}' may be given at most {most} times")
+    if any(len(value) > limit for value in values):
+        raise BadParameter(f"'{name}' is limited to {limit} characters")
+    return tuple(dict.fromkeys(values))
 
 
 def flag(params: QueryParams, name: str) -> bool:
