@@ -19,18 +19,16 @@ from mendoza.report import (
     DesignReport,
     band_reach_words,
     build_design,
+    cost_words,
     design_to_dict,
     design_to_html,
     interval_words,
     percent,
     recommendation_words,
+    versus_words,
 )
 
 __all__ = ["design"]
-
-
-def _money(value: float) -> str:
-    return f"${value:.4f}" if value < 1 else f"${value:.2f}"
 
 
 def print_design(console: Console, report: DesignReport, everything: bool) -> None:
@@ -38,7 +36,7 @@ def print_design(console: Console, report: DesignReport, everything: bool) -> No
     checks = ", ".join(report.checks) or "none"
     console.print(
         f"[bold]designs of {clip(report.run.suite_name)}[/]  run {report.run.id}  (run-time checks: {clip(checks)}; "
-        f"a person's review: {_money(report.human.cost)}, {report.human.seconds:g} s, assumed right)"
+        f"a person's review: {cost_words(report.human.cost)}, {report.human.seconds:g} s, assumed right)"
     )
     shown = report.designs if everything else [design for design in report.designs if design.on_frontier]
     shown = sorted(shown, key=lambda d: (d.cost, d.human_share, -d.reliability.estimate))
@@ -48,12 +46,11 @@ def print_design(console: Console, report: DesignReport, everything: bool) -> No
                    "p50/p95 ms", "band"):
         table.add_column(column, justify="left" if column in ("design", "band") else "right")
     for design in shown:
-        estimate, low, high = design.versus_best
         table.add_row(
             clip(design.name, 70),
             interval_words(design),
-            f"{estimate:+.1%} [{low:+.1%}, {high:+.1%}]",
-            _money(design.cost),
+            versus_words(design),
+            cost_words(design.cost),
             percent(design.human_share),
             f"{design.latency_p50_ms:.0f}/{design.latency_p95_ms:.0f}",
             design.band if design.band_decided else f"undecided: {design.band}",
