@@ -4,8 +4,11 @@ Run a suite many times against a stochastic model, see how often the feature is 
 and learn what product design that reliability allows.
 
     >>> import mendoza
-    >>> suite = mendoza.load_suite("examples/support_tickets/suite.yaml")
-    >>> run = mendoza.run_suite(suite)
+    >>> result = mendoza.run("examples/support_tickets/suite.yaml", repeats=3)
+    >>> result.report.variant("few-shot").pass_rate, result.gate.outcome, result.passed
+
+``docs/api.md`` documents the public API: ``run``, ``open_run``, ``suite``, ``RunResult``, ``step``, ``model``
+and the data types. Everything in ``__all__`` is stable; anything else may change.
 
 The heavier parts (runner, store, providers) are imported on first use, so ``import mendoza`` stays cheap.
 """
@@ -19,7 +22,7 @@ from mendoza.core import Case, Grade, GraderSpec, Run, Sample, Suite, Thresholds
 from mendoza.errors import ConfigError, MendozaError, ProviderError, RunNotFound, StoreError
 
 if TYPE_CHECKING:
-    from mendoza.api import load_suite, open_store, run_suite
+    from mendoza.api import RunResult, load_suite, open_run, open_store, run, run_suite, suite
     from mendoza.calls.tracing import step
     from mendoza.providers.app_models import model
 
@@ -34,6 +37,7 @@ __all__ = [
     "ProviderError",
     "Run",
     "RunNotFound",
+    "RunResult",
     "Sample",
     "StoreError",
     "Suite",
@@ -42,12 +46,19 @@ __all__ = [
     "__version__",
     "load_suite",
     "model",
+    "open_run",
     "open_store",
+    "run",
     "run_suite",
     "step",
+    "suite",
 ]
 
 _LAZY = {
+    "run": "mendoza.api",
+    "open_run": "mendoza.api",
+    "suite": "mendoza.api",
+    "RunResult": "mendoza.api",
     "load_suite": "mendoza.api",
     "run_suite": "mendoza.api",
     "open_store": "mendoza.api",

@@ -12,11 +12,31 @@ import asyncio
 import contextlib
 import signal
 import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
 
 from mendoza.config import load_suite
-from mendoza.core import Run, Suite
-from mendoza.errors import DiskError, StoreError
+from mendoza.config.suite_file import suite_from_document
+from mendoza.config.yaml_source import YamlDocument
+from mendoza.core import Case, Run, Sample, Suite, Thresholds, Variant
+from mendoza.errors import ConfigError, DiskError, StoreError
+from mendoza.providers.python_callable import app_target
+from mendoza.report import (
+    VERDICTS,
+    Comparison,
+    Gate,
+    RunReport,
+    Verdicts,
+    build_report,
+    compare_variants,
+    evaluate_gate,
+    report_to_dict,
+    variant_pairs,
+)
 from mendoza.runner import GradeOptions, Progress, RunOptions, execute_adaptive, execute_run, plan_run, progress_for
 from mendoza.runner.progress import NullProgress
 from mendoza.soft import (
@@ -39,11 +59,13 @@ __all__ = [
     "QueueItem",
     "RegradeResult",
     "RunOptions",
+    "RunResult",
     "clear_label",
     "default_author",
     "judge_run_pairs",
     "label_queue",
     "load_suite",
+    "open_run",
     "open_store",
     "parse_grader_option",
     "progress_for",
@@ -51,8 +73,10 @@ __all__ = [
     "regrade_run",
     "resume_run",
     "review_queue",
+    "run",
     "run_suite",
     "run_suite_async",
+    "suite",
 ]
 
 
@@ -173,3 +197,168 @@ def resume_run(
 ) -> Run:
     """Finish an interrupted run: sample only what is missing, from the suite snapshot it started with."""
     return run_suite(None, db=db, resume=run_ref, retry_errors=retry_errors, progress=progress)
+
+
+# --- the public Python API: run a suite, get its report and gate -----------------------------------------
+
+
+@dataclass
+class RunResult:
+    """A finished (or interrupted) run with what ``mendoza show`` and the gate say of it.
+
+    ``report``: the reliability report (``mendoza.report.RunReport``; ``report_dict()`` is ``show --json``);
+    ``gate``: the suite's thresholds checked (pass / fail / inconclusive, each check with its reason), against
+    ``baseline`` too when one was given; ``passed``: whether CI should pass (``gate.fails_ci`` applies
+    ``on_inconclusive``). ``compare(other)`` pairs it with another run (or two of its variants) by case.
+    """
+
+    run: Run
+    db: Path
+    report: RunReport
+    gate: Gate
+    regressions: list[Comparison] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """Whether the gate lets CI pass."""
+        return not self.gate.fails_ci
+
+    def report_dict(self) -> dict[str, Any]:
+        """The report as data: exactly ``mendoza show --json`` (schema ``mendoza.report/2``)."""
+        return report_to_dict(self.report)
+
+    def compare(
+        self, other: RunResult | str | None = None, *, variants: Sequence[str] = (), verdicts: Verdicts | None = None
+    ) -> list[Comparison]:
+        """This run (as B) against ``other`` (as A: a ``RunResult`` or a run id in the same database), paired
+        by case for each variant they share; or, with ``variants=(A, B)`` and no other, two variants of this
+        run."""
+        with open_store(self.db, readonly=True) as store:
+            base = store.runs.get(other.run.id if isinstance(other, RunResult) else other or self.run.id)
+            first, second = (base, self.run) if other is not None else (self.run, None)
+            pairs = variant_pairs(first, second, variants)
+            chosen = verdicts or self.report.verdicts
+            return [
+                compare_variants(store, first.id, a_id, (second or first).id, b_id, verdicts=chosen)
+                for a_id, b_id in pairs
+            ]
+
+    def samples(self, *, steps: bool = False) -> Iterator[Sample]:
+        """Every sample of the run with its grades (and steps), streamed in (variant, case, repeat) order."""
+        with open_store(self.db, readonly=True) as store:
+            yield from store.samples.iterate(self.run.id, steps=steps)
+
+
+def _result(
+    store: Store,
+    run_ref: str,
+    *,
+    baseline: str | None,
+    verdicts: Verdicts,
+    on_inconclusive: Literal["pass", "fail"] | None,
+) -> RunResult:
+    run = store.runs.get(run_ref)
+    report = build_report(store, run.id, verdicts=verdicts)
+    regressions: list[Comparison] = []
+    if baseline is not None:
+        base = store.runs.get(baseline)
+        regressions = [
+            compare_variants(store, base.id, a_id, run.id, b_id, verdicts=verdicts)
+            for a_id, b_id in variant_pairs(base, run)
+        ]
+    gate = evaluate_gate(report, regressions, on_inconclusive=on_inconclusive)
+    return RunResult(run, store.path, report, gate, regressions)
+
+
+def run(
+    suite: Suite | str | Path,
+    *,
+    db: str | Path | None = None,
+    repeats: int | None = None,
+    thresholds: Thresholds | Mapping[str, Any] | None = None,
+    baseline: str | None = None,
+    on_inconclusive: Literal["pass", "fail"] | None = None,
+    verdicts: Verdicts = "human-adjusted",
+    use_cache: bool = True,
+    concurrency: int | None = None,
+    until_decided: bool = False,
+    budget: int | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run a suite (a ``Suite``, e.g. from ``mendoza.suite(...)``, or a suite file's path) and return its
+    ``RunResult``: every option of ``mendoza run``. ``repeats`` and ``thresholds`` (a ``Thresholds`` or a
+    mapping of its fields) replace the suite's; ``baseline`` is a run id (or a unique prefix) in the same
+    database, for ``max_regression``. Nothing given is ignored: a mistake is a ``ConfigError``."""
+    loaded = load_suite(suite) if isinstance(suite, str | Path) else suite
+    if not isinstance(loaded, Suite):
+        raise ConfigError(f"run() takes a Suite or a suite file's path, not {type(suite).__name__}")
+    updates: dict[str, Any] = {}
+    if repeats is not None:
+        if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+            raise ConfigError(f"repeats must be a whole number of at least 1, not {repeats!r}")
+        updates["repeats"] = repeats
+    if thresholds is not None:
+        try:
+            fields = thresholds.model_dump(exclude_unset=True) if isinstance(thresholds, Thresholds) else thresholds
+            updates["thresholds"] = Thresholds.model_validate({**loaded.thresholds.model_dump(), **dict(fields)})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise ConfigError(f"thresholds.{where}: {first['msg']}") from None
+    if updates:
+        loaded = loaded.model_copy(update=updates)
+    if verdicts not in VERDICTS:
+        raise ConfigError(f"verdicts must be one of {', '.join(VERDICTS)}, not {verdicts!r}")
+    with open_store(db) as store:
+        if baseline is not None:
+            store.runs.get(baseline)  # an unknown baseline is a mistake to report before sampling
+        finished = run_suite(
+            loaded, db=store, use_cache=use_cache, concurrency=concurrency, progress=progress,
+            until_decided=until_decided, budget=budget,
+        )
+        return _result(store, finished.id, baseline=baseline, verdicts=verdicts, on_inconclusive=on_inconclusive)
+
+
+def open_run(
+    db: str | Path | None = None,
+    run_ref: str = "latest",
+    *,
+    baseline: str | None = None,
+    verdicts: Verdicts = "human-adjusted",
+    on_inconclusive: Literal["pass", "fail"] | None = None,
+) -> RunResult:
+    """A stored run (an id, a unique prefix of one, or ``latest``) as a ``RunResult``."""
+    with open_store(db, readonly=True) as store:
+        return _result(store, run_ref, baseline=baseline, verdicts=verdicts, on_inconclusive=on_inconclusive)
+
+
+def suite(
+    name: str,
+    *,
+    cases: Sequence[Mapping[str, Any] | Case],
+    variants: Sequence[Mapping[str, Any] | Variant] = (),
+    app: Callable[..., Any] | None = None,
+    graders: Sequence[Any] = (),
+    **fields: Any,
+) -> Suite:
+    """A suite built in Python, validated exactly as a suite file is: ``cases`` as mappings (or ``Case``s),
+    ``variants`` as mappings (a variant's ``app`` may be a callable instead of a ``model``), or just ``app``
+    (one variant, id ``app``), ``graders`` as a suite file writes them (``{"contains": "{{ expected }}"}``,
+    ``"json"``, ``{"equals": "billing", "step": "router"}``), and any other suite field (``repeats``,
+    ``thresholds``, ``seed``, ``human``, ...). Relative paths are resolved from the working directory."""
+    entries: list[Any] = []
+    for variant in variants:
+        entry = variant.model_dump(exclude_defaults=True) if isinstance(variant, Variant) else dict(variant)
+        if callable(entry.get("app")):
+            entry["model"] = app_target(entry.pop("app"))
+        entries.append(entry)
+    if app is not None:
+        entries.append({"id": "app", "model": app_target(app)})
+    data = {
+        "suite": name,
+        "cases": [case.model_dump(exclude_defaults=True) if isinstance(case, Case) else dict(case) for case in cases],
+        "variants": entries,
+        "graders": list(graders),
+        **fields,
+    }
+    return suite_from_document(YamlDocument(Path.cwd() / f"<suite {name!r} built in Python>", data, None))

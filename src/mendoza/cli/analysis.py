@@ -12,6 +12,7 @@ from mendoza import api
 from mendoza.cli.options import FiniteFloatRange, db_option, exit_for_gate, on_inconclusive_option, verdicts_option
 from mendoza.cli.render import print_comparison, print_gate, print_plan
 from mendoza.cli.text import make_console
+from mendoza.errors import ConfigError
 from mendoza.report import (
     Comparison,
     Verdicts,
@@ -22,6 +23,7 @@ from mendoza.report import (
     plan_comparison,
     plan_precision,
     regression_gate,
+    variant_pairs,
 )
 from mendoza.store import Store
 
@@ -40,30 +42,13 @@ def comparisons_for(
     *,
     verdicts: Verdicts = "human-adjusted",
 ) -> list[Comparison]:
-    """The comparisons a ``compare`` call asks for (see its help)."""
+    """The comparisons a ``compare`` call asks for (see its help; the pairing rule is ``variant_pairs``)."""
     first = store.runs.get(run_a)
     second = store.runs.get(run_b) if run_b else first
-    if variants:
-        pairs = [(variants[0], variants[1])]
-    elif variant:
-        pairs = [(variant, variant)]
-    elif run_b is None:
-        if len(first.variant_ids) != 2:
-            raise click.UsageError("name two variants of the run to compare: --variants A B")
-        pairs = [(first.variant_ids[0], first.variant_ids[1])]
-    else:
-        common = [vid for vid in first.variant_ids if vid in second.variant_ids]
-        if common:
-            pairs = [(vid, vid) for vid in common]
-        elif len(first.variant_ids) == len(second.variant_ids) == 1:
-            pairs = [(first.variant_ids[0], second.variant_ids[0])]
-        else:
-            raise click.UsageError(
-                "the runs share no variant id: say which with --variants A_VARIANT B_VARIANT"
-            )
-    for a_id, b_id in pairs:
-        if a_id not in first.variant_ids or b_id not in second.variant_ids:
-            raise click.UsageError(f"no variant '{a_id}' in run {first.id} or '{b_id}' in run {second.id}")
+    try:
+        pairs = variant_pairs(first, store.runs.get(run_b) if run_b else None, variants, variant)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
     return [
         compare_variants(store, first.id, a_id, second.id, b_id, verdicts=verdicts) for a_id, b_id in pairs
     ]

@@ -37,7 +37,7 @@ from mendoza.core import ModelRequest, ModelResponse, Variant
 from mendoza.errors import ProviderError
 from mendoza.providers.base import Provider
 
-__all__ = ["ARGUMENTS", "RESULT_KEYS", "PythonProvider", "load_callable"]
+__all__ = ["ARGUMENTS", "IN_PROCESS", "RESULT_KEYS", "PythonProvider", "app_target", "load_callable"]
 
 #: The keyword arguments an app may declare, and what each is.
 ARGUMENTS: dict[str, str] = {
@@ -136,6 +136,11 @@ def _import_module(module_part: str, target: str) -> Any:
 
 def _load(target: str) -> _Target:
     module_part, sep, attribute = target.rpartition(":")
+    if module_part == IN_PROCESS:
+        raise ProviderError(
+            f"python: the app '{attribute}' was given as a Python callable in another process; run it again from "
+            "Python (a run of an in-process app can be resumed only in the process that started it)"
+        )
     if not sep or not module_part or not attribute:
         raise ProviderError(
             f"python: '{target}' is not a callable target: "
@@ -159,6 +164,37 @@ def _load(target: str) -> _Target:
     call = getattr(obj, "__call__", None)  # noqa: B004 - an object with an async __call__ is async too
     is_async = inspect.iscoroutinefunction(obj) or inspect.iscoroutinefunction(call)
     return _Target(obj, is_async, keywords, vars_positional)
+
+
+def app_target(function: Callable[..., Any]) -> str:
+    """The ``python:`` model string of an app given as a Python callable: its import path when it has one (so
+    another process, e.g. a resume, can import it), else an in-process name registered here (usable only in
+    this process: a resume elsewhere says so in one line)."""
+    module = getattr(function, "__module__", None)
+    qualname = getattr(function, "__qualname__", None)
+    if module and qualname and module != "__main__" and "<" not in qualname:
+        try:
+            found: Any = importlib.import_module(module)
+            for part in qualname.split("."):
+                found = getattr(found, part)
+        except Exception:  # not importable as named: register it instead
+            found = None
+        if found is function:
+            return f"python:{module}:{qualname}"
+    if not callable(function):
+        raise ProviderError(f"an app must be callable, not {type(function).__name__}")
+    name = f"{(qualname or 'app').replace('<', '').replace('>', '').replace(':', '.')}.{id(function):x}"
+    target = f"{IN_PROCESS}:{name}"
+    keywords, vars_positional = _signature(target, function)
+    call = getattr(function, "__call__", None)  # noqa: B004 - an object with an async __call__ is async too
+    is_async = inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(call)
+    with _LOCK:
+        _LOADED[target] = _Target(function, is_async, keywords, vars_positional)
+    return f"python:{target}"
+
+
+#: The module part of an app registered in this process (``app_target``): never an importable module.
+IN_PROCESS = "<in-process>"
 
 
 def load_callable(target: str) -> Callable[..., Any]:

@@ -1,7 +1,14 @@
 """Reports from the store: reliability per variant, paired comparisons, planning, gates, exports."""
 
 from mendoza.report.calibration import Calibration, CorrectedRate, calibrate
-from mendoza.report.comparison import CaseChange, Comparison, compare_counts, compare_variants, side_counts
+from mendoza.report.comparison import (
+    CaseChange,
+    Comparison,
+    compare_counts,
+    compare_variants,
+    side_counts,
+    variant_pairs,
+)
 from mendoza.report.design import Design, DesignReport, build_design
 from mendoza.report.design_export import (
     DESIGN_SCHEMA,
@@ -145,5 +152,6 @@ __all__ = [
     "step_rate_words",
     "threshold_failures",
     "variant_notes",
+    "variant_pairs",
     "versus_words",
 ]

@@ -8,15 +8,16 @@ false discovery rate over all the cases tested. Cases present on one side only a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from mendoza.core import ErrorPolicy
+from mendoza.core import ErrorPolicy, Run
+from mendoza.errors import ConfigError
 from mendoza.report.summary import Verdicts
 from mendoza.stats import PairedDifference, bh_adjusted, exact_paired_case_test, paired_difference
 from mendoza.store import Store
 
-__all__ = ["CaseChange", "Comparison", "compare_counts", "compare_variants", "side_counts"]
+__all__ = ["CaseChange", "Comparison", "compare_counts", "compare_variants", "side_counts", "variant_pairs"]
 
 _NOTHING_PAIRED = PairedDifference(float("nan"), float("nan"), float("nan"), float("nan"), float("nan"), 0)
 
@@ -167,3 +168,35 @@ def compare_variants(
         confidence=suite.confidence if confidence is None else confidence,
         fdr=fdr,
     )
+
+
+def variant_pairs(
+    first: Run, second: Run | None, variants: Sequence[str] = (), variant: str | None = None
+) -> list[tuple[str, str]]:
+    """Which variants a comparison pairs (A of ``first`` against B of ``second``, or of ``first`` itself):
+    ``variants`` (A, B) when given; else ``variant`` on both sides; within one run its two variants; across two
+    runs every variant id they share, or their single variants. ``ConfigError`` when that is ambiguous or names
+    a variant a run does not have."""
+    other = second or first
+    if variants:
+        if len(variants) != 2:
+            raise ConfigError("name two variants to compare: A and B")
+        pairs = [(variants[0], variants[1])]
+    elif variant:
+        pairs = [(variant, variant)]
+    elif second is None:
+        if len(first.variant_ids) != 2:
+            raise ConfigError("name two variants of the run to compare: --variants A B")
+        pairs = [(first.variant_ids[0], first.variant_ids[1])]
+    else:
+        common = [vid for vid in first.variant_ids if vid in second.variant_ids]
+        if common:
+            pairs = [(vid, vid) for vid in common]
+        elif len(first.variant_ids) == len(second.variant_ids) == 1:
+            pairs = [(first.variant_ids[0], second.variant_ids[0])]
+        else:
+            raise ConfigError("the runs share no variant id: say which with --variants A_VARIANT B_VARIANT")
+    for a_id, b_id in pairs:
+        if a_id not in first.variant_ids or b_id not in other.variant_ids:
+            raise ConfigError(f"no variant '{a_id}' in run {first.id} or '{b_id}' in run {other.id}")
+    return pairs
