@@ -9,6 +9,7 @@ from typing import Literal
 import click
 
 from mendoza import api
+from mendoza.cli.ci import append_step_summary, junit_option, write_junit
 from mendoza.cli.options import FiniteFloatRange, db_option, exit_for_gate, on_inconclusive_option, verdicts_option
 from mendoza.cli.render import print_comparison, print_gate, print_plan
 from mendoza.cli.text import make_console
@@ -18,6 +19,8 @@ from mendoza.report import (
     Verdicts,
     compare_variants,
     comparison_to_dict,
+    comparison_to_junit,
+    comparison_to_markdown,
     estimate_components,
     estimate_difference_components,
     plan_comparison,
@@ -68,6 +71,8 @@ def comparisons_for(
 @verdicts_option
 @on_inconclusive_option
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@click.option("--markdown", is_flag=True, help="Print the comparison (and its gate) as Markdown.")
+@junit_option("the comparison and its max_regression gate")
 def compare(
     run_a: str,
     run_b: str | None,
@@ -77,12 +82,15 @@ def compare(
     verdicts: Verdicts,
     on_inconclusive: Literal["pass", "fail"] | None,
     as_json: bool,
+    markdown: bool,
+    junit: Path | None,
 ) -> None:
     """Paired comparison, case by case: did B really get better or worse than A?
 
     Two variants of one run (``mendoza compare RUN --variants A B``) or two runs (``mendoza compare RUN_A RUN_B``,
     every variant id they share). With two runs, gates on RUN_B's suite's ``max_regression``: exits 1 when a
-    regression beyond it is shown, 3 when it is inconclusive and on_inconclusive is fail.
+    regression beyond it is shown, 3 when it is inconclusive and on_inconclusive is fail. With
+    $GITHUB_STEP_SUMMARY set, appends the comparison's Markdown to that file.
     """
     with api.open_store(db, readonly=True) as store:
         comparisons = comparisons_for(store, run_a, run_b, variants, variant, verdicts=verdicts)
@@ -92,11 +100,16 @@ def compare(
     gate = regression_gate(thresholds, gated, second.repeats, on_inconclusive=on_inconclusive)
     if as_json:
         click.echo(json.dumps([comparison_to_dict(c) for c in comparisons], indent=2))
+    elif markdown:
+        click.echo(comparison_to_markdown(comparisons, gate), nl=False)
     else:
         console = make_console()
         for comparison in comparisons:
             print_comparison(console, comparison)
         print_gate(console, gate)
+    append_step_summary(comparison_to_markdown(comparisons, gate))
+    if junit is not None:
+        write_junit(junit, comparison_to_junit(comparisons, gate, second))
     code = exit_for_gate(gate)
     if code:
         click.get_current_context().exit(code)

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from mendoza import api
 from mendoza.cli.analysis import compare, comparisons_for, plan
+from mendoza.cli.ci import append_step_summary, junit_option, run_summary, write_junit
 from mendoza.cli.design import design
 from mendoza.cli.failures import describe_failure, exit_of_the_cli, is_machine_failure
 from mendoza.cli.options import (
@@ -41,6 +42,7 @@ from mendoza.report import (
     evaluate_gate,
     report_to_dict,
     report_to_html,
+    report_to_junit,
     report_to_markdown,
     sample_lines,
 )
@@ -105,6 +107,7 @@ def init(directory: Path | None) -> None:
 )
 @verdicts_option
 @on_inconclusive_option
+@junit_option("the gate")
 @click.option(
     "--cases/--no-cases",
     default=None,
@@ -123,6 +126,7 @@ def run(
     baseline: str | None,
     verdicts: Verdicts,
     on_inconclusive: Literal["pass", "fail"] | None,
+    junit: Path | None,
     cases: bool | None,
     quiet: bool,
 ) -> None:
@@ -130,6 +134,7 @@ def run(
 
     Gates CI on the suite's thresholds: exits 0 when they pass, 1 when one fails (or every sample of a
     variant errored), 3 when one is inconclusive and on_inconclusive is fail (see the README's exit codes).
+    With $GITHUB_STEP_SUMMARY set, appends the report's Markdown to that file.
     """
     if (suite is None) == (resume is None):
         raise click.UsageError("give a SUITE file to run, or --resume RUN to finish an interrupted run")
@@ -174,6 +179,10 @@ def run(
         gate = evaluate_gate(report, regressions, on_inconclusive=on_inconclusive)
         print_gate(console, gate)
         console.print(f"run id: {clip(finished.id)}  (mendoza show {clip(finished.id)})")
+        append_step_summary(run_summary(report, gate, regressions, cases=not many if cases is None else cases))
+        if junit is not None:
+            again = f"the run is stored: mendoza show {finished.id} --junit FILE writes it"
+            write_junit(junit, report_to_junit(report, gate, regressions), again=again)
         code = exit_for_gate(gate)
         if code:
             click.get_current_context().exit(code)
@@ -207,6 +216,7 @@ def runs(db: Path | None, limit: int) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report as one self-contained HTML file with charts.",
 )
+@junit_option("the gate of the suite's thresholds")
 def show(
     run_ref: str,
     db: Path | None,
@@ -215,13 +225,16 @@ def show(
     as_json: bool,
     markdown: bool,
     html_path: Path | None,
+    junit: Path | None,
 ) -> None:
     """The reliability report of RUN (an id, a unique prefix of one, or 'latest'): pass rate with its
     interval, band and advice per variant, errors and bounds, pass@k and pass^k, k/n per case, and how the
-    suite's thresholds (other than max_regression, which needs a baseline) stand."""
+    suite's thresholds (other than max_regression, which needs a baseline) stand. With $GITHUB_STEP_SUMMARY
+    set, appends the report's Markdown to that file."""
     with api.open_store(db, readonly=True) as store:
         report = build_report(store, run_ref, verdicts=verdicts)
     gate = evaluate_gate(report)
+    many = len(report.suite.cases) > CASES_SHOWN_BY_DEFAULT
     if as_json:
         click.echo(json.dumps(report_to_dict(report, gate), indent=2))
     elif markdown:
@@ -236,11 +249,13 @@ def show(
         click.echo(f"wrote {plain(html_path, 300)}")
     else:
         console = make_console()
-        many = len(report.suite.cases) > CASES_SHOWN_BY_DEFAULT
         print_report(console, report, show_cases=not many if cases is None else cases)
         print_gate(console, gate)
         if cases is None and many:
             console.print(f"({len(report.suite.cases)} cases: --cases lists them, `mendoza view` browses them)")
+    append_step_summary(run_summary(report, gate, cases=not many if cases is None else cases))
+    if junit is not None:
+        write_junit(junit, report_to_junit(report, gate))
 
 
 @cli.command()

@@ -25,7 +25,10 @@ from mendoza.report.design_export import (
 from mendoza.report.export import (
     REPORT_SCHEMA,
     comparison_to_dict,
+    comparison_to_markdown,
+    gate_consequence_words,
     gate_to_dict,
+    gate_to_markdown,
     rate_to_dict,
     report_to_dict,
     report_to_markdown,
@@ -33,6 +36,7 @@ from mendoza.report.export import (
 from mendoza.report.gate import Gate, GateCheck, GateOutcome, evaluate_gate, regression_gate, threshold_failures
 from mendoza.report.html import report_to_html
 from mendoza.report.judges import JudgeAgreement, JudgeNoise, JudgeReport, JudgeTrust, build_judge_report
+from mendoza.report.junit import comparison_to_junit, report_to_junit
 from mendoza.report.planning import (
     Plan,
     estimate_components,
@@ -117,6 +121,8 @@ __all__ = [
     "compare_counts",
     "compare_variants",
     "comparison_to_dict",
+    "comparison_to_junit",
+    "comparison_to_markdown",
     "cost_words",
     "design_to_dict",
     "design_to_html",
@@ -127,7 +133,9 @@ __all__ = [
     "evaluate_gate",
     "failed_at_words",
     "frontier_svg",
+    "gate_consequence_words",
     "gate_to_dict",
+    "gate_to_markdown",
     "interval_words",
     "other_verdicts_words",
     "percent",
@@ -143,6 +151,7 @@ __all__ = [
     "reliability",
     "report_to_dict",
     "report_to_html",
+    "report_to_junit",
     "report_to_markdown",
     "rules_of",
     "sample_lines",

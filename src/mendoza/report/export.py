@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from mendoza.report.comparison import Comparison
@@ -25,7 +26,10 @@ from mendoza.stats import Interval
 __all__ = [
     "REPORT_SCHEMA",
     "comparison_to_dict",
+    "comparison_to_markdown",
+    "gate_consequence_words",
     "gate_to_dict",
+    "gate_to_markdown",
     "rate_to_dict",
     "report_to_dict",
     "report_to_markdown",
@@ -252,8 +256,34 @@ def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
 
 
 def _cell(text: str) -> str:
-    """Text from the run in a Markdown table cell: no line breaks, no column separators."""
-    return " ".join(text.split()).replace("|", "\\|")
+    """Text from the run in a Markdown table cell or list item: no line breaks, no column separators."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def gate_consequence_words(gate: Gate) -> str:
+    """What the gate's outcome does to CI, in one sentence."""
+    if not gate.checks:
+        return "no threshold was checked: the gate passes"
+    if gate.outcome == "pass":
+        return "every check passed: the gate passes"
+    if gate.outcome == "fail":
+        return "a check failed: the gate fails CI"
+    consequence = "fails CI" if gate.fails_ci else "does not fail CI"
+    return (
+        f"the gate is inconclusive: the data show neither a pass nor a fail; with on_inconclusive: "
+        f"{gate.on_inconclusive} it {consequence}"
+    )
+
+
+def gate_to_markdown(gate: Gate, level: int = 2) -> list[str]:
+    """The gate's verdict as Markdown lines: a heading with its outcome, what it does to CI, then each
+    check (its outcome and reason). Empty when no threshold was checked."""
+    if not gate.checks:
+        return []
+    words = gate_consequence_words(gate)
+    lines = [f"{'#' * level} Gate: {gate.outcome}", "", f"{words[:1].upper()}{words[1:]}.", ""]
+    lines += [f"- **{check.outcome}** ({check.threshold}): {_cell(check.message)}" for check in gate.checks]
+    return lines
 
 
 def _steps_markdown(report: RunReport) -> list[str]:
@@ -289,11 +319,13 @@ def _steps_markdown(report: RunReport) -> list[str]:
     return lines
 
 
-def report_to_markdown(report: RunReport, gate: Gate | None = None) -> str:
-    """The report as Markdown (for a pull request comment or a wiki), with its gate when given."""
+def report_to_markdown(report: RunReport, gate: Gate | None = None, *, cases: bool = True) -> str:
+    """The report as Markdown (for a pull request comment, a wiki or a CI job's summary), with its gate when
+    given; ``cases=False`` leaves the per case table out (a summary of a large suite). Text from the run
+    (ids, messages) is escaped for tables: on one line, pipes escaped."""
     run = report.run
     lines = [
-        f"# {run.suite_name}: run {run.id}",
+        f"# {_cell(run.suite_name)}: run {_cell(run.id)}",
         "",
         f"{run.status}, {run.done_samples}/{run.expected_samples} samples, {run.n_cases} cases x "
         f"{run.repeats} repeats; {report.confidence:.0%} intervals; {report.verdicts} verdicts; errored samples "
@@ -312,24 +344,23 @@ def report_to_markdown(report: RunReport, gate: Gate | None = None) -> str:
         )
         per_pass = "-" if variant.cost_per_pass is None else f"${variant.cost_per_pass:.4f}"
         lines.append(
-            f"| {variant.variant_id} | {percent(variant.pass_rate)} | {percent(variant.interval.low)} – "
+            f"| {_cell(variant.variant_id)} | {percent(variant.pass_rate)} | {percent(variant.interval.low)} – "
             f"{percent(variant.interval.high)} | {band_words(variant.rate)} | {variant.passed} | {variant.failed} | "
             f"{variant.errors} | {variant.undecided} | "
             f"{percent(variant.pass_at_k[-1] if k else None)} (k={k}) | "
             f"{percent(variant.pass_hat_k[-1] if k else None)} (k={k}) | {per_pass} | {latency} |"
         )
     notes = [
-        f"- **{variant.variant_id}**: {words}"
+        f"- **{_cell(variant.variant_id)}**: {_cell(words)}"
         for variant in report.variants
         for words in variant_notes(report, variant)
     ]
     if notes:
         lines += ["", "## Errors, bounds and warnings", "", *notes]
     if gate is not None and gate.checks:
-        lines += ["", f"## Gate: {gate.outcome}", ""]
-        lines += [f"- {check.outcome}: {check.message}" for check in gate.checks]
+        lines += ["", *gate_to_markdown(gate)]
     lines += ["", "## What to build", ""]
-    lines += [f"- **{variant.variant_id}**: {variant.recommendation}" for variant in report.variants]
+    lines += [f"- **{_cell(variant.variant_id)}**: {_cell(variant.recommendation)}" for variant in report.variants]
     breakdowns = [(variant, item) for variant in report.variants for item in (*variant.by_grader, *variant.by_tag)]
     if breakdowns:
         lines += [
@@ -340,15 +371,24 @@ def report_to_markdown(report: RunReport, gate: Gate | None = None) -> str:
             "|---|---|---|---|",
         ]
         for variant, item in breakdowns:
-            lines.append(f"| {variant.variant_id} | {item.name} | {rate_words(item.rate)} | {band_words(item.rate)} |")
+            lines.append(
+                f"| {_cell(variant.variant_id)} | {_cell(item.name)} | {rate_words(item.rate)} | "
+                f"{band_words(item.rate)} |"
+            )
     lines += _steps_markdown(report)
+    if cases:
+        lines += _cases_markdown(report)
+    return "\n".join(lines) + "\n"
+
+
+def _cases_markdown(report: RunReport) -> list[str]:
     variant_ids = [variant.variant_id for variant in report.variants]
     cells = {(case.variant_id, case.case_id): case for case in report.cases}
-    lines += [
+    lines = [
         "",
         "## Per case (passed / counted; * flaky)",
         "",
-        "| case | " + " | ".join(variant_ids) + " |",
+        "| case | " + " | ".join(_cell(variant_id) for variant_id in variant_ids) + " |",
         "|---|" + "---|" * len(variant_ids),
     ]
     for case in report.suite.cases:
@@ -356,5 +396,74 @@ def report_to_markdown(report: RunReport, gate: Gate | None = None) -> str:
         for variant_id in variant_ids:
             cell = cells.get((variant_id, case.id))
             row.append("-" if cell is None else f"{cell.passed}/{cell.graded}{' *' if cell.flaky else ''}")
-        lines.append(f"| {case.id} | " + " | ".join(row) + " |")
+        lines.append(f"| {_cell(case.id)} | " + " | ".join(row) + " |")
+    return lines
+
+
+def _difference_words(comparison: Comparison) -> tuple[str, str]:
+    paired = comparison.paired
+    if paired.n == 0:
+        return "-", "-"
+    return f"{paired.difference:+.1%}", f"{paired.low:+.1%} to {paired.high:+.1%}"
+
+
+def _changed_markdown(comparison: Comparison) -> list[str]:
+    lines: list[str] = []
+    for direction in ("better", "worse"):
+        changed = comparison.changed(direction)
+        if not changed:
+            continue
+        lines += [
+            "",
+            f"Cases significantly {direction} in {_cell(comparison.b_label)} than in {_cell(comparison.a_label)} "
+            f"(exact test, FDR {comparison.fdr:.0%}):",
+            "",
+            f"| case | {_cell(comparison.a_label)} | {_cell(comparison.b_label)} | q |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {_cell(case.case_id)} | {case.a_passed}/{case.a_graded} | {case.b_passed}/{case.b_graded} | "
+            f"{case.q_value:.3g} |"
+            for case in changed
+        ]
+    moved = [case for case in comparison.cases if case.direction != "same" and not case.significant]
+    if moved:
+        lines += ["", f"{len(moved)} other cases moved, none by more than chance explains."]
+    for label, only in ((comparison.a_label, comparison.only_in_a), (comparison.b_label, comparison.only_in_b)):
+        if only:
+            shown = ", ".join(_cell(case) for case in only[:50]) + (", ..." if len(only) > 50 else "")
+            lines += ["", f"Only in {_cell(label)} ({len(only)}): {shown}"]
+    return lines
+
+
+def comparison_to_markdown(comparisons: Sequence[Comparison], gate: Gate | None = None, *, level: int = 1) -> str:
+    """Paired comparisons as Markdown: one table row per comparison (B vs A, the paired difference and its
+    interval), each one's verdict and the cases that changed, then the gate (``max_regression``) when given.
+    ``level`` is the heading level of the title."""
+    heading = "#" * level
+    lines = [f"{heading} Paired comparison", ""]
+    if not comparisons:
+        lines += ["Nothing was compared."]
+    else:
+        confidence = comparisons[0].confidence
+        lines += [
+            f"| B | A | cases paired | B pass rate | A pass rate | difference B - A | {confidence:.0%} interval "
+            "| p | real? |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for comparison in comparisons:
+            paired = comparison.paired
+            difference, interval = _difference_words(comparison)
+            real = "-" if paired.n == 0 else ("yes" if comparison.significant else "no")
+            p_value = "-" if paired.n == 0 or math.isnan(paired.p_value) else f"{paired.p_value:.3g}"
+            lines.append(
+                f"| {_cell(comparison.b_label)} | {_cell(comparison.a_label)} | {paired.n} | "
+                f"{percent(comparison.b_rate)} | {percent(comparison.a_rate)} | {difference} | {interval} | "
+                f"{p_value} | {real} |"
+            )
+        for comparison in comparisons:
+            lines += ["", f"{heading}# {_cell(comparison.b_label)} vs {_cell(comparison.a_label)}", ""]
+            lines += [_cell(comparison.verdict), *_changed_markdown(comparison)]
+    if gate is not None and gate.checks:
+        lines += ["", *gate_to_markdown(gate, level + 1)]
     return "\n".join(lines) + "\n"
