@@ -30,6 +30,12 @@ ECHO_SUITE: dict[str, Any] = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _no_step_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests never write to a CI job's real summary (GitHub Actions sets GITHUB_STEP_SUMMARY)."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     """A fresh store in a temporary folder."""
