@@ -460,8 +460,8 @@ def history_svg(
     column = 190
     per_row = max(1, int((width - left - right) // column))
     legend_rows = math.ceil(len(variant_ids) / per_row) if variant_ids else 0
-    plot_bottom = height - 34.0
-    total_height = int(height + legend_rows * 18)
+    plot_bottom = height - 40.0
+    total_height = int(height + legend_rows * 18 + 4)
     plot_width = width - left - right
     slot = plot_width / max(1, len(runs))
     spread = min(4.0, slot / (len(variant_ids) + 1)) if variant_ids else 0.0
@@ -480,13 +480,16 @@ def history_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="history-chart" width="{width}" height="{total_height}" '
         f'viewBox="0 0 {width} {total_height}" role="img" aria-label="{esc(label)}"><title>{esc(label)}</title>'
     ]
-    for value in (0.0, *edges, 1.0):
+    labelled: list[float] = []
+    for value in (0.0, 1.0, *edges):
         colour = "#888" if value in (0.0, 1.0) else "#ddd"
         parts.append(
             f'<line x1="{left}" y1="{y(value):.1f}" x2="{width - right}" y2="{y(value):.1f}" stroke="{colour}"/>'
         )
-        parts.append(f'<text x="{left - 4}" y="{y(value) + 4:.1f}" font-size="10" text-anchor="end">'
-                     f"{esc(f'{value:.0%}')}</text>")
+        if all(abs(y(value) - y(other)) >= 10 for other in labelled):  # no label over another (99% by 100%)
+            labelled.append(value)
+            parts.append(f'<text x="{left - 4}" y="{y(value) + 4:.1f}" font-size="10" text-anchor="end">'
+                         f"{esc(f'{value:.0%}')}</text>")
     for index, entry in enumerate(runs):
         change = entry.suite_change
         if change is not None and index > 0:
@@ -525,12 +528,12 @@ def history_svg(
                          f"{esc(last)}</text>")
     confidence = f"{runs[-1].confidence:.0%} intervals" if runs else "intervals"
     caption = f"{len(runs)} runs, oldest first; bars: {confidence}"
-    parts.append(f'<text x="{left + plot_width / 2:.0f}" y="{plot_bottom + 26:.1f}" font-size="11" '
+    parts.append(f'<text x="{left + plot_width / 2:.0f}" y="{plot_bottom + 28:.1f}" font-size="11" '
                  f'text-anchor="middle">{esc(caption)}</text>')
     for variant_index, variant_id in enumerate(variant_ids):
         colour = _PALETTE[variant_index % len(_PALETTE)]
         lx = left + (variant_index % per_row) * column
-        ly = height + (variant_index // per_row) * 18 - 2
+        ly = height + (variant_index // per_row) * 18 + 2
         shown = name_of(variant_id)
         shown = shown if len(shown) <= 28 else shown[:27] + "…"
         parts.append(f'<rect x="{lx:.0f}" y="{ly - 9:.0f}" width="10" height="10" fill="{colour}"/>'
