@@ -186,3 +186,15 @@ def test_the_history_page_in_chromium(browser: Any, db: Path) -> None:
     finally:
         context.close()
     assert incidents == []
+
+
+def test_the_page_shows_the_last_runs_unless_asked_for_more(db: Path, client_for: Callable[..., TestClient]) -> None:
+    _, second, third = _write(db)
+    client = client_for(db)
+    last_two = client.get("/suites/history/history?last=2")
+    assert "the last 2 of 3 runs" in last_two.text and 'href="?last=3">show them all</a>' in last_two.text
+    assert re.findall(r'class="run-link" href="/runs/([^"]+)"', last_two.text) == [third, second]
+    data = client.get("/suites/history/history.json?last=2").json()
+    assert [run["id"] for run in data["runs"]] == [second, third] and data["runs"][0]["variants"][0]["change"] is None
+    assert "the last" not in client.get("/suites/history/history").text
+    assert client.get("/suites/history/history.json?last=x").json()["status"] == 400

@@ -66,7 +66,7 @@ HISTORY_SCHEMA = "mendoza.history/1"
 #: as a consistent change (one sample each way is a coin toss, not a change).
 CONSISTENT_SAMPLES = 2
 #: How many runs are read from the store at a time while looking for a suite's runs.
-_PAGE = 200
+_PAGE = 50
 
 
 @dataclass(frozen=True)

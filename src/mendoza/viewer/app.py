@@ -15,7 +15,8 @@ Routes (each page also answers as JSON at the same path + ``.json``, or with ``?
     GET  /compare                          two runs or two variants, paired by case
     GET  /suites/{name}/history            every run of a suite: its variants' pass rates over time (a chart), the
                                            changes the paired comparison calls real, the cases that newly pass or
-                                           fail (``?view=auto`` for the automatic verdicts)
+                                           fail (its last 50 runs, ``?last=N`` for more; ``?view=auto`` for the
+                                           automatic verdicts)
     GET  /static/...                       the stylesheet and the script
 """
 

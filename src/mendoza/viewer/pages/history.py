@@ -29,7 +29,7 @@ from mendoza.report import (
     suite_runs,
 )
 from mendoza.viewer.links import grid_url, history_url
-from mendoza.viewer.params import choice
+from mendoza.viewer.params import choice, integer
 from mendoza.viewer.render import json_response, page, reveal_bidi, wants_json
 from mendoza.viewer.state import ViewerState, viewer_state
 
@@ -39,6 +39,9 @@ View = Literal["adjusted", "auto"]
 _VERDICTS: dict[View, Verdicts] = {"adjusted": "human-adjusted", "auto": "automatic"}
 CHART_WIDTH = 900
 CHART_HEIGHT = 320
+LAST_RUNS = 50
+"""How many of a suite's latest runs the page shows unless ``?last=N`` asks for more (each is a report)."""
+MAX_RUNS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,8 @@ class HistoryView:
     suite_name: str
     view: View
     verdicts: Verdicts
+    total_runs: int
+    last: int
     runs: list[RunEntry]
     flagged: list[StepRow]
     flips: list[StepRow]
@@ -148,10 +153,13 @@ def _history(state: ViewerState, name: str, verdicts: Verdicts, runs: list[Run])
     return state.cached(key, lambda: build_history(state.store, name, verdicts=verdicts, runs=runs))
 
 
-def build_history_view(state: ViewerState, name: str, view: View) -> tuple[HistoryView, SuiteHistory]:
-    """The history page of the suite ``name`` (``RunNotFound`` when it has no run)."""
+def build_history_view(
+    state: ViewerState, name: str, view: View, last: int = LAST_RUNS
+) -> tuple[HistoryView, SuiteHistory]:
+    """The history page of the suite ``name``, its ``last`` runs (``RunNotFound`` when it has none)."""
     verdicts = _VERDICTS[view]
-    history = _history(state, name, verdicts, suite_runs(state.store, name))
+    runs = suite_runs(state.store, name)
+    history = _history(state, name, verdicts, runs[-last:])
     entries = []
     for entry in reversed(history.runs):
         cells = []
@@ -183,6 +191,8 @@ def build_history_view(state: ViewerState, name: str, view: View) -> tuple[Histo
             suite_name=name,
             view=view,
             verdicts=verdicts,
+            total_runs=len(runs),
+            last=last,
             runs=entries,
             flagged=[_step_row(step, view) for step in history.flagged],
             flips=[_step_row(step, view) for step in steps if step.newly_passing or step.newly_failing],
@@ -196,12 +206,14 @@ def build_history_view(state: ViewerState, name: str, view: View) -> tuple[Histo
 
 
 async def history_page(request: Request) -> Response:
-    """``GET /suites/{name}/history``: every run of a suite, its variants' pass rates over time, the real
-    changes, the cases that newly pass or fail."""
+    """``GET /suites/{name}/history?last=50&view=auto``: the latest runs of a suite, its variants' pass rates over
+    time, the real changes, the cases that newly pass or fail."""
     state = viewer_state(request)
     name = request.path_params["name"]
-    chosen: View = choice(request.query_params, "view", ("adjusted", "auto"), "adjusted")
-    view, history = build_history_view(state, name, chosen)
+    params = request.query_params
+    chosen: View = choice(params, "view", ("adjusted", "auto"), "adjusted")
+    last = integer(params, "last", LAST_RUNS, low=1, high=MAX_RUNS)
+    view, history = build_history_view(state, name, chosen, last)
     if wants_json(request):
         return json_response(history_to_dict(history))
     return page(request, "history.html", view)
