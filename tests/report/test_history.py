@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mendoza.cli import cli
+from mendoza.cli import cli, main
 from mendoza.errors import RunNotFound
 from mendoza.report import (
     HISTORY_SCHEMA,
@@ -232,7 +232,7 @@ def test_the_chart_is_svg_without_style_or_script_and_escapes_names(store: Store
     assert "\u202e" not in revealed and "[RLO]evil" in revealed
 
 
-def test_mendoza_history_on_the_command_line(tmp_path: Path) -> None:
+def test_mendoza_history_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "cli.db"
     with Store(db) as opened:
         suite = make_suite()
@@ -254,5 +254,20 @@ def test_mendoza_history_on_the_command_line(tmp_path: Path) -> None:
     assert only.exit_code == 0 and json.loads(only.output) == as_json
     unknown = runner.invoke(cli, ["history", "history", "--db", str(db), "--variant", "w"])
     assert unknown.exit_code == 2 and "has variant 'w' (its variants: v)" in unknown.output
-    missing = runner.invoke(cli, ["history", "nope", "--db", str(db)])
-    assert missing.exit_code != 0 and "no run of suite 'nope'" in str(missing.exception or missing.output)
+    with pytest.raises(SystemExit) as exited:
+        main(["history", "nope", "--db", str(db)])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == f"error: no run of suite 'nope' in {db} (see `mendoza runs`)\n"
+
+
+def test_history_of_a_model_matrix_by_its_id(tmp_path: Path) -> None:
+    db = tmp_path / "matrix.db"
+    variants = (("few-shot@a", "echo"), ("few-shot@b", "mock"), ("other", "echo"))
+    rates = {"few-shot@a": at_rate(0.5), "few-shot@b": at_rate(0.5), "other": at_rate(0.5)}
+    with Store(db) as opened:
+        for seed in range(2):
+            write_run(opened, make_suite(variants=variants), rates, seed=seed)
+    result = CliRunner().invoke(cli, ["history", "history", "--db", str(db), "--variant", "few-shot", "--json"])
+    assert result.exit_code == 0, result.output
+    shown = [point["variant"] for point in json.loads(result.output)["runs"][0]["variants"]]
+    assert shown == ["few-shot@a", "few-shot@b"]

@@ -83,7 +83,7 @@ def _print_run(console: Console, entry: HistoryRun) -> None:
     "variants",
     multiple=True,
     metavar="V",
-    help="Only this variant (repeatable; default: every variant).",
+    help="Only this variant (repeatable; a model matrix's id stands for all its models; default: every variant).",
 )
 @verdicts_option
 @click.option("--json", "as_json", is_flag=True, help="Print the history as JSON (schema mendoza.history/1).")
@@ -97,13 +97,17 @@ def history(suite_name: str, db: Path | None, variants: tuple[str, ...], verdict
     with api.open_store(db, readonly=True) as store:
         runs = suite_runs(store, suite_name)
         known = list(dict.fromkeys(variant for run in runs for variant in run.variant_ids))
-        unknown = [variant for variant in variants if runs and variant not in known]
-        if unknown:
-            raise click.UsageError(
-                f"no run of suite {clip(suite_name)!r} has variant {clip(unknown[0])!r} "
-                f"(its variants: {clip(', '.join(known), 300)})"
-            )
-        entries = iter_history(store, suite_name, variants=variants or None, verdicts=verdicts, runs=runs)
+        chosen: list[str] = []
+        for asked in variants:
+            # A model matrix's id stands for every variant it expanded to (few-shot: few-shot@a, few-shot@b).
+            found = [asked] if asked in known else [vid for vid in known if vid.startswith(asked + "@")]
+            if runs and not found:
+                raise click.UsageError(
+                    f"no run of suite {clip(suite_name)!r} has variant {clip(asked)!r} "
+                    f"(its variants: {clip(', '.join(known), 300)})"
+                )
+            chosen.extend(found)
+        entries = iter_history(store, suite_name, variants=chosen or None, verdicts=verdicts, runs=runs)
         if as_json:
             click.echo(json.dumps(history_dict(suite_name, verdicts, entries), indent=2, allow_nan=False))
             return
