@@ -22,6 +22,7 @@ from mendoza.cli.analysis import compare, comparisons_for, plan
 from mendoza.cli.ci import append_step_summary, junit_option, run_summary, write_junit
 from mendoza.cli.design import design
 from mendoza.cli.failures import describe_failure, exit_of_the_cli, is_machine_failure
+from mendoza.cli.history import history
 from mendoza.cli.options import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -288,6 +289,7 @@ cli.add_command(label)
 cli.add_command(calibrate_command)
 cli.add_command(rank)
 cli.add_command(regrade)
+cli.add_command(history)
 
 
 def _listing(title: str, rows: Sequence[Sequence[str]], columns: Sequence[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,6 +44,8 @@ class _VariantEntry(BaseModel):
 
     id: str
     model: str = DEFAULT_MODEL
+    #: A model matrix: one variant per model, ids ``<id>@<model name>`` (``model_matrix``).
+    models: list[str] | None = None
     prompt: str | None = None
     prompt_file: str | None = None
     system: str | None = None
@@ -234,7 +237,71 @@ def _check_tools(entry: _VariantEntry, index: int, document: YamlDocument) -> No
             raise ConfigError(message, where=where) from None
 
 
-def _variant(entry: _VariantEntry, index: int, cases: tuple[Case, ...], document: YamlDocument) -> Variant:
+#: What a derived variant id keeps of a model's name: letters, digits and ``._:+-``; any run of other
+#: characters (``/``, spaces, controls, markup) becomes one ``-``.
+_UNSAFE_IN_ID = re.compile(r"[^A-Za-z0-9._:+-]+")
+#: The longest model part of a derived id (the rest is cut).
+_SUFFIX_CHARS = 80
+
+
+def _safe_suffix(text: str) -> str:
+    return _UNSAFE_IN_ID.sub("-", text).strip("-")[:_SUFFIX_CHARS].strip("-")
+
+
+def _matrix_suffix(model: str) -> str:
+    """The part of a derived variant id that names ``model``: its model name (``gemma-3-270m`` for
+    ``local/gemma-3-270m``, ``app:answer`` for ``python:app:answer``), or the whole model string when it has
+    none (``echo``), made safe (``_UNSAFE_IN_ID``) and at most ``_SUFFIX_CHARS`` long; never empty."""
+    name = Variant(id="-", model=model).model_name or model
+    return _safe_suffix(name) or _safe_suffix(model) or "model"
+
+
+def _matrix_ids(entry: _VariantEntry, index: int, document: YamlDocument) -> list[tuple[str, str]]:
+    """``(model, id)`` for each model of a variant's ``models``: ``<id>@<_matrix_suffix(model)>``; where two
+    different models share a model name (``openai/x`` and ``anthropic/x``) both use their whole model string
+    instead. A model listed twice, or two that still expand to one id, is a ``ConfigError`` on the line of
+    the second."""
+    assert entry.models is not None
+    seen: dict[str, int] = {}
+    for position, model in enumerate(entry.models):
+        if model in seen:
+            raise ConfigError(
+                f"variant '{entry.id}' lists model '{model}' twice in 'models' (its entries {seen[model] + 1} "
+                f"and {position + 1}); keep one",
+                where=document.where(("variants", index, "models", position)),
+            )
+        seen[model] = position
+    suffixes = [_matrix_suffix(model) for model in entry.models]
+    shared = {suffix for suffix in suffixes if suffixes.count(suffix) > 1}
+    expanded: list[tuple[str, str]] = []
+    taken: dict[str, str] = {}
+    for position, (model, suffix) in enumerate(zip(entry.models, suffixes, strict=True)):
+        if suffix in shared:
+            suffix = _safe_suffix(model) or suffix
+        variant_id = f"{entry.id}@{suffix}"
+        if variant_id in taken:
+            raise ConfigError(
+                f"variant '{entry.id}': models '{taken[variant_id]}' and '{model}' both expand to the id "
+                f"'{variant_id}'; give one of them a variant of its own (with 'model:' and an id)",
+                where=document.where(("variants", index, "models", position)),
+            )
+        taken[variant_id] = model
+        expanded.append((model, variant_id))
+    return expanded
+
+
+def _variants(
+    entry: _VariantEntry, index: int, cases: tuple[Case, ...], document: YamlDocument
+) -> list[tuple[Variant, str]]:
+    """The variants of one entry, each with the line its model is on: one, or one per model of a model matrix
+    (``models: [a, b]``, ids ``<id>@<model name>``, every other field the same)."""
+    models_where = document.where(("variants", index, "models"))
+    if entry.models is not None and "model" in entry.model_fields_set:
+        message = f"variant '{entry.id}' sets both 'model' and 'models'; keep one ('models' runs it on each model)"
+        raise ConfigError(message, where=models_where)
+    if entry.models is not None and not entry.models:
+        message = f"variant '{entry.id}': 'models' is empty; list one model or more, e.g. models: [echo, mock]"
+        raise ConfigError(message, where=models_where)
     where = document.where(("variants", index))
     prompt = entry.prompt
     prompt_path: Path | None = None
@@ -255,23 +322,35 @@ def _variant(entry: _VariantEntry, index: int, cases: tuple[Case, ...], document
             raise ConfigError(message, where=where) from None
         where = str(prompt_path)
     _check_tools(entry, index, document)
-    model_where = document.where(("variants", index, "model"))
-    provider = _provider_of(entry.model)
+    if entry.models is None:
+        chosen = [(entry.model, entry.id, document.where(("variants", index, "model")))]
+    else:
+        chosen = [
+            (model, variant_id, document.where(("variants", index, "models", position)))
+            for position, (model, variant_id) in enumerate(_matrix_ids(entry, index, document))
+        ]
     conversations = all(case.messages for case in cases) and bool(cases)
-    if prompt is None and provider is not None and provider.needs_prompt and not conversations:
-        raise ConfigError(
-            f"variant '{entry.id}' needs a 'prompt' or a 'prompt_file' (or cases with 'messages')", where=where
-        )
+    needs_prompt = prompt is None and not conversations
+    for model, variant_id, _ in chosen:
+        provider = _provider_of(model)
+        if needs_prompt and provider is not None and provider.needs_prompt:
+            raise ConfigError(
+                f"variant '{variant_id}' needs a 'prompt' or a 'prompt_file' (or cases with 'messages')", where=where
+            )
     _check_template_if_set(prompt, cases, where, f"variant '{entry.id}' prompt", prompt_path)
     system_where = document.where(("variants", index))
     _check_template_if_set(entry.system, cases, system_where, f"variant '{entry.id}' system")
-    fields = entry.model_dump(exclude={"prompt_file"})
+    fields = entry.model_dump(exclude={"prompt_file", "models"})
     fields["prompt"] = prompt
-    variant = Variant.model_validate(fields)
-    if provider is not None:
-        variant = provider.with_paths_from(variant, document.path.parent)
-    _check_provider(variant, model_where)
-    return variant
+    variants: list[tuple[Variant, str]] = []
+    for model, variant_id, model_where in chosen:
+        variant = Variant.model_validate({**fields, "id": variant_id, "model": model})
+        provider = _provider_of(model)
+        if provider is not None:
+            variant = provider.with_paths_from(variant, document.path.parent)
+        _check_provider(variant, model_where)
+        variants.append((variant, model_where))
+    return variants
 
 
 def _provider_of(model: str) -> type[Provider] | None:
@@ -300,6 +379,16 @@ def _check_provider(variant: Variant, where: str) -> None:
         raise ConfigError(message, where=where) from None
 
 
+def _thresholds_over(thresholds: Thresholds, ids: list[str], matrices: dict[str, list[str]]) -> Thresholds:
+    """``thresholds`` with a model matrix's id in ``variants`` standing for every variant it expands to."""
+    if not thresholds.variants or not matrices:
+        return thresholds
+    named: list[str] = []
+    for name in thresholds.variants:
+        named.extend(matrices[name] if name in matrices and name not in ids else [name])
+    return thresholds.model_copy(update={"variants": tuple(dict.fromkeys(named))})
+
+
 def suite_from_document(document: YamlDocument) -> Suite:
     """Validate a parsed suite file and build the ``Suite`` (cases loaded, templates checked)."""
     if not isinstance(document.data, dict):
@@ -310,15 +399,32 @@ def suite_from_document(document: YamlDocument) -> Suite:
     except ValidationError as exc:
         raise _validation_message(exc, document) from None
     cases = _load_cases(entry, document)
-    variants = tuple(_variant(item, index, cases, document) for index, item in enumerate(entry.variants))
+    variants: list[Variant] = []
+    matrices: dict[str, list[str]] = {}  # a model matrix's id -> the ids it expands to
+    origin: dict[str, str] = {}  # an expanded id -> the matrix's id
+    seen: set[str] = set()
+    for index, item in enumerate(entry.variants):
+        expanded = _variants(item, index, cases, document)
+        if item.models is not None:
+            matrices[item.id] = [variant.id for variant, _ in expanded]
+        for variant, where in expanded:
+            if variant.id in seen:
+                whence = [f"'{origin[variant.id]}'"] if variant.id in origin else []
+                if item.models is not None:
+                    whence.append(f"'{item.id}'")
+                expands = f" (the 'models' of variant {' and '.join(whence)} expand to it)" if whence else ""
+                message = f"duplicate variant id '{variant.id}'{expands}"
+                raise ConfigError(message, where=where if whence else document.where(("variants",)))
+            if item.models is not None:
+                origin[variant.id] = item.id
+            seen.add(variant.id)
+            variants.append(variant)
     ids = [variant.id for variant in variants]
-    duplicate = next((vid for vid in ids if ids.count(vid) > 1), None)
-    if duplicate is not None:
-        raise ConfigError(f"duplicate variant id '{duplicate}'", where=document.where(("variants",)))
     graders = parse_grader_entries(
         entry.graders, lambda index: document.where(("graders", index)), document.path.parent
     )
-    unknown = sorted(set(entry.thresholds.variants or ()) - set(ids))
+    thresholds = _thresholds_over(entry.thresholds, ids, matrices)
+    unknown = sorted(set(thresholds.variants or ()) - set(ids))
     if unknown:
         raise ConfigError(
             f"thresholds.variants names unknown variant(s) {unknown} (variants: {', '.join(ids)})",
@@ -333,10 +439,10 @@ def suite_from_document(document: YamlDocument) -> Suite:
         name=entry.suite,
         description=entry.description,
         cases=cases,
-        variants=variants,
+        variants=tuple(variants),
         graders=tuple(graders),
         repeats=entry.repeats,
-        thresholds=entry.thresholds,
+        thresholds=thresholds,
         band_edges=entry.band_edges,
         confidence=entry.confidence,
         errors=entry.errors,

@@ -13,6 +13,10 @@ Routes (each page also answers as JSON at the same path + ``.json``, or with ``?
     GET  /runs/{run}/design                the designs the run supports (``mendoza design``): the frontier chart,
                                            every design, the cheapest for ``?target=0.9`` (``&check=NAME``...)
     GET  /compare                          two runs or two variants, paired by case
+    GET  /suites/{name}/history            every run of a suite: its variants' pass rates over time (a chart), the
+                                           changes the paired comparison calls real, the cases that newly pass or
+                                           fail (its last 50 runs, ``?last=N`` for more; ``?view=auto`` for the
+                                           automatic verdicts)
     GET  /static/...                       the stylesheet and the script
 """
 
@@ -36,6 +40,7 @@ from mendoza.store import Store
 from mendoza.viewer.pages.compare import compare_page
 from mendoza.viewer.pages.design import design_page
 from mendoza.viewer.pages.grid import grid_page
+from mendoza.viewer.pages.history import history_page
 from mendoza.viewer.pages.labels import label_sample
 from mendoza.viewer.pages.overview import overview_page
 from mendoza.viewer.pages.review_mode import review_page
@@ -105,6 +110,7 @@ def create_app(
         Route("/runs/{run}/review", review_page, name="review"),
         Route("/runs/{run}/design", design_page, name="design"),
         Route("/compare", compare_page, name="compare"),
+        Route("/suites/{name:path}/history", history_page, name="history"),
         Mount("/static", StaticFiles(packages=[("mendoza.viewer", "static")]), name="static"),
     ]
     app = Starlette(

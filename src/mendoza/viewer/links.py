@@ -12,6 +12,7 @@ __all__ = [
     "design_url",
     "grid_url",
     "has_token",
+    "history_url",
     "json_twin",
     "local_path",
     "local_url",
@@ -62,6 +63,13 @@ def design_url(run_id: str, *, target: float | None = None, checks: tuple[str, .
     """The address of a run's design page, for ``target`` and the run-time ``checks`` given (each encoded)."""
     query = urlencode([*([("target", str(target))] if target is not None else []), *(("check", c) for c in checks)])
     return local_path(f"runs/{run_id}/design") + ("?" + query if query else "")
+
+
+def history_url(suite_name: str, *, view: str | None = None) -> str:
+    """The address of a suite's history page: the name is one path segment (a ``/`` in it is encoded, so the
+    route reads it back whole), every other character percent-encoded."""
+    query = urlencode([("view", view)]) if view else ""
+    return f"/suites/{quote(suite_name, safe='')}/history" + ("?" + query if query else "")
 
 
 def json_twin(request: Request) -> str:

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from mendoza import __version__
-from mendoza.viewer.links import design_url, json_twin
+from mendoza.viewer.links import design_url, history_url, json_twin
 from mendoza.viewer.state import viewer_state
 
 __all__ = [
@@ -197,6 +197,7 @@ def template_env() -> jinja2.Environment:
         version=__version__,
         json_twin=json_twin,
         design_url=design_url,
+        history_url=history_url,
         list_chars=LIST_CHARS,
         page_chars=PAGE_CHARS,
         text_chars=TEXT_CHARS,
