@@ -114,7 +114,8 @@ def make_console(file: IO[str] | None = None, *, stderr: bool = False) -> Consol
     colours numbers in names at random). On a terminal it fits the terminal, as rich does; to anything else
     it writes ``$COLUMNS`` wide when set, else lines ``PLAIN_WIDTH`` wide and tables as wide as their content
     (a CI log or a pipe has no width to fit)."""
-    console = _Console(file=file, stderr=stderr, highlight=False)
+    # No emoji codes: a name like 'a:v is' must not print as a peace sign.
+    console = _Console(file=file, stderr=stderr, highlight=False, emoji=False)
     if _columns() is None and not _is_a_terminal(console.file):
         console.width = PLAIN_WIDTH
         console.tables_whole = True
