@@ -11,12 +11,23 @@ from mendoza.store.records import CaseRecord, GradeRecord, SampleRecord
 from mendoza.store.runs import new_run_id
 from mendoza.store.samples import SampleFacts, VariantCounts
 from mendoza.store.steps import StepSummary
+from mendoza.store.transfer import (
+    RUN_FILE_FORMAT,
+    RUN_FILE_SUFFIX,
+    ImportedRun,
+    RunFileInfo,
+    export_run,
+    import_run,
+    read_run_file,
+)
 
 __all__ = [
     "ADJUSTED_VERDICT_SQL",
     "DEFAULT_DB_PATH",
     "GRID_SORTS",
     "HUMAN_GRADER",
+    "RUN_FILE_FORMAT",
+    "RUN_FILE_SUFFIX",
     "CaseRecord",
     "CellVerdicts",
     "CurrentGrade",
@@ -26,16 +37,21 @@ __all__ = [
     "GridPage",
     "GridQuery",
     "GridSort",
+    "ImportedRun",
     "LabelPair",
     "OutputSigns",
     "PairJudgement",
     "PairSamples",
     "Preference",
     "RegradeInput",
+    "RunFileInfo",
     "SampleFacts",
     "SampleRecord",
     "StepSummary",
     "Store",
     "VariantCounts",
+    "export_run",
+    "import_run",
     "new_run_id",
+    "read_run_file",
 ]

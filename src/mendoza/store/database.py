@@ -16,6 +16,9 @@ A store is made of parts, one module each, sharing one connection (``connection.
 - ``store.browse`` (``browse.Browse``): a sample, a case's repeats, the grid's pages, for the viewer;
 - ``store.steps`` (``steps.StepRecords``): each sample's steps, summed per step name.
 
+Not a part, because it works on two files at once: ``transfer.export_run`` and ``transfer.import_run`` copy one
+run out of a store into a portable run file (``.mdz``) and back into a store (docs/run-file.md).
+
 Nothing is lost to one bad value: text UTF-8 cannot hold (a lone UTF-16 surrogate from a model, an app or a
 JSON escape in a dataset) is stored as U+FFFD, and the sample or run records a note saying which fields
 (``SampleRecord.notes``, ``store.runs.notes``); a sample SQLite refuses outright is stored as an errored sample
