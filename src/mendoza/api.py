@@ -51,17 +51,32 @@ from mendoza.soft import (
     regrade_run,
     review_queue,
 )
-from mendoza.store import DEFAULT_DB_PATH, Store
+from mendoza.store import (
+    DEFAULT_DB_PATH,
+    RUN_FILE_SUFFIX,
+    ImportedRun,
+    RunFileInfo,
+    Store,
+    read_run_file,
+)
+from mendoza.store import export_run as _export_run
+from mendoza.store import import_run as _import_run
 
 __all__ = [
+    "RUN_FILE_SUFFIX",
     "GradeOptions",
+    "ImportedRun",
     "Progress",
     "QueueItem",
     "RegradeResult",
+    "RunFileInfo",
     "RunOptions",
     "RunResult",
+    "baseline_run",
     "clear_label",
     "default_author",
+    "export_run",
+    "import_run",
     "judge_run_pairs",
     "label_queue",
     "load_suite",
@@ -69,6 +84,7 @@ __all__ = [
     "open_store",
     "parse_grader_option",
     "progress_for",
+    "read_run_file",
     "record_label",
     "regrade_run",
     "resume_run",
@@ -199,6 +215,36 @@ def resume_run(
     return run_suite(None, db=db, resume=run_ref, retry_errors=retry_errors, progress=progress)
 
 
+def export_run(run_ref: str, path: str | Path, *, db: str | Path | Store | None = None) -> RunFileInfo:
+    """Write run ``run_ref`` (an id, a unique prefix, or ``latest``) to the portable run file ``path`` (``.mdz``,
+    format ``mendoza.run-file/1``: docs/run-file.md): the run with its suite snapshot, samples, grades, labels,
+    regrades, pairwise judgements and steps; not the model cache."""
+    if isinstance(db, Store):
+        return _export_run(db, run_ref, path)
+    with open_store(db, readonly=True) as store:
+        return _export_run(store, run_ref, path)
+
+
+def import_run(
+    path: str | Path, *, db: str | Path | Store | None = None, run_id: str | None = None
+) -> ImportedRun:
+    """Import the run of the run file ``path`` into the store (under ``run_id`` when given, else its own id).
+    The same run already there is a no-op (``already_there``); a different run with the same id is a
+    ``StoreError``, as is a damaged, foreign or newer file (one line naming it)."""
+    if isinstance(db, Store):
+        return _import_run(db, path, run_id=run_id)
+    with open_store(db) as store:
+        return _import_run(store, path, run_id=run_id)
+
+
+def baseline_run(store: Store, baseline: str | Path) -> Run:
+    """The run a baseline names: a run of ``store`` (an id, a unique prefix of one, or ``latest``), or the run
+    of a run file (a path ending in ``.mdz``), imported into ``store`` first (a no-op when it is there)."""
+    if Path(baseline).suffix.lower() == RUN_FILE_SUFFIX:
+        return import_run(baseline, db=store).run
+    return store.runs.get(str(baseline))
+
+
 # --- the public Python API: run a suite, get its report and gate -----------------------------------------
 
 
@@ -276,7 +322,7 @@ def run(
     db: str | Path | None = None,
     repeats: int | None = None,
     thresholds: Thresholds | Mapping[str, Any] | None = None,
-    baseline: str | None = None,
+    baseline: str | Path | None = None,
     on_inconclusive: Literal["pass", "fail"] | None = None,
     verdicts: Verdicts = "human-adjusted",
     use_cache: bool = True,
@@ -288,7 +334,8 @@ def run(
     """Run a suite (a ``Suite``, e.g. from ``mendoza.suite(...)``, or a suite file's path) and return its
     ``RunResult``: every option of ``mendoza run``. ``repeats`` and ``thresholds`` (a ``Thresholds`` or a
     mapping of its fields) replace the suite's; ``baseline`` is a run id (or a unique prefix) in the same
-    database, for ``max_regression``. Nothing given is ignored: a mistake is a ``ConfigError``."""
+    database, or the path of a run file (``.mdz``, imported into it first), for ``max_regression``. Nothing
+    given is ignored: a mistake is a ``ConfigError``."""
     loaded = load_suite(suite) if isinstance(suite, str | Path) else suite
     if not isinstance(loaded, Suite):
         raise ConfigError(f"run() takes a Suite or a suite file's path, not {type(suite).__name__}")
@@ -310,8 +357,8 @@ def run(
     if verdicts not in VERDICTS:
         raise ConfigError(f"verdicts must be one of {', '.join(VERDICTS)}, not {verdicts!r}")
     with open_store(db) as store:
-        if baseline is not None:
-            store.runs.get(baseline)  # an unknown baseline is a mistake to report before sampling
+        if baseline is not None:  # an unknown baseline is a mistake to report before sampling
+            baseline = baseline_run(store, baseline).id
         finished = run_suite(
             loaded, db=store, use_cache=use_cache, concurrency=concurrency, progress=progress,
             until_decided=until_decided, budget=budget,

@@ -47,6 +47,7 @@ from mendoza.report import (
     report_to_markdown,
     sample_lines,
 )
+from mendoza.store import DEFAULT_DB_PATH, Store
 
 __all__ = ["cli", "main"]
 
@@ -104,7 +105,8 @@ def init(directory: Path | None) -> None:
 @click.option(
     "--baseline",
     metavar="RUN",
-    help="Compare with this earlier run, paired by case (and gate on the suite's max_regression).",
+    help="Compare with this earlier run, paired by case (and gate on the suite's max_regression): a run id, or "
+    "a run file (FILE.mdz, from mendoza export), imported into the store first.",
 )
 @verdicts_option
 @on_inconclusive_option
@@ -147,8 +149,8 @@ def run(
     loaded = api.load_suite(suite) if suite is not None else None
     store = api.open_store(db)
     try:
-        if baseline is not None:
-            store.runs.get(baseline)  # an unknown baseline is a mistake to report before sampling
+        if baseline is not None:  # an unknown baseline is a mistake to report before sampling
+            baseline = _baseline_run(store, baseline, quiet=quiet)
         try:
             finished = api.run_suite(
                 loaded,
@@ -189,6 +191,18 @@ def run(
             click.get_current_context().exit(code)
     finally:
         store.close()
+
+
+def _baseline_run(store: Store, baseline: str, *, quiet: bool) -> str:
+    """The id of the baseline run: ``baseline`` names a run of the store, or a run file (``.mdz``), which is
+    imported into the store first (nothing to do when it is already there)."""
+    if Path(baseline).suffix.lower() != api.RUN_FILE_SUFFIX:
+        return store.runs.get(baseline).id
+    imported = api.import_run(baseline, db=store)
+    if not quiet:
+        done = "already in the store" if imported.already_there else "imported into the store"
+        click.echo(f"baseline: run {clip(imported.run.id)} of {plain(baseline, 300)} ({done})", err=True)
+    return imported.run.id
 
 
 @cli.command()
@@ -262,11 +276,34 @@ def show(
 @cli.command()
 @click.argument("run_ref", metavar="RUN", default="latest")
 @db_option
-@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write to this file (default: standard output).")
-@click.option("--steps/--no-steps", default=True, show_default=True, help="Include each sample's steps.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Write to this file (default: standard output). A name ending in .mdz gets a portable run file; any "
+    "other, JSON Lines.",
+)
+@click.option(
+    "--steps/--no-steps", default=True, show_default=True, help="Include each sample's steps (JSON Lines)."
+)
 def export(run_ref: str, db: Path | None, output: Path | None, steps: bool) -> None:
     """Every sample of RUN as JSON Lines: the run first, then each sample with its output, cost, verdicts,
-    grades and steps (schema mendoza.samples/1). Streams: memory stays flat however large the run."""
+    grades and steps (schema mendoza.samples/1). Streams: memory stays flat however large the run.
+
+    With -o FILE.mdz: the whole run as a portable run file (format mendoza.run-file/1: its suite snapshot,
+    samples, grades, labels, regrades, pairwise judgements and steps; not the model cache), for
+    `mendoza import FILE.mdz` or `mendoza run SUITE --baseline FILE.mdz` on another machine."""
+    if output is not None and output.suffix.lower() == api.RUN_FILE_SUFFIX:
+        context = click.get_current_context()
+        if context.get_parameter_source("steps") == click.core.ParameterSource.COMMANDLINE and not steps:
+            raise click.UsageError("--no-steps is for JSON Lines: a run file (.mdz) holds the whole run")
+        written = api.export_run(run_ref, output, db=db)
+        click.echo(
+            f"wrote run {clip(written.run_id)} ({written.samples} samples) to {plain(output, 300)} "
+            f"({written.format})",
+            err=True,
+        )
+        return
     with api.open_store(db, readonly=True) as store:
         lines = sample_lines(store, run_ref, steps=steps)
         if output is None:
@@ -274,11 +311,37 @@ def export(run_ref: str, db: Path | None, output: Path | None, steps: bool) -> N
                 click.echo(line)
             return
         with output.open("w", encoding="utf-8") as handle:
-            written = -1  # the first line is the run
+            written_lines = -1  # the first line is the run
             for line in lines:
                 handle.write(line + "\n")
-                written += 1
-        click.echo(f"wrote {max(written, 0)} samples to {output}", err=True)
+                written_lines += 1
+        click.echo(f"wrote {max(written_lines, 0)} samples to {output}", err=True)
+
+
+@cli.command(name="import")
+@click.argument("file", metavar="FILE", type=click.Path(path_type=Path))
+@db_option
+@click.option(
+    "--as",
+    "as_id",
+    metavar="ID",
+    help="Import the run under this id (when the store holds a different run with the file's id).",
+)
+def import_command(file: Path, db: Path | None, as_id: str | None) -> None:
+    """Import the run of a run file (FILE.mdz, written by `mendoza export RUN -o FILE.mdz`) into the store.
+
+    Importing a run the store already holds (same id, same content) does nothing; a different run with the
+    same id is refused (--as gives it another id). A damaged, foreign or newer file is refused in one line."""
+    imported = api.import_run(file, db=db, run_id=as_id)
+    where = plain(db if db is not None else DEFAULT_DB_PATH, 300)
+    run_id = clip(imported.run.id)
+    if imported.already_there:
+        click.echo(f"run {run_id} of {plain(file, 300)} is already in {where}: nothing imported")
+    else:
+        click.echo(
+            f"imported run {run_id} ({imported.file.samples} samples) from {plain(file, 300)} into {where}; "
+            f"see: mendoza show {run_id}"
+        )
 
 
 cli.add_command(show, name="report")
