@@ -115,7 +115,8 @@ def test_a_run_file_holds_one_run_a_header_and_no_model_cache(rich: tuple[Path, 
     assert migrations == [m.__name__ for m in MIGRATIONS]
     assert meta["format"] == RUN_FILE_FORMAT == "mendoza.run-file/1" and meta["run_id"] == run_id
     assert meta["suite_name"] == "portable" and meta["mendoza_version"] and meta["exported_at"].startswith("20")
-    assert meta["rows.samples"] == "24" and int(meta["rows.steps"]) > 0 and int(meta["rows.pairwise_judgements"]) > 0
+    assert meta["rows.samples"] == "24"
+    assert all(int(meta[f"rows.{table}"]) > 0 for table in TRANSFERRED_TABLES)  # every table is copied
     info = read_run_file(run_file)
     assert info.run_id == run_id and info.samples == 24 and info.digest == meta["digest"]
 
@@ -400,3 +401,42 @@ def test_copying_takes_time_in_proportion_to_the_run(tmp_path: Path) -> None:
     quadratic statement would make it 16)."""
     small, large = _copy_steps(tmp_path, 100), _copy_steps(tmp_path, 400)
     assert large < 5 * small, (small, large)
+
+
+def test_a_broken_schema_or_text_that_is_not_utf8_is_one_line(rich: tuple[Path, str, Path], tmp_path: Path) -> None:
+    _, _, run_file = rich
+    data = run_file.read_bytes()
+    marker = b"duration_ms REAL NOT NULL"  # in the schema text of the steps table, which spans lines
+    assert data.count(marker) == 1
+    schema = tmp_path / "schema.mdz"
+    schema.write_bytes(data.replace(marker, b"`" + marker[1:]))
+    assert "damaged run file (malformed database schema" in _refused(schema, tmp_path / "m.db")
+    name = b"tablegrader_sets"  # the type and name columns of the table's row in sqlite_master
+    assert data.count(name) == 1
+    not_utf8 = tmp_path / "not-utf8.mdz"
+    not_utf8.write_bytes(data.replace(name, b"tablegrader_s\xf3ts"))
+    assert "damaged run file ('utf-8' codec can't decode" in _refused(not_utf8, tmp_path / "m2.db")
+
+
+def test_a_flipped_bit_anywhere_is_refused_in_one_line_or_changes_nothing(
+    rich: tuple[Path, str, Path], tmp_path: Path
+) -> None:
+    """Most of a fresh file is free space inside its pages, where a flipped bit changes nothing; anywhere
+    else, SQLite's check or the digest (before and after the copy) refuses the file."""
+    source, run_id, run_file = rich
+    data = run_file.read_bytes()
+    with Store(source, readonly=True) as original:
+        expected = repr(build_report(original, run_id))
+    for index, position in enumerate(range(100, len(data), len(data) // 40)):
+        flipped = bytearray(data)
+        flipped[position] ^= 1 << (index % 8)
+        path = tmp_path / f"flip{index}.mdz"
+        path.write_bytes(bytes(flipped))
+        with Store(tmp_path / f"flip{index}.db") as store:
+            try:
+                import_run(store, path)
+            except StoreError as refused:
+                assert "\n" not in str(refused) and str(path) in str(refused)
+                assert store.runs.count() == 0
+            else:
+                assert repr(build_report(store, run_id)) == expected
