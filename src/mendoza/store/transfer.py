@@ -272,7 +272,7 @@ def export_run(store: Store, run_ref: str, path: str | Path) -> RunFileInfo:
     try:
         db = sqlite3.connect(_uri(partial, "rwc"), uri=True, isolation_level=None)
     except sqlite3.Error as exc:
-        raise StoreError(f"{path}: cannot write the run file: {exc}") from None
+        raise StoreError(f"{path}: cannot write the run file: {_one_line(exc)}") from None
     try:
         try:
             apply_migrations(db, path)
