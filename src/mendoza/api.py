@@ -77,6 +77,7 @@ __all__ = [
     "default_author",
     "export_run",
     "import_run",
+    "is_run_file",
     "judge_run_pairs",
     "label_queue",
     "load_suite",
@@ -237,10 +238,15 @@ def import_run(
         return _import_run(store, path, run_id=run_id)
 
 
+def is_run_file(ref: str | Path) -> bool:
+    """Whether a run reference names a run file (a path ending in ``.mdz``) rather than a stored run."""
+    return Path(ref).suffix.lower() == RUN_FILE_SUFFIX
+
+
 def baseline_run(store: Store, baseline: str | Path) -> Run:
     """The run a baseline names: a run of ``store`` (an id, a unique prefix of one, or ``latest``), or the run
     of a run file (a path ending in ``.mdz``), imported into ``store`` first (a no-op when it is there)."""
-    if Path(baseline).suffix.lower() == RUN_FILE_SUFFIX:
+    if is_run_file(baseline):
         return import_run(baseline, db=store).run
     return store.runs.get(str(baseline))
 

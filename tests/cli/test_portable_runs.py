@@ -253,3 +253,19 @@ def test_the_python_api_takes_a_baseline_run_file(tmp_path: Path) -> None:
     mendoza.api.export_run(base.run.id, tmp_path / "base.mdz", db=tmp_path / "a.db")
     result = mendoza.api.run(tmp_path / "suite.yaml", db=tmp_path / "b.db", baseline=tmp_path / "base.mdz")
     assert [c.a_label for c in result.regressions] == [f"{base.run.id}:echo"] and result.passed
+
+
+def test_compare_takes_a_run_file_as_a_side(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "source.db"
+    run_id = _small_run(source)
+    base = tmp_path / "base.mdz"
+    assert _main(capsys, "export", run_id, "--db", str(source), "-o", str(base))[0] == 0
+    here = tmp_path / "here.db"
+    other = _small_run(here)  # a run of the same data in another store: no difference to find
+    code, out, err = _main(capsys, "compare", str(base), other, "--db", str(here), "--json")
+    assert code == 0, err
+    (comparison,) = json.loads(out)
+    assert comparison["difference"]["estimate"] == 0.0 and comparison["difference"]["cases"] == 2
+    with Store(here, readonly=True) as store:
+        assert {run.id for run in store.runs.latest()} == {run_id, other}  # the file's run was imported
+    assert _main(capsys, "compare", str(base), other, "--db", str(here), "--json")[0] == 0  # again: a no-op

@@ -92,6 +92,12 @@ def compare(
     regression beyond it is shown, 3 when it is inconclusive and on_inconclusive is fail. With
     $GITHUB_STEP_SUMMARY set, appends the comparison's Markdown to that file.
     """
+    files = [ref for ref in (run_a, run_b) if ref is not None and api.is_run_file(ref)]
+    if files:  # a run file (a baseline kept in the repository) is imported first: a no-op when it is there
+        with api.open_store(db) as store:
+            imported = {ref: api.baseline_run(store, ref).id for ref in files}
+        run_a = imported.get(run_a, run_a)
+        run_b = imported.get(run_b, run_b) if run_b is not None else None
     with api.open_store(db, readonly=True) as store:
         comparisons = comparisons_for(store, run_a, run_b, variants, variant, verdicts=verdicts)
         second = store.runs.get(run_b or run_a)
