@@ -19,6 +19,7 @@ from rich.table import Table
 
 from mendoza import api
 from mendoza.cli.analysis import compare, comparisons_for, plan
+from mendoza.cli.cases import cases
 from mendoza.cli.design import design
 from mendoza.cli.failures import describe_failure, exit_of_the_cli, is_machine_failure
 from mendoza.cli.options import (
@@ -273,6 +274,7 @@ cli.add_command(label)
 cli.add_command(calibrate_command)
 cli.add_command(rank)
 cli.add_command(regrade)
+cli.add_command(cases)
 
 
 def _listing(title: str, rows: Sequence[Sequence[str]], columns: Sequence[str]) -> None:
