@@ -19,6 +19,7 @@ from rich.table import Table
 
 from mendoza import api
 from mendoza.cli.analysis import compare, comparisons_for, plan
+from mendoza.cli.cases import cases
 from mendoza.cli.ci import append_step_summary, junit_option, run_summary, write_junit
 from mendoza.cli.design import design
 from mendoza.cli.failures import describe_failure, exit_of_the_cli, is_machine_failure
@@ -353,6 +354,7 @@ cli.add_command(calibrate_command)
 cli.add_command(rank)
 cli.add_command(regrade)
 cli.add_command(history)
+cli.add_command(cases)
 
 
 def _listing(title: str, rows: Sequence[Sequence[str]], columns: Sequence[str]) -> None:

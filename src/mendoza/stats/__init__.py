@@ -4,7 +4,9 @@ How often is a feature good, with honest error bars: intervals for a pass rate (
 repeats cases), pass@k and pass^k, paired comparisons, planning (cases x repeats), agreement between graders,
 an anytime-valid confidence sequence for adaptive sampling, reliability bands and multiple-testing control;
 and for judges: their noise (a nested variance split), their error rates against human labels with the
-Rogan-Gladen corrected pass rate, and Bradley-Terry ratings from pairwise preferences.
+Rogan-Gladen corrected pass rate, and Bradley-Terry ratings from pairwise preferences; and for suites: item
+analysis (a case's discrimination, a point-biserial correlation) and a subset of cases whose pass rate tracks the
+whole suite's.
 Nothing here imports the rest of mendoza; bad input raises ``ValueError`` with a one-line message.
 See ``reference/statistics.md`` for the formulas and sources.
 """
@@ -28,6 +30,14 @@ from mendoza.stats.intervals import (
     mean_interval,
     wilson_bounds,
     wilson_interval,
+)
+from mendoza.stats.items import (
+    item_discrimination,
+    noise_floor,
+    point_biserial,
+    pooled_rates,
+    random_subsets,
+    stratified_subset,
 )
 from mendoza.stats.judge_noise import NestedVariance, nested_variance
 from mendoza.stats.misclassification import Confusion, confusion, rogan_gladen, rogan_gladen_interval
@@ -82,18 +92,24 @@ __all__ = [
     "design_variance",
     "exact_paired_case_test",
     "interval_halfwidth_design",
+    "item_discrimination",
     "mean_interval",
     "nested_variance",
+    "noise_floor",
     "paired_bootstrap_differences",
     "paired_difference",
     "pass_at_k",
     "pass_hat_k",
     "plan_designs",
+    "point_biserial",
+    "pooled_rates",
+    "random_subsets",
     "rogan_gladen",
     "rogan_gladen_interval",
     "sample_size",
     "samples_to_decide",
     "stderr",
+    "stratified_subset",
     "variance_components",
     "wilson_bounds",
     "wilson_interval",

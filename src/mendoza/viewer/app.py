@@ -12,6 +12,8 @@ Routes (each page also answers as JSON at the same path + ``.json``, or with ``?
     GET  /runs/{run}/review                review mode: the samples most worth a look, one by one
     GET  /runs/{run}/design                the designs the run supports (``mendoza design``): the frontier chart,
                                            every design, the cheapest for ``?target=0.9`` (``&check=NAME``...)
+    GET  /runs/{run}/items                 the item analysis (``mendoza cases analyze``): per case its pass rate,
+                                           discrimination, flakiness, flags, worst first; the suggestions
     GET  /compare                          two runs or two variants, paired by case
     GET  /suites/{name}/history            every run of a suite: its variants' pass rates over time (a chart), the
                                            changes the paired comparison calls real, the cases that newly pass or
@@ -41,6 +43,7 @@ from mendoza.viewer.pages.compare import compare_page
 from mendoza.viewer.pages.design import design_page
 from mendoza.viewer.pages.grid import grid_page
 from mendoza.viewer.pages.history import history_page
+from mendoza.viewer.pages.items import items_page
 from mendoza.viewer.pages.labels import label_sample
 from mendoza.viewer.pages.overview import overview_page
 from mendoza.viewer.pages.review_mode import review_page
@@ -109,6 +112,7 @@ def create_app(
         Route("/runs/{run}/samples/{sample:int}/{part}.txt", sample_text, name="sample_text"),
         Route("/runs/{run}/review", review_page, name="review"),
         Route("/runs/{run}/design", design_page, name="design"),
+        Route("/runs/{run}/items", items_page, name="items"),
         Route("/compare", compare_page, name="compare"),
         Route("/suites/{name:path}/history", history_page, name="history"),
         Mount("/static", StaticFiles(packages=[("mendoza.viewer", "static")]), name="static"),
