@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mendoza import api
+from mendoza.cli.cases_draft import draft, perturb
 from mendoza.cli.failures import is_machine_failure
 from mendoza.cli.options import db_option, verdicts_option
 from mendoza.cli.text import clip, make_console, plain
@@ -143,3 +144,7 @@ def subset(
             click.echo(plain(case_id, 200))
     if output is not None:
         click.echo(f"wrote {len(rows)} cases to {plain(output, 300)}", err=True)
+
+
+cases.add_command(perturb)
+cases.add_command(draft)
