@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mendoza import api
+from mendoza.cli.cases_draft import draft, perturb
 from mendoza.cli.cases_import import dedupe_command, import_command
 from mendoza.cli.failures import is_machine_failure
 from mendoza.cli.options import db_option, verdicts_option
@@ -77,7 +78,9 @@ def print_items(console: Console, analysis: ItemAnalysis, limit: int) -> None:
 
 @click.group()
 def cases() -> None:
-    """Which cases of a suite are worth keeping: item analysis of a run, and a smaller suite that says the same."""
+    """Write and keep better cases: draft them with a model (draft), perturb them (perturb), import real traffic
+    (import), drop duplicates (dedupe); then, after a run, see which are worth keeping (analyze) and a smaller
+    suite that says the same (subset). Drafts and imports land in a drafts file, never in the suite unreviewed."""
 
 
 @cases.command()
@@ -148,3 +151,5 @@ def subset(
 
 cases.add_command(import_command)
 cases.add_command(dedupe_command)
+cases.add_command(perturb)
+cases.add_command(draft)
