@@ -18,6 +18,7 @@ from rich.table import Table
 from mendoza import api
 from mendoza.cli.cases_draft import draft, perturb
 from mendoza.cli.cases_import import dedupe_command, import_command
+from mendoza.cli.cases_review import review_command
 from mendoza.cli.failures import is_machine_failure
 from mendoza.cli.options import db_option, verdicts_option
 from mendoza.cli.text import clip, make_console, plain
@@ -153,3 +154,4 @@ cases.add_command(import_command)
 cases.add_command(dedupe_command)
 cases.add_command(perturb)
 cases.add_command(draft)
+cases.add_command(review_command)
