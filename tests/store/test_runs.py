@@ -115,3 +115,11 @@ def test_done_samples_counts_what_is_stored(store: Store) -> None:
     store.samples.write(run.id, [sample(repeat=0), sample(repeat=1), sample("c2", "b", 0)])
     assert store.runs.get(run.id).done_samples == 3
     assert store.runs.latest()[0].done_samples == 3
+
+
+def test_a_new_run_never_takes_the_id_of_an_existing_one(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn = iter(["20260101-000000-aaaa", "20260101-000000-aaaa", "20260101-000000-bbbb"])
+    monkeypatch.setattr(runs_module, "new_run_id", lambda: next(drawn))
+    first = store.runs.create(make_suite())
+    second = store.runs.create(make_suite())  # the same random part drawn again: another id, not a failure
+    assert (first.id, second.id) == ("20260101-000000-aaaa", "20260101-000000-bbbb")

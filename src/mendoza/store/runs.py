@@ -54,13 +54,20 @@ class RunRecords(StorePart):
     def create(self, suite: Suite, run_id: str | None = None, options: dict[str, Any] | None = None) -> Run:
         """Record a new run of ``suite`` with a snapshot of it, status ``running``; ``options`` say how it
         samples (``{"mode": "adaptive", "budget": N}`` for ``--until-decided``)."""
-        run_id = run_id or new_run_id()
+        chosen = run_id
         variant_ids = [variant.id for variant in suite.variants]
         expected = len(suite.cases) * len(variant_ids) * suite.repeats
         # A case's vars (or any text of the suite) may hold what UTF-8 cannot: stored replaced, and noted.
         fix = Replacements()
         snapshot = fix.json(suite.snapshot(), "suite snapshot")
         with self._transaction():
+            # A new id is one no run has (two runs made in one second may draw the same random part); chosen
+            # inside the write lock, so another writer cannot take it meanwhile.
+            while chosen is None or (
+                run_id is None and self._db.execute("SELECT 1 FROM runs WHERE id = ?", (chosen,)).fetchone()
+            ):
+                chosen = new_run_id()
+            run_id = chosen
             self._db.execute(
                 "INSERT INTO runs (id, suite_name, suite_hash, suite_json, status, created_at, finished_at, "
                 "repeats, variant_ids, n_cases, expected_samples, options_json, notes) "
