@@ -123,3 +123,12 @@ def test_a_new_run_never_takes_the_id_of_an_existing_one(store: Store, monkeypat
     first = store.runs.create(make_suite())
     second = store.runs.create(make_suite())  # the same random part drawn again: another id, not a failure
     assert (first.id, second.id) == ("20260101-000000-aaaa", "20260101-000000-bbbb")
+
+
+def test_the_runs_of_a_suite_newest_first(store: Store) -> None:
+    suite = make_suite()
+    for run_id in ("a", "b"):
+        store.runs.create(suite, run_id)
+    store.runs.create(suite.model_copy(update={"name": "other"}), "c")
+    assert [run.id for run in store.runs.of_suite(suite.name)] == ["b", "a"]
+    assert store.runs.of_suite("nope") == []

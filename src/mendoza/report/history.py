@@ -65,9 +65,6 @@ HISTORY_SCHEMA = "mendoza.history/1"
 #: The fewest counted samples on each side for "every sample failed before, every one passes now" to count
 #: as a consistent change (one sample each way is a coin toss, not a change).
 CONSISTENT_SAMPLES = 2
-#: How many runs are read from the store at a time while looking for a suite's runs.
-_PAGE = 50
-
 
 @dataclass(frozen=True)
 class SuiteChange:
@@ -201,18 +198,8 @@ class SuiteHistory:
 
 
 def suite_runs(store: Store, suite_name: str) -> list[Run]:
-    """Every run of the suite named ``suite_name`` (exactly), oldest first. Reads the runs a page at a time."""
-    found: dict[str, Run] = {}
-    offset = 0
-    while True:
-        page = store.runs.latest(limit=_PAGE, offset=offset)
-        for run in page:
-            if run.suite_name == suite_name:
-                found.setdefault(run.id, run)  # a run created meanwhile shifts the pages: keep each once
-        if len(page) < _PAGE:
-            break
-        offset += _PAGE
-    return list(reversed(found.values()))
+    """Every run of the suite named ``suite_name`` (exactly), oldest first."""
+    return list(reversed(store.runs.of_suite(suite_name)))
 
 
 def _parts(suite: Suite) -> dict[str, str]:

@@ -31,6 +31,7 @@ rule, by human-adjusted verdicts unless asked for the automatic ones.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -134,17 +135,8 @@ def run_cells(store: Store, run_id: str, verdicts: Verdicts = "human-adjusted") 
 
 def sibling_runs(store: Store, run: Run, most: int = MAX_OTHER_RUNS) -> list[Run]:
     """The other runs (with samples) of a suite named like ``run``'s, newest first, at most ``most``."""
-    found: list[Run] = []
-    offset, page = 0, 200
-    while len(found) < most:
-        batch = store.runs.latest(limit=page, offset=offset)
-        found.extend(
-            other for other in batch if other.suite_name == run.suite_name and other.id != run.id and other.done_samples
-        )
-        if len(batch) < page:
-            break
-        offset += page
-    return found[:most]
+    siblings = (other for other in store.runs.of_suite(run.suite_name) if other.id != run.id and other.done_samples)
+    return list(itertools.islice(siblings, most))
 
 
 def same_cases(suite: Suite, other: Suite) -> set[str]:

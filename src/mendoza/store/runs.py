@@ -117,6 +117,13 @@ class RunRecords(StorePart):
         rows = self._rows(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY {_NEWEST_FIRST} LIMIT ? OFFSET ?", (limit, offset))
         return [_run_from_row(row) for row in rows]
 
+    def of_suite(self, suite_name: str) -> list[Run]:
+        """Every run of the suite named ``suite_name`` (exactly), newest first."""
+        rows = self._rows(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE suite_name = ? ORDER BY {_NEWEST_FIRST}", (suite_name,)
+        )
+        return [_run_from_row(row) for row in rows]
+
     def count(self) -> int:
         """How many runs the store holds."""
         return int(self._rows("SELECT COUNT(*) FROM runs")[0][0])
