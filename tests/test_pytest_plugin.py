@@ -71,3 +71,14 @@ def test_inconclusive_can_fail_the_session(pytester: pytest.Pytester) -> None:
                                            "-k", "inconclusive", "--mendoza-db", "evals.db")
     result.assert_outcomes(failed=1)
     assert (Path(pytester.path) / "evals.db").is_file()
+
+
+def test_loading_the_plugin_imports_nothing_heavy() -> None:
+    """Every pytest session of a project with mendoza installed loads the plugin: the runner, the report and
+    scipy are imported when an eval runs, not then."""
+    import subprocess
+    import sys
+
+    code = "import sys, mendoza.pytest_plugin; print(sorted(m for m in ('mendoza.api', 'scipy') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert loaded.stdout.strip() == "[]"

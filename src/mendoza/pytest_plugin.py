@@ -23,18 +23,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from mendoza.api import RunResult, run, suite
-from mendoza.core import BandName, Suite
-from mendoza.report import band_words, percent
+if TYPE_CHECKING:  # mendoza's API (the runner, the report, scipy) is imported when an eval runs, not when
+    # pytest starts: every pytest session of a project with mendoza installed loads this plugin.
+    from mendoza.api import RunResult
+    from mendoza.core import BandName, Suite
 
 __all__ = ["MendozaEval"]
 
 Inconclusive = Literal["skip", "fail", "pass"]
-_RESULTS = pytest.StashKey[list[tuple[str, RunResult]]]()
+_RESULTS = pytest.StashKey["list[tuple[str, RunResult]]"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -77,6 +78,9 @@ class MendozaEval:
         ``graders`` (written as in a suite file), and hold it to ``band`` / ``min_pass_rate`` /
         ``max_error_rate`` (or the suite's own thresholds). Other keywords are suite fields (``seed``,
         ``errors``, ``variants``, ...). Returns the ``RunResult``."""
+        from mendoza.api import run, suite
+        from mendoza.core import Suite
+
         limits = {key: value for key, value in (("band", band), ("min_pass_rate", min_pass_rate),
                                                 ("max_error_rate", max_error_rate)) if value is not None}
         if isinstance(app, Suite | str | Path):
@@ -117,6 +121,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     results = config.stash.get(_RESULTS, [])
     if not results:
         return
+    from mendoza.report import band_words, percent
+
     terminalreporter.section("mendoza evals")
     for test, result in results:
         terminalreporter.write_line(f"{test}: gate {result.gate.outcome}, run {result.run.id}")
