@@ -78,6 +78,7 @@ __all__ = [
     "export_run",
     "import_run",
     "is_run_file",
+    "judge_run",
     "judge_run_pairs",
     "label_queue",
     "load_suite",
@@ -301,7 +302,7 @@ class RunResult:
             yield from store.samples.iterate(self.run.id, steps=steps)
 
 
-def _result(
+def judge_run(
     store: Store,
     run_ref: str,
     *,
@@ -309,6 +310,8 @@ def _result(
     verdicts: Verdicts,
     on_inconclusive: Literal["pass", "fail"] | None,
 ) -> RunResult:
+    """A stored run with its report and its gate (against ``baseline``, a run of ``store``, for
+    ``max_regression``): what ``mendoza run`` prints and ``mendoza.run`` returns."""
     run = store.runs.get(run_ref)
     report = build_report(store, run.id, verdicts=verdicts)
     regressions: list[Comparison] = []
@@ -369,7 +372,7 @@ def run(
             loaded, db=store, use_cache=use_cache, concurrency=concurrency, progress=progress,
             until_decided=until_decided, budget=budget,
         )
-        return _result(store, finished.id, baseline=baseline, verdicts=verdicts, on_inconclusive=on_inconclusive)
+        return judge_run(store, finished.id, baseline=baseline, verdicts=verdicts, on_inconclusive=on_inconclusive)
 
 
 def open_run(
@@ -382,7 +385,7 @@ def open_run(
 ) -> RunResult:
     """A stored run (an id, a unique prefix of one, or ``latest``) as a ``RunResult``."""
     with open_store(db, readonly=True) as store:
-        return _result(store, run_ref, baseline=baseline, verdicts=verdicts, on_inconclusive=on_inconclusive)
+        return judge_run(store, run_ref, baseline=baseline, verdicts=verdicts, on_inconclusive=on_inconclusive)
 
 
 def suite(

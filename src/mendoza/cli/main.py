@@ -18,7 +18,7 @@ import click
 from rich.table import Table
 
 from mendoza import api
-from mendoza.cli.analysis import compare, comparisons_for, plan
+from mendoza.cli.analysis import compare, plan
 from mendoza.cli.cases import cases
 from mendoza.cli.ci import append_step_summary, junit_option, run_summary, write_junit
 from mendoza.cli.design import design
@@ -172,15 +172,14 @@ def run(
                 err=True,
             )
             click.get_current_context().exit(EXIT_INTERRUPTED)
-        report = build_report(store, finished.id, verdicts=verdicts)
+        result = api.judge_run(
+            store, finished.id, baseline=baseline, verdicts=verdicts, on_inconclusive=on_inconclusive
+        )
+        report, regressions, gate = result.report, result.regressions, result.gate
         many = len(report.suite.cases) > CASES_SHOWN_BY_DEFAULT
         print_report(console, report, show_cases=not many if cases is None else cases)
-        regressions = []
-        if baseline is not None:
-            regressions = comparisons_for(store, baseline, finished.id, (), None, verdicts=verdicts)
-            for comparison in regressions:
-                print_comparison(console, comparison)
-        gate = evaluate_gate(report, regressions, on_inconclusive=on_inconclusive)
+        for comparison in regressions:
+            print_comparison(console, comparison)
         print_gate(console, gate)
         console.print(f"run id: {clip(finished.id)}  (mendoza show {clip(finished.id)})")
         append_step_summary(run_summary(report, gate, regressions, cases=not many if cases is None else cases))
@@ -197,7 +196,7 @@ def run(
 def _baseline_run(store: Store, baseline: str, *, quiet: bool) -> str:
     """The id of the baseline run: ``baseline`` names a run of the store, or a run file (``.mdz``), which is
     imported into the store first (nothing to do when it is already there)."""
-    if Path(baseline).suffix.lower() != api.RUN_FILE_SUFFIX:
+    if not api.is_run_file(baseline):
         return store.runs.get(baseline).id
     imported = api.import_run(baseline, db=store)
     if not quiet:
