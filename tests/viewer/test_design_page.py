@@ -9,7 +9,6 @@ import math
 import re
 from collections.abc import Callable
 from html import unescape
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from mendoza.report import (
 from mendoza.store import Store
 from mendoza.viewer.links import design_url
 from tests.viewer.live import live_viewer
+from tests.viewer.page_support import table_rows, watch_incidents
 
 CORRECT = GraderSpec(type="contains", params={"value": "{{ expected }}"}, name="correct")
 CHECK = GraderSpec(type="regex", params={"pattern": "^[A-Z]$"}, name="check", runtime=True)
@@ -104,34 +104,8 @@ def _report(db: Path, run_id: str, **options: Any) -> DesignReport:
         return build_design(store, run_id, **options)
 
 
-class _Rows(HTMLParser):
-    """The text of each cell of each ``tr.design-row``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[list[str]] = []
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "tr" and "design-row" in (dict(attrs).get("class") or ""):
-            self.rows.append([])
-        elif tag == "td" and self.rows:
-            self._cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "td" and self._cell is not None:
-            self.rows[-1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-
 def _rows(html: str) -> list[list[str]]:
-    parser = _Rows()
-    parser.feed(html)
-    return parser.rows
+    return table_rows(html, "design-row")
 
 
 def test_the_page_shows_every_design_with_the_reports_figures(client: TestClient, db: Path, plain: str) -> None:
@@ -290,17 +264,7 @@ def test_the_design_page_in_chromium(browser: Any, db: Path) -> None:
         run_id = _write(store, name=HOSTILE_SUITE, second=HOSTILE_VARIANT)
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     tab = context.new_page()
-    incidents: list[str] = []
-    tab.on("dialog", lambda dialog: (incidents.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-    tab.on("pageerror", lambda error: incidents.append(f"error: {error}"))
-    tab.on(
-        "console",
-        lambda message: (
-            incidents.append(f"console: {message.text}")
-            if "Content Security Policy" in message.text or message.type == "error"
-            else None
-        ),
-    )
+    incidents = watch_incidents(tab)
     try:
         with live_viewer(db) as base:
             tab.goto(f"{base}/runs/{run_id}")

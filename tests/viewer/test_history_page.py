@@ -19,6 +19,7 @@ from mendoza.report import build_history, history_to_dict
 from mendoza.store import Store
 from mendoza.viewer.links import history_url
 from tests.report.history_factory import at_rate, make_suite, write_run
+from tests.viewer.page_support import watch_incidents
 
 HOSTILE = "team/<script>window.__pwned='suite'</script> \u202egnp.exe"
 HOSTILE_VARIANT = "v<img src=x onerror=alert(1)>"
@@ -157,17 +158,7 @@ def test_the_history_page_in_chromium(browser: Any, db: Path) -> None:
     _write(db, HOSTILE, HOSTILE_VARIANT)
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     tab = context.new_page()
-    incidents: list[str] = []
-    tab.on("dialog", lambda dialog: (incidents.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-    tab.on("pageerror", lambda error: incidents.append(f"error: {error}"))
-    tab.on(
-        "console",
-        lambda message: (
-            incidents.append(f"console: {message.text}")
-            if "Content Security Policy" in message.text or message.type == "error"
-            else None
-        ),
-    )
+    incidents = watch_incidents(tab)
     try:
         with live_viewer(db) as base:
             tab.goto(f"{base}/runs")
