@@ -21,7 +21,15 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from mendoza.config import load_suite
-from mendoza.config.drafts import BadLine, CaseIdTaken, Draft, DraftReview, cases_target, decisions_path
+from mendoza.config.drafts import (
+    BadLine,
+    CaseIdTaken,
+    Draft,
+    DraftDecided,
+    DraftReview,
+    cases_target,
+    decisions_path,
+)
 from mendoza.config.suite_file import suite_from_document
 from mendoza.config.yaml_source import YamlDocument
 from mendoza.core import Case, Run, Sample, Suite, Thresholds, Variant
@@ -69,6 +77,7 @@ __all__ = [
     "BadLine",
     "CaseIdTaken",
     "Draft",
+    "DraftDecided",
     "DraftReview",
     "GradeOptions",
     "ImportedRun",

@@ -158,6 +158,9 @@ def _review_one(review: api.DraftReview, draft: api.Draft, position: int, total:
     except api.CaseIdTaken as exc:
         click.echo(f"{plain(exc.detail, 300)}: draft skipped (e changes its id)")
         return "skip"
+    except api.DraftDecided as exc:  # another review (a browser tab, a second terminal) decided it meanwhile
+        click.echo(f"{plain(exc.detail, 300)} by another review: draft skipped")
+        return "skip"
     if accepted is not None:
         click.echo(f"accepted: {plain(accepted.id, 200)}")
     else:

@@ -40,6 +40,7 @@ __all__ = [
     "CaseIdTaken",
     "Decision",
     "Draft",
+    "DraftDecided",
     "DraftReview",
     "DraftsFile",
     "cases_target",
@@ -61,6 +62,14 @@ class CaseIdTaken(ConfigError):
     def __init__(self, case_id: str, where: str) -> None:
         self.case_id = case_id
         super().__init__(f"case id '{case_id}' is already in the suite", where=where)
+
+
+class DraftDecided(ConfigError):
+    """A draft was decided already (by another review of the same file, in a terminal or a browser tab)."""
+
+    def __init__(self, decision: str, where: str) -> None:
+        self.decision = decision
+        super().__init__(f"this draft was decided already ({decision})", where=where)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,12 +299,11 @@ class DraftReview:
 
     def decide(self, draft: Draft, decision: Decision, row: dict[str, Any] | None = None) -> Case | None:
         """Accept or reject ``draft`` (``row``: its edited case, for an accept). An accept returns the case
-        appended. Refused with one ``ConfigError`` line: a draft decided already, an invalid case, an id the
-        suite or the cases file has (``CaseIdTaken``)."""
+        appended. Refused with one ``ConfigError`` line: a draft decided already (``DraftDecided``), an invalid
+        case, an id the suite or the cases file has (``CaseIdTaken``)."""
         previous = self.decided().get(draft.key)
         if previous is not None:
-            raise ConfigError(f"this draft was decided already ({previous.get('decision', '?')})",
-                              where=self.where(draft))
+            raise DraftDecided(str(previous.get("decision", "?")), self.where(draft))
         edited = row is not None and row != draft.row
         kept = dict(draft.row if row is None else row)
         record: dict[str, Any] = {"draft": draft.key, "line": draft.line, "id": str(kept.get("id", "")),

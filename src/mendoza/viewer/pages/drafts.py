@@ -17,7 +17,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from mendoza.api import CaseIdTaken, Draft, DraftReview
+from mendoza.api import CaseIdTaken, Draft, DraftDecided, DraftReview
 from mendoza.errors import ConfigError
 from mendoza.viewer.params import BadParameter, posted_fields
 from mendoza.viewer.render import LIST_CHARS, error_response, json_response, page, wants_json
@@ -276,12 +276,10 @@ async def decide_draft(request: Request) -> Response:
     row, text, problem = _edited(fields) if action == "accept" else (None, None, None)
     if problem is not None:
         return _refused(request, review, draft, 422, problem, text)
-    previous = review.decided().get(draft.key)
-    if previous is not None:
-        message = f"this draft was decided already ({previous.get('decision', '?')}): nothing changed"
-        return _refused(request, review, draft, 409, message, text)
     try:
         case = review.decide(draft, action, row)
+    except DraftDecided as exc:
+        return _refused(request, review, draft, 409, f"{exc.detail}: nothing changed", text)
     except CaseIdTaken as exc:
         message = f"{exc.detail}: change its id in the case below, or reject the draft"
         return _refused(request, review, draft, 409, _words(review, message), text)
