@@ -1,5 +1,6 @@
 """The façade: everything that *acts* on a store, for Python callers, the CLI and the viewer alike. Load and run
-a suite, resume a run, grade a finished run again, judge pairs, record a person's label, order what to look at.
+a suite, resume a run, grade a finished run again, judge pairs, record a person's label, order what to look at,
+review drafted cases into a suite (``DraftReview``, from ``config/drafts.py``).
 What they show is computed by ``mendoza.report``; the CLI and the viewer never reach the runner or the
 soft-eval package but through here (an import-linter contract holds them to it).
 
@@ -20,6 +21,15 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from mendoza.config import load_suite
+from mendoza.config.drafts import (
+    BadLine,
+    CaseIdTaken,
+    Draft,
+    DraftDecided,
+    DraftReview,
+    cases_target,
+    decisions_path,
+)
 from mendoza.config.suite_file import suite_from_document
 from mendoza.config.yaml_source import YamlDocument
 from mendoza.core import Case, Run, Sample, Suite, Thresholds, Variant
@@ -64,6 +74,11 @@ from mendoza.store import import_run as _import_run
 
 __all__ = [
     "RUN_FILE_SUFFIX",
+    "BadLine",
+    "CaseIdTaken",
+    "Draft",
+    "DraftDecided",
+    "DraftReview",
     "GradeOptions",
     "ImportedRun",
     "Progress",
@@ -73,7 +88,9 @@ __all__ = [
     "RunOptions",
     "RunResult",
     "baseline_run",
+    "cases_target",
     "clear_label",
+    "decisions_path",
     "default_author",
     "export_run",
     "import_run",

@@ -31,6 +31,7 @@ from mendoza.cli.options import (
     db_option,
     exit_for_gate,
     on_inconclusive_option,
+    serve_options,
     verdicts_option,
 )
 from mendoza.cli.render import print_comparison, print_gate, print_report, print_runs
@@ -393,9 +394,7 @@ def providers() -> None:
 
 @cli.command()
 @db_option
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0: any free).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (off loopback: --token).")
-@click.option("--token", envvar="MENDOZA_VIEW_TOKEN", help="Secret every request must carry (required off 127.0.0.1).")
+@serve_options
 def view(db: Path | None, port: int, host: str, token: str | None) -> None:
     """Serve the web viewer: runs, the cases x variants grid, samples, overrule, review, compare."""
     from mendoza.viewer import serve

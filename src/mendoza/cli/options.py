@@ -38,6 +38,7 @@ __all__ = [
     "db_option",
     "exit_for_gate",
     "on_inconclusive_option",
+    "serve_options",
     "verdicts_option",
 ]
 
@@ -101,6 +102,16 @@ def concurrency_option(help_text: str, default: int | None) -> Callable[[_F], _F
         show_default=default is not None,
         help=f"{help_text} 1 to {MAX_CONCURRENCY}.",
     )
+
+
+def serve_options(function: _F) -> _F:
+    """``--port``, ``--host`` and ``--token``: where a command that serves the viewer listens, and its secret."""
+    function = click.option("--token", envvar="MENDOZA_VIEW_TOKEN",
+                            help="Secret every request must carry (required off 127.0.0.1).")(function)
+    function = click.option("--host", default="127.0.0.1", show_default=True,
+                            help="Address to listen on (off loopback: --token).")(function)
+    return click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+                        help="Port (0: any free).")(function)
 
 
 class FiniteFloatRange(click.FloatRange):

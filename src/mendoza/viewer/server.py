@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import uvicorn
 
+from mendoza.api import DraftReview
 from mendoza.errors import ConfigError
 from mendoza.store import DEFAULT_DB_PATH
 from mendoza.viewer.app import create_app, open_viewer_store
@@ -34,12 +35,12 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def viewer_url(host: str, port: int, token: str | None = None) -> str:
-    """The address to open: ``http://127.0.0.1:8765/`` (with ``?token=...`` when a token guards it)."""
+def viewer_url(host: str, port: int, token: str | None = None, path: str = "/") -> str:
+    """The address to open: ``http://127.0.0.1:8765/`` (``path``; with ``?token=...`` when a token guards it)."""
     shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
     if shown in ("0.0.0.0", "[::]"):
         shown = socket.gethostname()
-    url = f"http://{shown}:{port}/"
+    url = f"http://{shown}:{port}{path}"
     return url + (f"?token={quote(token, safe='')}" if token else "")
 
 
@@ -50,9 +51,11 @@ def serve(
     port: int = DEFAULT_PORT,
     token: str | None = None,
     announce: Callable[[str], None] = print,
+    drafts: DraftReview | None = None,
 ) -> None:
     """Serve the viewer over the database ``db`` (default ``.mendoza/mendoza.db``) until interrupted (Ctrl-C).
-    Opens no browser by itself."""
+    Opens no browser by itself. With ``drafts`` it serves their review at ``/drafts`` (and announces that
+    address); the database is then optional: without one, the run pages say so."""
     if not is_loopback(host) and not token:
         raise ConfigError(
             f"--host {host} is reachable from other machines: give --token SECRET (every request must carry it)"
@@ -60,14 +63,17 @@ def serve(
     if token is not None and len(token) < 8:
         raise ConfigError("--token must be at least 8 characters")
     db = Path(db) if db is not None else DEFAULT_DB_PATH
-    store = open_viewer_store(db)
+    store = open_viewer_store(db) if drafts is None or db.is_file() else None
     try:
-        app = create_app(store, token=token, hosts=(host,))
+        app = create_app(store, token=token, hosts=(host,), drafts=drafts)
         sock = bind(host, port)
         actual_port = sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         server = uvicorn.Server(config)
-        announce(f"mendoza view: {viewer_url(host, actual_port, token)}  (database {db}; Ctrl-C to stop)")
+        where = f"database {db}" if store is not None else "no database"
+        path = "/drafts" if drafts is not None else "/"
+        announce(f"mendoza view: {viewer_url(host, actual_port, token, path)}  ({where}; Ctrl-C to stop)")
         server.run(sockets=[sock])
     finally:
-        store.close()
+        if store is not None:
+            store.close()
