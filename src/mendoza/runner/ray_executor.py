@@ -1,0 +1,269 @@
+"""Sample work on Ray (``mendoza run --executor ray``): the model call and the grading of each sample run in Ray
+actors; the run loop, the limits and the one writer stay in this process (the driver).
+
+- **Workers.** One actor per worker slot (``ray_workers``, default one per CPU of the cluster). Each builds the
+  suite's plan once (``engine.plan_run``: the providers and graders, so an embedded model, an app or a sandbox
+  is set up once per actor, not per sample) and draws samples with the same ``_VariantWorker.sample`` as a
+  local run. An actor is an asyncio actor: a remote API's calls overlap in one actor, as in one process.
+- **Limits.** The driver's loop keeps at most a variant's concurrency limit of its samples in flight, whatever
+  the number of actors, so a provider's limit holds across the cluster. Each sample goes to the live actor
+  with the fewest samples in flight.
+- **Lost workers.** An actor whose process dies (an app's ``os._exit``, a segfault, the OOM killer, a lost
+  node) is restarted by Ray (``max_restarts=-1``); its unfinished samples are given again to a live actor. A
+  sample whose worker died ``MAX_TRIES`` times is stored as errored, saying so (one that kills every worker it
+  touches must not stall the run). Nothing is written by an actor, so nothing is written twice.
+- **Cache.** An actor reads the cache of model calls from the run's store when it can open it (this machine,
+  or a shared disk) and sends every new entry back with the sample, for the writer's batch.
+- **Resume.** The driver decides what is missing from the store, so ``--resume`` is the same as a local run's.
+
+Ray is imported by this module only, and this module only by ``executor.executor_for`` when asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from mendoza.core import Case, ModelResponse, Sample, Suite, Variant, sample_seed
+from mendoza.errors import ConfigError, MendozaError, StoreError
+from mendoza.providers.python_callable import IN_PROCESS
+from mendoza.runner.engine import close_plan, plan_run, use_cache
+from mendoza.runner.executor import Drawn, Executor, VariantSampler
+from mendoza.runner.options import RunOptions
+from mendoza.store import Store
+
+__all__ = ["MAX_TRIES", "RayExecutor"]
+
+#: How many times a sample is tried on a worker that dies under it before it is stored as errored.
+MAX_TRIES = 3
+#: How long the workers get to release their models and connections when the run ends.
+_CLOSE_SECONDS = 10.0
+
+_INSTALL = "install it with: pip install 'mendoza[ray]'"
+
+
+def _ray() -> Any:
+    try:
+        return importlib.import_module("ray")
+    except ImportError:
+        raise ConfigError(f"the ray executor needs Ray, which is not installed; {_INSTALL}") from None
+
+
+def _lost_worker_errors() -> tuple[type[BaseException], ...]:
+    """The Ray errors that mean the worker process went away (not that the sample's code raised)."""
+    exceptions = importlib.import_module("ray.exceptions")
+    names = ("RayActorError", "WorkerCrashedError", "OutOfMemoryError", "NodeDiedError", "ObjectLostError")
+    return tuple(getattr(exceptions, name) for name in names if hasattr(exceptions, name))
+
+
+class _WorkerCache:
+    """The cache of model calls as a worker sees it: read from the run's store when the worker can open it
+    (read-only), written by the driver: new entries wait here until the sample that made them goes back."""
+
+    def __init__(self, db: str) -> None:
+        self._store: Store | None
+        try:
+            self._store = Store(db, readonly=True)
+        except StoreError:
+            self._store = None  # another machine without the file: every call is made, entries still go back
+        self._new: list[tuple[str, ModelResponse]] = []
+
+    def get(self, key: str) -> ModelResponse | None:
+        return self._store.cache.get(key) if self._store is not None else None
+
+    def put_many(self, entries: Sequence[tuple[str, ModelResponse]]) -> None:
+        self._new.extend(entries)
+
+    def drain(self) -> list[tuple[str, ModelResponse]]:
+        new, self._new = self._new, []
+        return new
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+class SampleActor:
+    """One worker slot (a Ray actor): the suite's providers and graders, built once, drawing samples."""
+
+    def __init__(self, suite: Suite, concurrency: int | None, cache_db: str | None) -> None:
+        self._plan = plan_run(suite, RunOptions(concurrency=concurrency))  # the local executor, in this actor
+        self._workers = {worker.variant.id: worker for worker in self._plan.workers}
+        self._cases = {case.id: case for case in suite.cases}
+        self._cache = _WorkerCache(cache_db) if cache_db is not None else None
+        use_cache(self._plan, self._cache)
+
+    def pid(self) -> int:
+        """This worker's process id (answered once the actor is up, again after a restart)."""
+        return os.getpid()
+
+    async def sample(self, variant_id: str, case_id: str, repeat: int) -> Drawn:
+        """Draw and grade one sample, with the cache entries made since the last one went back."""
+        sample, entry = await self._workers[variant_id].sample(self._cases[case_id], repeat)
+        entries = [] if entry is None else [entry]
+        if self._cache is not None:
+            entries.extend(self._cache.drain())
+        return Drawn(sample, tuple(entries))
+
+    async def close(self) -> None:
+        """Release the providers and graders (models, connections, judges)."""
+        await close_plan(self._plan)
+        if self._cache is not None:
+            self._cache.close()
+
+
+@dataclass
+class _ActorPool:
+    """The actors, with how many samples each has in flight and which are down (restarting)."""
+
+    actors: list[Any]
+    in_flight: list[int] = field(default_factory=list)
+    down: set[int] = field(default_factory=set)
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    watchers: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.in_flight = [0] * len(self.actors)
+
+    async def acquire(self) -> int:
+        """The live actor with the fewest samples in flight (waits while every actor is down)."""
+        async with self.changed:
+            await self.changed.wait_for(lambda: len(self.down) < len(self.actors))
+        index = min((i for i in range(len(self.actors)) if i not in self.down), key=lambda i: self.in_flight[i])
+        self.in_flight[index] += 1
+        return index
+
+    def release(self, index: int) -> None:
+        self.in_flight[index] -= 1
+
+    def lost(self, index: int, make: Callable[[], Any]) -> None:
+        """Actor ``index`` died: give it no work until Ray has restarted it (or a new one replaces it)."""
+        if index in self.down:
+            return
+        self.down.add(index)
+        watcher = asyncio.create_task(self._back(index, make))
+        self.watchers.add(watcher)
+        watcher.add_done_callback(self.watchers.discard)
+
+    async def _back(self, index: int, make: Callable[[], Any]) -> None:
+        try:
+            await self.actors[index].pid.remote()  # waits for the restart
+        except _lost_worker_errors():
+            self.actors[index] = make()  # restarts used up: a new actor in its slot
+            await self.actors[index].pid.remote()
+        finally:
+            async with self.changed:
+                self.down.discard(index)
+                self.changed.notify_all()
+
+    async def close(self, ray: Any) -> None:
+        for watcher in list(self.watchers):
+            watcher.cancel()
+        with contextlib.suppress(Exception):
+            closing = [actor.close.remote() for actor in self.actors]
+            await asyncio.wait_for(asyncio.gather(*closing, return_exceptions=True), _CLOSE_SECONDS)
+        for actor in self.actors:
+            with contextlib.suppress(Exception):
+                ray.kill(actor)
+
+
+class RayExecutor(Executor):
+    """Samples drawn and graded by Ray actors (see the module). Connects to the cluster when made, so a wrong
+    address or a missing Ray is a set-up mistake, raised before the run is recorded."""
+
+    name: ClassVar[str] = "ray"
+
+    def __init__(self, address: str | None, workers: int | None, variants: Sequence[Variant]) -> None:
+        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+            raise ConfigError(f"ray_workers must be a whole number of at least 1, not {workers!r}")
+        for variant in variants:
+            if variant.model.startswith(f"python:{IN_PROCESS}:"):
+                raise ConfigError(
+                    f"variant {variant.id}: an app given as a Python object cannot run on Ray workers; give it "
+                    "by its import path (python:pkg.module:func or python:path/to/app.py:func)"
+                )
+        self._ray = _ray()
+        self._workers = workers
+        self._owns_ray = False
+        self._pool: _ActorPool | None = None
+        self._make: Callable[[], Any] = lambda: None
+        if not self._ray.is_initialized():  # else: the connection this process already has (a script, a test)
+            self._connect(address)
+
+    def _connect(self, address: str | None) -> None:
+        try:
+            self._ray.init(
+                address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR
+            )
+        except Exception as exc:
+            where = f" at {address}" if address else ""
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ConfigError(f"cannot start or reach the Ray cluster{where}: {reason}") from None
+        self._owns_ray = True
+
+    async def open(self, suite: Suite, options: RunOptions, cache_db: Path | None) -> None:
+        if self._pool is not None:
+            return
+        cpus = max(1.0, float(self._ray.cluster_resources().get("CPU", 1.0)))
+        count = self._workers or int(cpus)
+        # More workers than CPUs share them (fractional CPUs): an actor that cannot be placed would wait forever.
+        actor_class = self._ray.remote(SampleActor).options(
+            num_cpus=min(1.0, cpus / count), max_restarts=-1, max_task_retries=0
+        )
+        db = None if cache_db is None else str(cache_db.resolve())
+
+        def make() -> Any:
+            return actor_class.remote(suite, options.concurrency, db)
+
+        self._make = make
+        pool = _ActorPool([make() for _ in range(count)])
+        self._pool = pool
+        try:
+            await asyncio.gather(*(actor.pid.remote() for actor in pool.actors))
+        except Exception as exc:
+            raise MendozaError(f"a Ray worker could not start: {_reason(exc)}") from None
+
+    async def sample(self, worker: VariantSampler, case: Case, repeat: int) -> Drawn:
+        pool = self._pool
+        assert pool is not None, "open() starts the workers first"
+        lost = _lost_worker_errors()
+        deaths: list[str] = []
+        while True:
+            index = await pool.acquire()
+            actor = pool.actors[index]
+            try:
+                drawn: Drawn = await actor.sample.remote(worker.variant.id, case.id, repeat)
+                return drawn
+            except lost as exc:
+                pool.lost(index, self._make)
+                deaths.append(_reason(exc))
+                if len(deaths) >= MAX_TRIES:
+                    error = f"the Ray worker drawing this sample died {len(deaths)} times (last: {deaths[-1]})"
+                    seed = sample_seed(worker.suite_seed, case.id, repeat)
+                    return Drawn(Sample(case.id, worker.variant.id, repeat, None, None, error=error, seed=seed))
+            finally:
+                pool.release(index)
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        try:
+            if pool is not None:
+                await pool.close(self._ray)
+        finally:
+            if self._owns_ray and self._ray.is_initialized():
+                self._ray.shutdown()
+            self._owns_ray = False
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of a Ray error, short enough for a sample's error or a one-line message."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first if len(first) <= 300 else first[:297] + "..."
