@@ -9,7 +9,8 @@ actors; the run loop, the limits and the one writer stay in this process (the dr
   the number of actors, so a provider's limit holds across the cluster. Each sample goes to the live actor
   with the fewest samples in flight.
 - **Lost workers.** An actor whose process dies (an app's ``os._exit``, a segfault, the OOM killer, a lost
-  node) is restarted by Ray (``max_restarts=-1``); its unfinished samples are given again to a live actor. A
+  node) is restarted by Ray (``max_restarts=-1``); its unfinished samples are given again to live actors,
+  each alone on its actor (which of them killed the worker is not known; alone, a death is its own). A
   sample whose worker died ``MAX_TRIES`` times is stored as errored, saying so (one that kills every worker it
   touches must not stall the run). Nothing is written by an actor, so nothing is written twice.
 - **Cache.** An actor reads the cache of model calls from the run's store when it can open it (this machine,
@@ -27,7 +28,6 @@ import importlib
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -119,52 +119,68 @@ class SampleActor:
             self._cache.close()
 
 
-@dataclass
 class _ActorPool:
-    """The actors, with how many samples each has in flight and which are down (restarting)."""
+    """The actors, how many samples each has in flight, which are down (restarting), and which are kept for a
+    sample that must run alone (one that was on a worker when it died: alone, a death is its own doing)."""
 
-    actors: list[Any]
-    in_flight: list[int] = field(default_factory=list)
-    down: set[int] = field(default_factory=set)
-    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
-    watchers: set[asyncio.Task[None]] = field(default_factory=set)
+    def __init__(self, make: Callable[[], Any], count: int) -> None:
+        self._make = make
+        self.actors = [make() for _ in range(count)]
+        self._in_flight = [0] * count
+        self._down: set[int] = set()
+        self._kept: set[int] = set()
+        self._changed = asyncio.Event()
+        self._watchers: set[asyncio.Task[None]] = set()
 
-    def __post_init__(self) -> None:
-        self.in_flight = [0] * len(self.actors)
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
 
-    async def acquire(self) -> int:
-        """The live actor with the fewest samples in flight (waits while every actor is down)."""
-        async with self.changed:
-            await self.changed.wait_for(lambda: len(self.down) < len(self.actors))
-        index = min((i for i in range(len(self.actors)) if i not in self.down), key=lambda i: self.in_flight[i])
-        self.in_flight[index] += 1
+    async def _until(self, pick: Callable[[], int | None]) -> int:
+        while (index := pick()) is None:
+            await self._changed.wait()
         return index
 
-    def release(self, index: int) -> None:
-        self.in_flight[index] -= 1
+    def _least_busy(self) -> int | None:
+        free = [i for i in range(len(self.actors)) if i not in self._down and i not in self._kept]
+        return min(free, key=lambda i: self._in_flight[i]) if free else None
 
-    def lost(self, index: int, make: Callable[[], Any]) -> None:
-        """Actor ``index`` died: give it no work until Ray has restarted it (or a new one replaces it)."""
-        if index in self.down:
+    async def acquire(self, alone: bool = False) -> int:
+        """The live actor with the fewest samples in flight; ``alone``: one kept for this sample only, once
+        the samples it has in flight are done (waits while there is none)."""
+        index = await self._until(self._least_busy)
+        if alone:
+            self._kept.add(index)
+            await self._until(lambda: index if self._in_flight[index] == 0 else None)
+        self._in_flight[index] += 1
+        return index
+
+    def release(self, index: int, alone: bool = False) -> None:
+        self._in_flight[index] -= 1
+        if alone:
+            self._kept.discard(index)
+        self._notify()
+
+    def lost(self, index: int) -> None:
+        """Actor ``index`` died: no new work for it until Ray has restarted it (or a new one replaces it)."""
+        if index in self._down:
             return
-        self.down.add(index)
-        watcher = asyncio.create_task(self._back(index, make))
-        self.watchers.add(watcher)
-        watcher.add_done_callback(self.watchers.discard)
+        self._down.add(index)
+        watcher = asyncio.create_task(self._back(index))
+        self._watchers.add(watcher)
+        watcher.add_done_callback(self._watchers.discard)
 
-    async def _back(self, index: int, make: Callable[[], Any]) -> None:
+    async def _back(self, index: int) -> None:
         try:
-            await self.actors[index].pid.remote()  # waits for the restart
+            await self.actors[index].pid.remote()  # answered once Ray has restarted it
         except _lost_worker_errors():
-            self.actors[index] = make()  # restarts used up: a new actor in its slot
-            await self.actors[index].pid.remote()
+            self.actors[index] = self._make()  # restarts used up: a new actor in its slot
         finally:
-            async with self.changed:
-                self.down.discard(index)
-                self.changed.notify_all()
+            self._down.discard(index)
+            self._notify()
 
     async def close(self, ray: Any) -> None:
-        for watcher in list(self.watchers):
+        for watcher in list(self._watchers):
             watcher.cancel()
         with contextlib.suppress(Exception):
             closing = [actor.close.remote() for actor in self.actors]
@@ -193,7 +209,6 @@ class RayExecutor(Executor):
         self._workers = workers
         self._owns_ray = False
         self._pool: _ActorPool | None = None
-        self._make: Callable[[], Any] = lambda: None
         if not self._ray.is_initialized():  # else: the connection this process already has (a script, a test)
             self._connect(address)
 
@@ -222,8 +237,7 @@ class RayExecutor(Executor):
         def make() -> Any:
             return actor_class.remote(suite, options.concurrency, db)
 
-        self._make = make
-        pool = _ActorPool([make() for _ in range(count)])
+        pool = _ActorPool(make, count)
         self._pool = pool
         try:
             await asyncio.gather(*(actor.pid.remote() for actor in pool.actors))
@@ -236,20 +250,20 @@ class RayExecutor(Executor):
         lost = _lost_worker_errors()
         deaths: list[str] = []
         while True:
-            index = await pool.acquire()
-            actor = pool.actors[index]
+            alone = bool(deaths)  # after a death, alone: a neighbour's crash is not counted against it again
+            index = await pool.acquire(alone)
             try:
-                drawn: Drawn = await actor.sample.remote(worker.variant.id, case.id, repeat)
+                drawn: Drawn = await pool.actors[index].sample.remote(worker.variant.id, case.id, repeat)
                 return drawn
             except lost as exc:
-                pool.lost(index, self._make)
+                pool.lost(index)
                 deaths.append(_reason(exc))
                 if len(deaths) >= MAX_TRIES:
                     error = f"the Ray worker drawing this sample died {len(deaths)} times (last: {deaths[-1]})"
                     seed = sample_seed(worker.suite_seed, case.id, repeat)
                     return Drawn(Sample(case.id, worker.variant.id, repeat, None, None, error=error, seed=seed))
             finally:
-                pool.release(index)
+                pool.release(index, alone)
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None
