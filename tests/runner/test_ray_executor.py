@@ -7,6 +7,7 @@ Skipped, with the reason, where Ray is not installed (``pip install 'mendoza[ray
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -96,6 +97,7 @@ def test_a_worker_that_dies_mid_sample_has_its_samples_redone_none_lost_none_twi
     assert len({s.metadata["pid"] for s in samples if s.metadata}) >= 2
 
 
+@pytest.mark.slow  # three worker restarts: about 20 s on 2 loaded cores
 def test_a_sample_that_kills_every_worker_is_stored_as_errored_and_the_run_completes(
     cluster: str, store: Store, tmp_path: Path
 ) -> None:
@@ -119,8 +121,6 @@ def test_the_concurrency_limit_holds_across_workers(cluster: str, store: Store, 
     suite = suite.model_copy(update={"variants": (suite.variants[0].model_copy(update={"concurrency": limit}),)})
     run = run_suite(suite, db=store, executor="ray", ray_workers=2)
     assert run.done_samples == 8
-    import json
-
     state = json.loads(counter.read_text())
     assert state["now"] == 0 and state["peak"] == limit  # never more than the limit, and the limit reached
     if limit == 2:

@@ -27,6 +27,7 @@ import contextlib
 import importlib
 import logging
 import os
+import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -45,6 +46,8 @@ __all__ = ["MAX_TRIES", "RayExecutor"]
 MAX_TRIES = 3
 #: How long the workers get to release their models and connections when the run ends.
 _CLOSE_SECONDS = 10.0
+#: How long a cluster's address may take to answer a connection.
+_CONNECT_SECONDS = 5.0
 
 _INSTALL = "install it with: pip install 'mendoza[ray]'"
 
@@ -213,11 +216,13 @@ class RayExecutor(Executor):
             self._connect(address)
 
     def _connect(self, address: str | None) -> None:
+        if address is not None:
+            _check_reachable(address)
         try:
             self._ray.init(
                 address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR
             )
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # Ray exits the process when a cluster it found goes away
             where = f" at {address}" if address else ""
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ConfigError(f"cannot start or reach the Ray cluster{where}: {reason}") from None
@@ -274,6 +279,20 @@ class RayExecutor(Executor):
             if self._owns_ray and self._ray.is_initialized():
                 self._ray.shutdown()
             self._owns_ray = False
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast on a cluster address nothing listens at (Ray itself retries for minutes, then exits)."""
+    host_port = address.removeprefix("ray://")
+    host, _, port = host_port.rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto", "local", or a form Ray resolves itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=_CONNECT_SECONDS).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot reach the Ray cluster at {address}: {exc.strerror or exc} (is `ray start --head` running there?)"
+        ) from None
 
 
 def _reason(exc: BaseException) -> str:
