@@ -27,7 +27,9 @@ import contextlib
 import importlib
 import logging
 import os
+import signal
 import socket
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -218,14 +220,23 @@ class RayExecutor(Executor):
     def _connect(self, address: str | None) -> None:
         if address is not None:
             _check_reachable(address)
+        # ray.init makes SIGTERM exit the process; the run's own handler (an interruption, samples kept) is put
+        # back. (Ray cannot be started from another thread instead: its processes die with the thread.)
+        on_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.getsignal(signal.SIGTERM) if on_main_thread else None
         try:
             self._ray.init(
                 address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR
             )
-        except (Exception, SystemExit) as exc:  # Ray exits the process when a cluster it found goes away
-            where = f" at {address}" if address else ""
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ConfigError(f"cannot start or reach the Ray cluster{where}: {reason}") from None
+        except SystemExit as exc:
+            if exc.code == signal.SIGTERM:
+                raise asyncio.CancelledError() from None  # terminated while Ray started: an interruption
+            raise ConfigError(f"cannot start or reach the Ray cluster{_at(address)}: Ray exited ({exc.code})") from None
+        except Exception as exc:
+            raise ConfigError(f"cannot start or reach the Ray cluster{_at(address)}: {_reason(exc)}") from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
         self._owns_ray = True
 
     async def open(self, suite: Suite, options: RunOptions, cache_db: Path | None) -> None:
@@ -293,6 +304,10 @@ def _check_reachable(address: str) -> None:
         raise ConfigError(
             f"cannot reach the Ray cluster at {address}: {exc.strerror or exc} (is `ray start --head` running there?)"
         ) from None
+
+
+def _at(address: str | None) -> str:
+    return f" at {address}" if address else ""
 
 
 def _reason(exc: BaseException) -> str:
