@@ -27,6 +27,7 @@ import contextlib
 import importlib
 import logging
 import os
+import re
 import signal
 import socket
 import threading
@@ -51,6 +52,7 @@ _CLOSE_SECONDS = 10.0
 #: How long a cluster's address may take to answer a connection.
 _CONNECT_SECONDS = 5.0
 
+_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
 _INSTALL = "install it with: pip install 'mendoza[ray]'"
 
 
@@ -98,7 +100,10 @@ class _WorkerCache:
 class SampleActor:
     """One worker slot (a Ray actor): the suite's providers and graders, built once, drawing samples."""
 
-    def __init__(self, suite: Suite, concurrency: int | None, cache_db: str | None) -> None:
+    def __init__(self, suite_ref: list[Any], concurrency: int | None, cache_db: str | None) -> None:
+        # The suite comes by reference (put once by the driver, which keeps it for the run): a restarted actor
+        # finds it again, and a large suite is not copied into every actor's arguments.
+        suite: Suite = _ray().get(suite_ref[0])
         self._plan = plan_run(suite, RunOptions(concurrency=concurrency))  # the local executor, in this actor
         self._workers = {worker.variant.id: worker for worker in self._plan.workers}
         self._cases = {case.id: case for case in suite.cases}
@@ -214,6 +219,7 @@ class RayExecutor(Executor):
         self._workers = workers
         self._owns_ray = False
         self._pool: _ActorPool | None = None
+        self._suite_ref: Any = None
         if not self._ray.is_initialized():  # else: the connection this process already has (a script, a test)
             self._connect(address)
 
@@ -249,16 +255,17 @@ class RayExecutor(Executor):
             num_cpus=min(1.0, cpus / count), max_restarts=-1, max_task_retries=0
         )
         db = None if cache_db is None else str(cache_db.resolve())
+        self._suite_ref = self._ray.put(suite)  # kept until close: every actor (and every restart) reads it
 
         def make() -> Any:
-            return actor_class.remote(suite, options.concurrency, db)
+            return actor_class.remote([self._suite_ref], options.concurrency, db)
 
         pool = _ActorPool(make, count)
         self._pool = pool
         try:
             await asyncio.gather(*(actor.pid.remote() for actor in pool.actors))
         except Exception as exc:
-            raise MendozaError(f"a Ray worker could not start: {_reason(exc)}") from None
+            raise MendozaError(f"a Ray worker could not start: {_reason(exc, last=True)}") from None
 
     async def sample(self, worker: VariantSampler, case: Case, repeat: int) -> Drawn:
         pool = self._pool
@@ -283,6 +290,7 @@ class RayExecutor(Executor):
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None
+        self._suite_ref = None
         try:
             if pool is not None:
                 await pool.close(self._ray)
@@ -310,8 +318,9 @@ def _at(address: str | None) -> str:
     return f" at {address}" if address else ""
 
 
-def _reason(exc: BaseException) -> str:
-    """The first line of a Ray error, short enough for a sample's error or a one-line message."""
-    text = str(exc).strip()
-    first = text.splitlines()[0] if text else type(exc).__name__
-    return first if len(first) <= 300 else first[:297] + "..."
+def _reason(exc: BaseException, *, last: bool = False) -> str:
+    """The first line of a Ray error (``last``: its last line, where a worker's own exception is), without
+    terminal colours, short enough for a sample's error or a one-line message."""
+    lines = [line.strip() for line in _COLOURS.sub("", str(exc)).splitlines() if line.strip()]
+    line = (lines[-1] if last else lines[0]) if lines else type(exc).__name__
+    return line if len(line) <= 300 else line[:297] + "..."
