@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import sqlite3
 import subprocess
@@ -24,6 +25,7 @@ import pytest
 from mendoza.api import run_suite
 from mendoza.core import Case, GraderSpec, Suite, Variant
 from mendoza.errors import ConfigError
+from mendoza.runner.ray_executor import _INLINE_BYTES
 from mendoza.store import Store
 
 ray = pytest.importorskip("ray", reason="the Ray executor's tests need Ray: pip install 'mendoza[ray]'")
@@ -82,11 +84,15 @@ def test_a_run_on_ray_stores_every_sample_once_drawn_and_graded_on_the_workers(c
     assert outputs == {(s.variant_id, s.case_id, s.repeat, s.seed, s.output) for s in samples}
 
 
+# A small suite travels in the workers' arguments, a large one through Ray's object store: a restarted worker
+# must find either.
+@pytest.mark.parametrize("padding", [0, 80_000], ids=["small suite", "large suite"])
 def test_a_worker_that_dies_mid_sample_has_its_samples_redone_none_lost_none_twice(
-    cluster: str, store: Store, tmp_path: Path
+    cluster: str, store: Store, tmp_path: Path, padding: int
 ) -> None:
     marker = tmp_path / "died"
-    suite = _suite("dies_once", cases=8, extra={"marker": str(marker), "ms": 30})
+    suite = _suite("dies_once", cases=8, extra={"marker": str(marker), "ms": 30, "padding": "x" * padding})
+    assert (len(pickle.dumps(suite)) > _INLINE_BYTES) is (padding > 0)
     run = run_suite(suite, db=store, executor="ray", ray_workers=2)
     assert marker.exists()  # a worker really died under a sample
     assert run.status == "complete" and run.done_samples == 16

@@ -27,6 +27,7 @@ import contextlib
 import importlib
 import logging
 import os
+import pickle
 import re
 import signal
 import socket
@@ -49,6 +50,9 @@ __all__ = ["MAX_TRIES", "RayExecutor"]
 MAX_TRIES = 3
 #: How long the workers get to release their models and connections when the run ends.
 _CLOSE_SECONDS = 10.0
+#: A suite larger than this (pickled) goes to the workers through Ray's object store, not in their arguments
+#: (Ray's own limit for arguments passed inline is 100 KiB).
+_INLINE_BYTES = 64 * 1024
 #: How long a cluster's address may take to answer a connection.
 _CONNECT_SECONDS = 5.0
 
@@ -100,10 +104,10 @@ class _WorkerCache:
 class SampleActor:
     """One worker slot (a Ray actor): the suite's providers and graders, built once, drawing samples."""
 
-    def __init__(self, suite_ref: list[Any], concurrency: int | None, cache_db: str | None) -> None:
-        # The suite comes by reference (put once by the driver, which keeps it for the run): a restarted actor
-        # finds it again, and a large suite is not copied into every actor's arguments.
-        suite: Suite = _ray().get(suite_ref[0])
+    def __init__(self, suite: Suite | list[Any], concurrency: int | None, cache_db: str | None) -> None:
+        if not isinstance(suite, Suite):  # a large suite comes by reference (see RayExecutor.open)
+            suite = _ray().get(suite[0])
+        assert isinstance(suite, Suite)
         self._plan = plan_run(suite, RunOptions(concurrency=concurrency))  # the local executor, in this actor
         self._workers = {worker.variant.id: worker for worker in self._plan.workers}
         self._cases = {case.id: case for case in suite.cases}
@@ -255,10 +259,16 @@ class RayExecutor(Executor):
             num_cpus=min(1.0, cpus / count), max_restarts=-1, max_task_retries=0
         )
         db = None if cache_db is None else str(cache_db.resolve())
-        self._suite_ref = self._ray.put(suite)  # kept until close: every actor (and every restart) reads it
+        # A small suite travels in each actor's arguments. A large one is put in Ray's object store once and
+        # kept by the driver until the run ends, so every actor, and every restart, reads that one copy. (Ray
+        # warns, once per actor, that a restart would fail were the object lost; the driver holds it.)
+        payload: Suite | list[Any] = suite
+        if len(pickle.dumps(suite)) > _INLINE_BYTES:
+            self._suite_ref = self._ray.put(suite)
+            payload = [self._suite_ref]
 
         def make() -> Any:
-            return actor_class.remote([self._suite_ref], options.concurrency, db)
+            return actor_class.remote(payload, options.concurrency, db)
 
         pool = _ActorPool(make, count)
         self._pool = pool
