@@ -47,7 +47,16 @@ from mendoza.report import (
     report_to_dict,
     variant_pairs,
 )
-from mendoza.runner import GradeOptions, Progress, RunOptions, execute_adaptive, execute_run, plan_run, progress_for
+from mendoza.runner import (
+    EXECUTORS,
+    GradeOptions,
+    Progress,
+    RunOptions,
+    execute_adaptive,
+    execute_run,
+    plan_run,
+    progress_for,
+)
 from mendoza.runner.progress import NullProgress
 from mendoza.soft import (
     QueueItem,
@@ -73,6 +82,7 @@ from mendoza.store import export_run as _export_run
 from mendoza.store import import_run as _import_run
 
 __all__ = [
+    "EXECUTORS",
     "RUN_FILE_SUFFIX",
     "BadLine",
     "CaseIdTaken",
@@ -186,9 +196,14 @@ def run_suite(
     progress: Progress | None = None,
     until_decided: bool = False,
     budget: int | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    ray_workers: int | None = None,
 ) -> Run:
     """Run a suite (a ``Suite`` or the path of a suite file) and return the finished ``Run``
-    (``until_decided``/``budget``: see ``run_suite_async``).
+    (``until_decided``/``budget``: see ``run_suite_async``). ``executor="ray"`` draws and grades the samples
+    in Ray actors (``ray_workers`` of them, default one per CPU) on the cluster at ``ray_address`` (None:
+    ``RAY_ADDRESS``, else a local Ray instance); the store is written here, as with the default ``"local"``.
 
     Interrupting it (Ctrl-C or SIGTERM) keeps every finished sample; ``run_suite(resume=run.id)`` completes
     it later without duplicating one.
@@ -198,6 +213,7 @@ def run_suite(
     options = RunOptions(
         use_cache=use_cache, concurrency=concurrency, progress=progress or NullProgress(),
         until_decided=until_decided, budget=budget,
+        executor=executor, ray_address=ray_address, ray_workers=ray_workers,
     )
     store = db if isinstance(db, Store) else open_store(db)
     try:
@@ -229,9 +245,16 @@ def resume_run(
     db: str | Path | Store | None = None,
     retry_errors: bool = False,
     progress: Progress | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    ray_workers: int | None = None,
 ) -> Run:
-    """Finish an interrupted run: sample only what is missing, from the suite snapshot it started with."""
-    return run_suite(None, db=db, resume=run_ref, retry_errors=retry_errors, progress=progress)
+    """Finish an interrupted run: sample only what is missing, from the suite snapshot it started with (on
+    either executor, whichever the run started on)."""
+    return run_suite(
+        None, db=db, resume=run_ref, retry_errors=retry_errors, progress=progress,
+        executor=executor, ray_address=ray_address, ray_workers=ray_workers,
+    )
 
 
 def export_run(run_ref: str, path: str | Path, *, db: str | Path | Store | None = None) -> RunFileInfo:
@@ -356,12 +379,16 @@ def run(
     until_decided: bool = False,
     budget: int | None = None,
     progress: Progress | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    ray_workers: int | None = None,
 ) -> RunResult:
     """Run a suite (a ``Suite``, e.g. from ``mendoza.suite(...)``, or a suite file's path) and return its
     ``RunResult``: every option of ``mendoza run``. ``repeats`` and ``thresholds`` (a ``Thresholds`` or a
     mapping of its fields) replace the suite's; ``baseline`` is a run id (or a unique prefix) in the same
-    database, or the path of a run file (``.mdz``, imported into it first), for ``max_regression``. Nothing
-    given is ignored: a mistake is a ``ConfigError``."""
+    database, or the path of a run file (``.mdz``, imported into it first), for ``max_regression``.
+    ``executor="ray"`` (with ``ray_address``, ``ray_workers``) draws the samples on Ray: see ``run_suite``.
+    Nothing given is ignored: a mistake is a ``ConfigError``."""
     loaded = load_suite(suite) if isinstance(suite, str | Path) else suite
     if not isinstance(loaded, Suite):
         raise ConfigError(f"run() takes a Suite or a suite file's path, not {type(suite).__name__}")
@@ -388,6 +415,7 @@ def run(
         finished = run_suite(
             loaded, db=store, use_cache=use_cache, concurrency=concurrency, progress=progress,
             until_decided=until_decided, budget=budget,
+            executor=executor, ray_address=ray_address, ray_workers=ray_workers,
         )
         return judge_run(store, finished.id, baseline=baseline, verdicts=verdicts, on_inconclusive=on_inconclusive)
 

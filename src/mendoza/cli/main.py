@@ -118,6 +118,24 @@ def init(directory: Path | None) -> None:
     default=None,
     help=f"Show the per case table (default: when the suite has at most {CASES_SHOWN_BY_DEFAULT} cases).",
 )
+@click.option(
+    "--executor",
+    type=click.Choice(api.EXECUTORS),
+    default="local",
+    show_default=True,
+    help="Where samples are drawn and graded: this process, or Ray workers (pip install 'mendoza[ray]').",
+)
+@click.option(
+    "--ray-address",
+    metavar="ADDR",
+    help="With --executor ray: the Ray cluster (host:port or ray://host:10001; default: $RAY_ADDRESS, else a "
+    "Ray instance on this machine).",
+)
+@click.option(
+    "--ray-workers",
+    type=click.IntRange(min=1),
+    help="With --executor ray: how many workers (Ray actors; default: one per CPU of the cluster).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def run(
     suite: Path | None,
@@ -133,6 +151,9 @@ def run(
     on_inconclusive: Literal["pass", "fail"] | None,
     junit: Path | None,
     cases: bool | None,
+    executor: str,
+    ray_address: str | None,
+    ray_workers: int | None,
     quiet: bool,
 ) -> None:
     """Run SUITE (cases x variants x repeats), store every sample and grade, print the reliability report.
@@ -147,6 +168,8 @@ def run(
         raise click.UsageError("--retry-errors works only with --resume RUN (a new run has no errors to retry)")
     if budget is not None and not until_decided:
         raise click.UsageError("--budget works only with --until-decided (a fixed run takes every sample)")
+    if executor != "ray" and (ray_address is not None or ray_workers is not None):
+        raise click.UsageError("--ray-address and --ray-workers work only with --executor ray")
     console = make_console()
     loaded = api.load_suite(suite) if suite is not None else None
     store = api.open_store(db)
@@ -164,6 +187,9 @@ def run(
                 progress=api.progress_for(quiet=quiet),
                 until_decided=until_decided,
                 budget=budget,
+                executor=executor,
+                ray_address=ray_address,
+                ray_workers=ray_workers,
             )
         except (KeyboardInterrupt, asyncio.CancelledError):
             latest = store.runs.get(resume or "latest")
