@@ -7,16 +7,14 @@ per line, for a person to review before anything enters the suite.
 - ``draft`` asks a model for new cases in the suite's own schema, from the suite's description and a few of its
   cases; the answer must be a JSON array of mappings with exactly the suite's var names (and ``expected`` when the
   suite's cases have one); an invalid answer is asked again, at most ``MAX_REASKS`` times. Every draft carries the
-  model, the prompt's sha256 and the seed. The call goes through ``calls.ModelCaller`` (retries, a timeout), the
-  same path as every model call of a run.
+  model, the prompt's sha256 and the seed. The asking and re-asking is ``providers/json_answers.py::ask_json``
+  (shared with ``mendoza rubric draft``), through ``calls.ModelCaller`` like every model call of a run.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +26,9 @@ from mendoza import api
 from mendoza.cli.failures import is_machine_failure
 from mendoza.cli.text import plain
 from mendoza.config.perturb import PERTURBATIONS, parse_perturbations, perturb_case
-from mendoza.core import Case, ModelRequest, Suite
-from mendoza.errors import MendozaError
+from mendoza.core import Case, Suite
 from mendoza.providers.app_models import AppModel
+from mendoza.providers.json_answers import MAX_REASKS, AnswerInvalid, ask_json, json_array_in
 
 __all__ = [
     "DEFAULT_DRAFT_MODEL",
@@ -47,15 +45,10 @@ __all__ = [
 
 #: The model ``cases draft`` asks unless told: the embedded one (weak, but always there).
 DEFAULT_DRAFT_MODEL = "local/gemma-3-270m"
-#: How many times an invalid answer is asked again before giving up.
-MAX_REASKS = 3
 #: How many of the suite's cases the prompt shows as examples.
 EXAMPLES = 5
 
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
-
-
-class DraftsInvalid(MendozaError):
+class DraftsInvalid(AnswerInvalid):
     """The model's answer is not a JSON array of cases in the suite's schema (the message says why)."""
 
 
@@ -154,17 +147,10 @@ def draft_prompt(suite: Suite, n: int, about: str | None = None) -> str:
 def parse_drafts(text: str, names: Sequence[str], has_expected: bool) -> list[dict[str, Any]]:
     """The model's answer as case mappings, or ``DraftsInvalid`` saying what is wrong: not a JSON array, an item
     that is not a mapping, a missing or an extra key. A fenced block (```json ... ```) is read inside."""
-    fenced = _FENCE.search(text)
-    body = fenced.group(1) if fenced else text
-    start, end = body.find("["), body.rfind("]")
-    if start < 0 or end < start:
-        raise DraftsInvalid("the answer holds no JSON array")
     try:
-        data = json.loads(body[start : end + 1])
-    except json.JSONDecodeError as exc:
-        raise DraftsInvalid(f"the answer is not valid JSON ({exc.msg} at character {exc.pos})") from None
-    if not isinstance(data, list) or not data:
-        raise DraftsInvalid("the answer is an empty JSON array")
+        data = json_array_in(text)
+    except AnswerInvalid as exc:
+        raise DraftsInvalid(str(exc)) from None
     required = set(names) | ({"expected"} if has_expected else set())
     for number, item in enumerate(data, start=1):
         if not isinstance(item, dict):
@@ -191,43 +177,22 @@ class DraftResult:
 async def draft_cases(
     suite: Suite, client: AppModel, n: int, *, about: str | None = None, seed: int = 0
 ) -> DraftResult:
-    """Ask ``client`` for ``n`` new cases of ``suite`` (see the module); ``DraftsInvalid`` after ``MAX_REASKS``
-    re-asks that are still invalid. Attempt k is asked with seed ``seed + k``."""
+    """Ask ``client`` for ``n`` new cases of ``suite`` (see the module); ``AnswerInvalid`` after ``MAX_REASKS``
+    re-asks that are still invalid (``ask_json``). Attempt k is asked with seed ``seed + k``."""
     names, has_expected = _schema(suite)
     prompt = draft_prompt(suite, n, about)
-    digest = hashlib.sha256(prompt.encode("utf-8")).hexdigest()
-    rejected: list[str] = []
-    asked = prompt
-    for attempt in range(MAX_REASKS + 1):
-        request = ModelRequest(prompt=asked, vars={}, params=client.variant.params, seed=seed + attempt,
-                               case_id=f"draft:{suite.name}")
-        called = await client.caller.call(request, None)
-        if called.response is None:
-            raise called.error or DraftsInvalid(f"{client.model}: no response")
-        answer = called.response.text
-        try:
-            items = parse_drafts(answer, names, has_expected)
-        except DraftsInvalid as exc:
-            rejected.append(str(exc))
-            asked = (
-                f"{prompt}\n\nYour previous answer was refused: {exc}. Answer again with only the JSON array."
-            )
-            continue
-        rows = []
-        existing = {case.id for case in suite.cases}
-        for number, item in enumerate(items[:n], start=1):
-            case_id = f"draft-{digest[:8]}-{number}"
-            while case_id in existing:
-                case_id += "x"
-            expected = item.pop("expected", None)
-            case = Case(id=case_id, vars=item, expected=expected, tags=("drafted",))
-            provenance = {"kind": "model", "model": client.model, "prompt_sha256": digest,
-                          "seed": seed + attempt, "attempts": attempt + 1}
-            rows.append({"case": case_row(case), "provenance": provenance})
-        return DraftResult(rows, digest, attempt + 1, rejected)
-    raise DraftsInvalid(
-        f"{client.model} gave no valid drafts after {MAX_REASKS} re-asks; the last answer: {rejected[-1]}"
-    )
+    answer = await ask_json(client, prompt, lambda text: parse_drafts(text, names, has_expected), seed=seed,
+                            case_id=f"draft:{suite.name}", what="drafts")
+    rows = []
+    existing = {case.id for case in suite.cases}
+    for number, item in enumerate(answer.value[:n], start=1):
+        case_id = f"draft-{answer.prompt_sha256[:8]}-{number}"
+        while case_id in existing:
+            case_id += "x"
+        expected = item.pop("expected", None)
+        case = Case(id=case_id, vars=item, expected=expected, tags=("drafted",))
+        rows.append({"case": case_row(case), "provenance": {"kind": "model", **answer.provenance()}})
+    return DraftResult(rows, answer.prompt_sha256, answer.attempts, answer.rejected)
 
 
 def _client(suite: Suite, model: str) -> AppModel:
