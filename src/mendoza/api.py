@@ -1,6 +1,7 @@
 """The façade: everything that *acts* on a store, for Python callers, the CLI and the viewer alike. Load and run
 a suite, resume a run, grade a finished run again, judge pairs, record a person's label, order what to look at,
-review drafted cases into a suite (``DraftReview``, from ``config/drafts.py``).
+review drafted cases into a suite (``DraftReview``, from ``config/drafts.py``), draft a rubric from the labels
+and measure it on the held-out ones.
 What they show is computed by ``mendoza.report``; the CLI and the viewer never reach the runner or the
 soft-eval package but through here (an import-linter contract holds them to it).
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,11 +39,15 @@ from mendoza.errors import ConfigError, DiskError, StoreError
 from mendoza.providers.python_callable import app_target
 from mendoza.report import (
     VERDICTS,
+    AgreementVerdict,
+    Calibration,
     Comparison,
     Gate,
     RunReport,
     Verdicts,
+    agreement_verdict,
     build_report,
+    calibrate,
     compare_variants,
     evaluate_gate,
     report_to_dict,
@@ -61,8 +67,10 @@ from mendoza.runner.progress import NullProgress
 from mendoza.soft import (
     QueueItem,
     RegradeResult,
+    RubricDraft,
     clear_label,
     default_author,
+    grader_yaml,
     judge_run_pairs,
     label_queue,
     parse_grader_option,
@@ -70,6 +78,7 @@ from mendoza.soft import (
     regrade_run,
     review_queue,
 )
+from mendoza.soft import draft_rubric as _draft_rubric
 from mendoza.store import (
     DEFAULT_DB_PATH,
     RUN_FILE_SUFFIX,
@@ -89,6 +98,7 @@ __all__ = [
     "Draft",
     "DraftDecided",
     "DraftReview",
+    "DraftedRubric",
     "GradeOptions",
     "ImportedRun",
     "Progress",
@@ -102,6 +112,7 @@ __all__ = [
     "clear_label",
     "decisions_path",
     "default_author",
+    "draft_rubric",
     "export_run",
     "import_run",
     "is_run_file",
@@ -463,3 +474,54 @@ def suite(
         **fields,
     }
     return suite_from_document(YamlDocument(Path.cwd() / f"<suite {name!r} built in Python>", data, None))
+
+
+# --- a rubric drafted from a run's labels -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DraftedRubric:
+    """A rubric drafted from a run's labels (``draft``: the split, the criteria and their provenance, the grader
+    and where the held-out grades are), measured on the held-out labels (``calibration``, ``verdict``), and
+    ``yaml``: the grader to paste under a suite's ``graders:``, the provenance and the measure as comments."""
+
+    draft: RubricDraft
+    calibration: Calibration
+    verdict: AgreementVerdict
+    yaml: str
+
+
+def draft_rubric(
+    store: Store,
+    run_ref: str,
+    *,
+    grader: str | None = None,
+    model: str | None = None,
+    judge: str | None = None,
+    holdout: float = 0.5,
+    seed: int = 0,
+    held_out_db: str | Path | None = None,
+    options: GradeOptions | None = None,
+) -> DraftedRubric:
+    """Draft rubric criteria from run ``run_ref``'s human labels and notes with a model, grade the held-out share
+    of the labels (``holdout``, split by ``seed``, stratified by verdict) with the drafted rubric, and measure it
+    against them with ``report.calibrate`` (see ``mendoza.soft.rubric_draft``). The held-out grades go to a
+    scratch SQLite file, never into the run: ``held_out_db`` keeps it (a new file), else it is a temporary one.
+    ``grader``, ``model``, ``judge``: see ``soft.draft_rubric``."""
+    with tempfile.TemporaryDirectory(prefix="mendoza-rubric-") as folder:
+        path = Path(held_out_db) if held_out_db is not None else Path(folder) / "held-out.db"
+        draft = _draft_rubric(store, run_ref, path, grader=grader, model=model, judge=judge, holdout=holdout,
+                              seed=seed, options=options)
+        with Store(path, readonly=True) as scratch:
+            calibration = calibrate(scratch, draft.run.id, draft.spec.name, seed=seed)
+    verdict = agreement_verdict(calibration)
+    kappa = calibration.kappa
+    drafted_from = "{} passes, {} failures".format(*draft.split.counts(draft.split.drafting))
+    comments = [
+        f"drafted by `mendoza rubric draft` from run {draft.run.id} ({drafted_from} to draft from)",
+        f"model {draft.answer.model}, prompt sha256 {draft.answer.prompt_sha256}, seed {draft.answer.seed}, "
+        f"{draft.answer.attempts} ask(s)",
+        f"held out: {calibration.labelled} labels, agreement {calibration.agreement:.0%}, Cohen's kappa "
+        f"{kappa.estimate:.2f} [{kappa.low:.2f}, {kappa.high:.2f}]: {verdict}",
+    ]
+    return DraftedRubric(draft, calibration, verdict, grader_yaml(draft.entry, comments))

@@ -71,3 +71,18 @@ def test_a_label_on_a_missing_sample_or_a_read_only_store_is_refused(
         store.labels.add(999999, passed=True, score=1.0, note="", author="ana")
     with Store(store.path, readonly=True) as reader, pytest.raises(StoreError, match="read-only"):
         reader.labels.add(sample_id, passed=True, score=1.0, note="", author="ana")
+
+
+def test_labelled_outputs_carry_the_latest_verdict_and_its_note(store: Store) -> None:
+    run = store.runs.create(make_suite(n_cases=3, variant_ids=("a",), repeats=1), "r2")
+    store.samples.write(run.id, [sample("c1", "a", 0), sample("c2", "a", 0, passed=False),
+                                 sample("c3", "a", 0, error="boom")])
+    ids = {record.case_id: record.id for case in ("c1", "c2", "c3")
+           for record in store.browse.case_samples(run.id, case, ["a"])}
+    store.labels.add(ids["c1"], passed=True, score=None, note="polite", author="ana")
+    store.labels.add(ids["c1"], passed=False, score=None, note="wrong total", author="ben")
+    store.labels.add(ids["c2"], passed=True, score=None, note="", author="ana")
+    store.labels.add(ids["c3"], passed=False, score=None, note="errored", author="ana")  # no output: left out
+    found = store.labels.labelled_outputs(run.id)
+    assert [(row.case_id, row.human, row.note) for row in found] == [("c1", False, "wrong total"), ("c2", True, "")]
+    assert found[0].output and found[0].sample_id == ids["c1"]

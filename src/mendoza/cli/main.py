@@ -35,6 +35,7 @@ from mendoza.cli.options import (
     verdicts_option,
 )
 from mendoza.cli.render import print_comparison, print_gate, print_report, print_runs
+from mendoza.cli.rubric import rubric
 from mendoza.cli.soft import calibrate_command, label, rank, regrade
 from mendoza.cli.text import clip, make_console, plain
 from mendoza.errors import MendozaError
@@ -381,6 +382,7 @@ cli.add_command(rank)
 cli.add_command(regrade)
 cli.add_command(history)
 cli.add_command(cases)
+cli.add_command(rubric)
 
 
 def _listing(title: str, rows: Sequence[Sequence[str]], columns: Sequence[str]) -> None:

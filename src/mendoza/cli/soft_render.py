@@ -1,5 +1,5 @@
-"""Terminal output of the soft-eval commands: the judge section of a report, calibration, ranking, regrades and
-the sample shown while labelling."""
+"""Terminal output of the soft-eval commands: the judge section of a report, calibration, ranking, regrades,
+the sample shown while labelling and a drafted rubric."""
 
 from __future__ import annotations
 
@@ -11,12 +11,19 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from mendoza.api import QueueItem, RegradeResult
+from mendoza.api import DraftedRubric, QueueItem, RegradeResult
 from mendoza.cli.text import BLOCK_LIMIT, clip, clip_block, plain
 from mendoza.report import Calibration, JudgeReport, Ranking
 from mendoza.store import CaseRecord, CurrentGrade, SampleRecord
 
-__all__ = ["print_calibration", "print_judge_report", "print_label_sample", "print_ranking", "print_regrade"]
+__all__ = [
+    "print_calibration",
+    "print_judge_report",
+    "print_label_sample",
+    "print_ranking",
+    "print_regrade",
+    "print_rubric_draft",
+]
 
 
 def _pct(value: float | None) -> str:
@@ -214,3 +221,48 @@ def print_label_sample(
             verdict = "[green]pass[/green]" if grade.passed else "[red]fail[/red]"
             why = grade.explanation
         console.print(f"{clip(grade.grader)}: {verdict}  {clip(why, 600)}")
+
+
+def print_rubric_draft(console: Console, drafted: DraftedRubric) -> None:
+    """``mendoza rubric draft``: the split, who drafted what, the criteria, and how they did on the held-out
+    labels (agreement, Cohen's kappa with its interval, n, the verdict)."""
+    draft, calibration = drafted.draft, drafted.calibration
+    answer, split = draft.answer, draft.split
+    if draft.embedded:
+        console.print(
+            f"note: {clip(answer.model)} is the small embedded model and drafts weak rubrics; pass --model with a "
+            "stronger one (e.g. openai/gpt-4o-mini) when one is configured."
+        )
+    drafting, held = split.counts(split.drafting), split.counts(split.held_out)
+    console.print(
+        f"labels of run {clip(draft.run.id)}: drafting from {drafting[0]} passes and {drafting[1]} failures, "
+        f"holding out {held[0]} passes and {held[1]} failures"
+    )
+    base = f", building on grader '{clip(draft.base.name)}'" if draft.base is not None else ""
+    console.print(
+        f"drafted by {clip(answer.model)} (prompt sha256 {answer.prompt_sha256[:12]}, seed {answer.seed}, "
+        f"{answer.attempts} ask(s){base})"
+    )
+    for reason in answer.rejected:
+        console.print(f"  re-asked: {clip(reason, 300)}")
+    console.print(f"[bold]{clip(draft.spec.name)}[/bold] criteria:")
+    for number, criterion in enumerate(answer.value, start=1):
+        console.print(f"  {number}. {clip(criterion, 300)}")
+    errors = draft.graded.samples.errors
+    if errors:
+        console.print(f"  {errors} held-out grade(s) are errors (no readable verdict from the judge): left out")
+    judges = f" (judge {clip(', '.join(calibration.judges))})" if calibration.judges else ""
+    kappa = calibration.kappa
+    console.print(
+        f"on the held-out labels{judges}: n {calibration.labelled}, agreement {_pct(calibration.agreement)}, "
+        f"Cohen's kappa {_num(kappa.estimate)} {calibration.confidence:.0%} "
+        f"{_interval(kappa.low, kappa.high, pct=False)} (bootstrap)"
+    )
+    colour = {"usable": "green", "poor": "yellow"}.get(drafted.verdict.status, "red")
+    console.print(f"verdict: [{colour}]{drafted.verdict.status}[/{colour}]: {clip(drafted.verdict.reason, 400)}")
+    if draft.held_out_db.exists():
+        db = plain(draft.held_out_db, 300)
+        console.print(
+            f"held-out grades kept in {db}: mendoza calibrate {clip(draft.run.id)} --db {db} "
+            f"--grader {clip(draft.spec.name)}"
+        )

@@ -1,6 +1,6 @@
 """Reports from the store: reliability per variant, paired comparisons, planning, gates, exports."""
 
-from mendoza.report.calibration import Calibration, CorrectedRate, calibrate
+from mendoza.report.calibration import AgreementVerdict, Calibration, CorrectedRate, agreement_verdict, calibrate
 from mendoza.report.comparison import (
     CaseChange,
     Comparison,
@@ -127,6 +127,7 @@ __all__ = [
     "SAMPLES_SCHEMA",
     "SUBSET_SCHEMA",
     "VERDICTS",
+    "AgreementVerdict",
     "Bounds",
     "Breakdown",
     "Calibration",
@@ -168,6 +169,7 @@ __all__ = [
     "VariantResult",
     "VariantStep",
     "Verdicts",
+    "agreement_verdict",
     "analyse_items",
     "band_reach_words",
     "band_words",

@@ -11,6 +11,9 @@ Assumptions, said plainly: the grader's error rates are taken to be the same for
 estimated from the labels of all variants pooled), and the labelled samples are taken to be representative.
 Labels chosen by the review queue (disagreements and failures first) are not a random sample and bias the error
 rates; ``mendoza label RUN --order random`` labels a random sample for an unbiased calibration.
+
+``agreement_verdict`` says in plain words whether the grader can stand in for the people, by the rules the
+judge report uses (``report.judges.trust_status``: ``MIN_LABELS``, ``POOR_KAPPA``) and the chance rule below.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Literal
 
 from mendoza.core import GraderSpec
 from mendoza.errors import ConfigError
-from mendoza.report.judges import judge_graders
+from mendoza.report.judges import MIN_LABELS, POOR_KAPPA, judge_graders, trust_status
 from mendoza.stats import (
     Confusion,
     Interval,
@@ -33,7 +37,7 @@ from mendoza.stats import (
 )
 from mendoza.store import Store
 
-__all__ = ["OVERALL", "Calibration", "CorrectedRate", "calibrate"]
+__all__ = ["OVERALL", "AgreementVerdict", "Calibration", "CorrectedRate", "agreement_verdict", "calibrate"]
 
 OVERALL = "all"
 """The ``grader`` that means the sample's overall automatic verdict (every current grader passed)."""
@@ -71,6 +75,12 @@ class Calibration:
     def agreement(self) -> float:
         """Share of labelled samples on which the grader and the humans agree."""
         return self.matrix.agreement
+
+
+def _chance(matrix: Confusion) -> bool:
+    """No better than chance: the grader passes human failures at least as often as human passes (sensitivity
+    + specificity <= 1, the same as a Cohen's kappa <= 0)."""
+    return matrix.sensitivity + matrix.specificity <= 1.0
 
 
 def _choose(store: Store, run_id: str, grader: str | None) -> tuple[str, GraderSpec | None]:
@@ -151,7 +161,7 @@ def calibrate(
     elif matrix.positives == 0 or matrix.negatives == 0:
         missing = "failures" if matrix.negatives == 0 else "passes"
         notes.append(f"the labels hold no human {missing}: the error rates, and so the correction, are unknown")
-    elif matrix.sensitivity + matrix.specificity <= 1.0:
+    elif _chance(matrix):
         notes.append("the grader is no better than chance against the labels: its pass rate says nothing")
     if labelled and len(labelled) < _FEW_LABELS:
         notes.append(f"only {len(labelled)} labels: every figure here is uncertain (see the intervals)")
@@ -161,3 +171,46 @@ def calibrate(
     )
     return Calibration(run.id, name, judges, len(labelled), matrix, kappa, sensitivity, specificity, rates,
                        level, notes)
+
+
+@dataclass(frozen=True)
+class AgreementVerdict:
+    """Whether a grader can stand in for the people who labelled: ``status`` and the reason, in one sentence."""
+
+    status: Literal["usable", "poor", "not better than chance", "unmeasured"]
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.reason}"
+
+
+def agreement_verdict(calibration: Calibration) -> AgreementVerdict:
+    """A plain verdict on a calibration: unmeasured with no labels of a kind or fewer than ``MIN_LABELS``; not
+    better than chance when sensitivity + specificity <= 1, or when Cohen's kappa's interval reaches 0; poor
+    below ``POOR_KAPPA``; else usable."""
+    matrix, kappa, n = calibration.matrix, calibration.kappa, calibration.labelled
+    if n == 0:
+        return AgreementVerdict("unmeasured", f"no labelled sample has a verdict from '{calibration.grader}'")
+    if matrix.positives == 0 or matrix.negatives == 0:
+        missing = "failures" if matrix.negatives == 0 else "passes"
+        return AgreementVerdict("unmeasured", f"the labels hold no human {missing}")
+    if _chance(matrix):
+        return AgreementVerdict(
+            "not better than chance",
+            f"it passes human failures as often as human passes (Cohen's kappa {kappa.estimate:.2f})",
+        )
+    if trust_status(n, kappa.estimate) == "unmeasured":
+        return AgreementVerdict(
+            "unmeasured", f"{n} labels are too few to measure agreement (at least {MIN_LABELS} are needed)"
+        )
+    if kappa.low <= 0.0:
+        return AgreementVerdict(
+            "not better than chance",
+            f"Cohen's kappa's {calibration.confidence:.0%} interval reaches 0 ({kappa.low:.2f} to {kappa.high:.2f}); "
+            "more labels would narrow it",
+        )
+    if trust_status(n, kappa.estimate) == "poor":
+        return AgreementVerdict("poor", f"Cohen's kappa {kappa.estimate:.2f} is below {POOR_KAPPA}")
+    return AgreementVerdict(
+        "usable", f"Cohen's kappa {kappa.estimate:.2f} reaches {POOR_KAPPA} and its interval lies above 0"
+    )

@@ -33,11 +33,15 @@ __all__ = [
     "JudgeNoise",
     "JudgeReport",
     "JudgeTrust",
+    "TrustStatus",
     "build_judge_report",
     "judge_graders",
     "judge_trust",
+    "trust_status",
 ]
 
+TrustStatus = Literal["unmeasured", "poor", "good"]
+"""What a grader's agreement with people amounts to (``trust_status``)."""
 POOR_KAPPA = 0.6
 """Below this Cohen's kappa with the human labels, a judge's agreement with people is poor."""
 MIN_LABELS = 10
@@ -88,7 +92,7 @@ class JudgeTrust:
     labelled: int
     agreement: float
     kappa: float
-    status: Literal["unmeasured", "poor", "good"]
+    status: TrustStatus
 
 
 @dataclass(frozen=True)
@@ -115,14 +119,15 @@ def judge_trust(store: Store, run_id: str, spec: GraderSpec, grades: Sequence[Cu
     judges = next((list(detail.judges) for detail in details if detail is not None), [])
     agreement = sum(h == j for h, j in pairs) / len(pairs) if pairs else math.nan
     kappa = cohen_kappa([h for h, _ in pairs], [j for _, j in pairs]) if pairs else math.nan
-    status: Literal["unmeasured", "poor", "good"]
-    if len(pairs) < MIN_LABELS or math.isnan(kappa):
-        status = "unmeasured"
-    elif kappa < POOR_KAPPA:
-        status = "poor"
-    else:
-        status = "good"
-    return JudgeTrust(spec.name, judges, len(pairs), agreement, kappa, status)
+    return JudgeTrust(spec.name, judges, len(pairs), agreement, kappa, trust_status(len(pairs), kappa))
+
+
+def trust_status(labelled: int, kappa: float) -> TrustStatus:
+    """How far a grader's agreement with people goes: unmeasured on fewer than ``MIN_LABELS`` labels (or no
+    kappa), poor below ``POOR_KAPPA``, else good."""
+    if labelled < MIN_LABELS or math.isnan(kappa):
+        return "unmeasured"
+    return "poor" if kappa < POOR_KAPPA else "good"
 
 
 def _noise(spec: GraderSpec, grades: Sequence[CurrentGrade]) -> list[JudgeNoise]:

@@ -4,7 +4,7 @@
 from mendoza.store.browse import GRID_SORTS, GridPage, GridQuery, GridSort
 from mendoza.store.database import DEFAULT_DB_PATH, Store
 from mendoza.store.grading import CurrentGrade, RegradeInput
-from mendoza.store.labels import HUMAN_GRADER, LabelPair
+from mendoza.store.labels import HUMAN_GRADER, LabelledOutput, LabelPair
 from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL, CellVerdicts, ErrorGroup, GraderCell, OutputSigns
 from mendoza.store.pairwise import PairJudgement, PairSamples, Preference
 from mendoza.store.records import CaseRecord, GradeRecord, SampleRecord
@@ -39,6 +39,7 @@ __all__ = [
     "GridSort",
     "ImportedRun",
     "LabelPair",
+    "LabelledOutput",
     "OutputSigns",
     "PairJudgement",
     "PairSamples",

@@ -14,7 +14,7 @@ from mendoza.store.connection import StorePart, utc_now
 from mendoza.store.records import GradeRecord
 from mendoza.store.text import safe_text
 
-__all__ = ["HUMAN_GRADER", "HumanLabels", "LabelPair"]
+__all__ = ["HUMAN_GRADER", "HumanLabels", "LabelPair", "LabelledOutput"]
 
 HUMAN_GRADER = "human"
 """The grader name of every human grade."""
@@ -26,6 +26,19 @@ class LabelPair(NamedTuple):
     variant_id: str
     automatic: bool
     human: bool
+
+
+class LabelledOutput(NamedTuple):
+    """A labelled sample with an output: where it belongs, the output, the human verdict and the note of the
+    label that gave it ("" when none)."""
+
+    sample_id: int
+    variant_id: str
+    case_id: str
+    repeat: int
+    output: str
+    human: bool
+    note: str
 
 
 class HumanLabels(StorePart):
@@ -83,3 +96,19 @@ class HumanLabels(StorePart):
             "SELECT id, human_passed FROM samples WHERE run_id = ? AND human_passed IS NOT NULL", (run_id,)
         )
         return {int(row[0]): bool(row[1]) for row in rows}
+
+    def labelled_outputs(self, run_id: str) -> list[LabelledOutput]:
+        """The samples of a run with an output and a human verdict, each with the note of its latest label, by
+        sample id (errored samples, which have no output, are left out)."""
+        rows = self._rows(
+            "SELECT s.id, s.variant_id, s.case_id, s.repeat, s.output, s.human_passed, "
+            "(SELECT g.explanation FROM grades AS g WHERE g.sample_id = s.id AND g.source = 'human' "
+            " ORDER BY g.id DESC LIMIT 1) FROM samples AS s "
+            "WHERE s.run_id = ? AND s.human_passed IS NOT NULL AND s.error IS NULL AND s.output IS NOT NULL "
+            "ORDER BY s.id",
+            (run_id,),
+        )
+        return [
+            LabelledOutput(int(row[0]), row[1], row[2], int(row[3]), row[4], bool(row[5]), row[6] or "")
+            for row in rows
+        ]
