@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,9 +10,9 @@ import pytest
 
 from mendoza.api import run_suite
 from mendoza.errors import ConfigError
-from mendoza.report import calibrate
+from mendoza.report import Calibration, agreement_verdict, calibrate
 from mendoza.soft import record_label
-from mendoza.stats import cohen_kappa, rogan_gladen
+from mendoza.stats import Interval, cohen_kappa, confusion, rogan_gladen
 from mendoza.store import Store
 from tests.soft_suites import rubric_spec, soft_suite
 
@@ -70,3 +71,30 @@ def test_without_labels_it_says_what_to_do(judged: tuple[Store, str]) -> None:
     result = calibrate(store, run_id, n_boot=10)
     assert "no human failures" in result.notes[0]
     assert all(rate.corrected.low == 0.0 and rate.corrected.high == 1.0 for rate in result.rates)
+
+
+def _calibration(agree_pass: int, miss_pass: int, false_pass: int, agree_fail: int, kappa: Interval) -> Calibration:
+    human = [True] * (agree_pass + miss_pass) + [False] * (false_pass + agree_fail)
+    grader = [True] * agree_pass + [False] * miss_pass + [True] * false_pass + [False] * agree_fail
+    return Calibration("r", "g", [], len(human), confusion(human, grader), kappa, Interval(0, 0, 1),
+                       Interval(0, 0, 1), [], 0.95, [])
+
+
+@pytest.mark.parametrize(
+    ("counts", "kappa", "status", "reason"),
+    [
+        ((0, 0, 0, 0), Interval(math.nan, math.nan, math.nan), "unmeasured", "no labelled sample"),
+        ((5, 0, 0, 0), Interval(math.nan, math.nan, math.nan), "unmeasured", "no human failures"),
+        ((3, 3, 3, 3), Interval(0.0, -0.5, 0.5), "not better than chance", "as often as human passes"),
+        ((3, 1, 0, 4), Interval(0.75, 0.3, 1.0), "unmeasured", "8 labels are too few"),
+        ((6, 2, 2, 6), Interval(0.5, -0.05, 0.9), "not better than chance", "interval reaches 0 (-0.05 to 0.90)"),
+        ((6, 2, 2, 6), Interval(0.5, 0.1, 0.9), "poor", "Cohen's kappa 0.50 is below 0.6"),
+        ((8, 1, 1, 8), Interval(0.78, 0.5, 1.0), "usable", "reaches 0.6 and its interval lies above 0"),
+    ],
+)
+def test_the_agreement_verdict_follows_the_judge_reports_rules(
+    counts: tuple[int, int, int, int], kappa: Interval, status: str, reason: str
+) -> None:
+    verdict = agreement_verdict(_calibration(*counts, kappa))
+    assert verdict.status == status and reason in verdict.reason
+    assert str(verdict).startswith(f"{status}: ")
