@@ -72,6 +72,8 @@ PROMPT_CHARS = 6000
 model's context is about 2,000 tokens)."""
 SHOWN_CHARS = 400
 """How much of an input, an output or a note an example shows."""
+DRAFT_TIMEOUT = 600.0
+"""Seconds the drafting call may take: one long prompt, which a small model on a busy CPU reads slowly."""
 DRAFTED_PREFIX = "drafted-rubric-"
 """The name of a drafted grader: this and 8 hex digits of its criteria."""
 
@@ -309,9 +311,9 @@ def draft_rubric(
                           input_template=template if isinstance(template, str) else None)
     first = _first_judge(base)
     if model is not None or first is None:
-        client = AppModel(model or DEFAULT_JUDGE_MODEL)
+        client = AppModel(model or DEFAULT_JUDGE_MODEL, timeout=DRAFT_TIMEOUT)
     else:
-        client = AppModel(first.model, base_url=first.base_url, api_key_env=first.api_key_env)
+        client = AppModel(first.model, base_url=first.base_url, api_key_env=first.api_key_env, timeout=DRAFT_TIMEOUT)
     answer = asyncio.run(_ask(client, prompt, seed, run.id))
     entry = drafted_entry(answer.value, base, judge, client.model)
     spec = parse_grader_entry(entry, 0)
