@@ -106,7 +106,7 @@ def test_the_prompt_shows_verdicts_notes_and_current_criteria_alternating_passes
     verdicts = [line.split(": ")[1] for line in prompt.splitlines() if line.startswith("Example ")]
     assert verdicts == ["PASS", "FAIL", "PASS", "FAIL", "PASS"]
     assert "Note: note 4" in prompt and "Output: output 0" in prompt
-    assert prompt.rstrip().endswith('"The reply is polite"]')
+    assert 'like ["<a criterion>", "<another criterion>"], with your criteria in place' in prompt
 
 
 def test_the_prompt_stops_showing_examples_at_its_budget_but_shows_both_verdicts() -> None:
@@ -126,6 +126,7 @@ def test_the_prompt_stops_showing_examples_at_its_budget_but_shows_both_verdicts
         ('[{"criterion": "polite"}]', "criterion 1 is a dict, not a string"),
         ('["polite", "   "]', "criterion 2 is empty"),
         ('["The reply names {{ vars.customer }}"]', "criterion 1 holds template braces"),
+        ('["It is short", "<another criterion>"]', "criterion 2 is a placeholder of the format"),
         ('["' + "x" * 301 + '"]', "longer than 300 characters"),
         (str([f"criterion {n}" for n in range(MAX_CRITERIA + 1)]).replace("'", '"'), "at most 6 are wanted"),
     ],

@@ -74,6 +74,10 @@ SHOWN_CHARS = 400
 """How much of an input, an output or a note an example shows."""
 DRAFT_TIMEOUT = 600.0
 """Seconds the drafting call may take: one long prompt, which a small model on a busy CPU reads slowly."""
+FORMAT_EXAMPLE = ("<a criterion>", "<another criterion>")
+"""The answer's format as the prompt shows it: placeholders, not criteria. With two real criteria as the example
+(a refund amount, politeness), the embedded model answered with exactly those two; a copied placeholder is
+refused and asked again."""
 DRAFTED_PREFIX = "drafted-rubric-"
 """The name of a drafted grader: this and 8 hex digits of its criteria."""
 
@@ -159,8 +163,8 @@ def draft_prompt(
         f"Write 1 to {MAX_CRITERIA} criteria that the PASS outputs meet and the FAIL outputs do not. Each is one "
         "short sentence saying what a good output does, that a judge can check from the input and the output "
         "alone, without naming any example.",
-        'Answer with only a JSON array of strings, for example: ["The reply states the refund amount", '
-        '"The reply is polite"]',
+        f"Answer with only a JSON array of strings, like {json.dumps(list(FORMAT_EXAMPLE))}, with your "
+        "criteria in place of the placeholders.",
     ]
     examples: list[str] = []
     used = len("\n".join(head + tail))
@@ -183,7 +187,8 @@ def draft_prompt(
 
 def parse_criteria(text: str) -> list[str]:
     """The criteria in a model's answer, or ``AnswerInvalid`` saying why not: no JSON array of strings, an
-    empty, too long or templated criterion (``{{``), more than ``MAX_CRITERIA``. Repeats are dropped."""
+    empty, too long or templated criterion (``{{``), a copied placeholder of ``FORMAT_EXAMPLE``, more than
+    ``MAX_CRITERIA``. Repeats are dropped."""
     data = json_array_in(text)
     criteria: list[str] = []
     for number, item in enumerate(data, start=1):
@@ -194,6 +199,8 @@ def parse_criteria(text: str) -> list[str]:
             raise AnswerInvalid(f"criterion {number} is empty")
         if len(criterion) > MAX_CRITERION_CHARS:
             raise AnswerInvalid(f"criterion {number} is longer than {MAX_CRITERION_CHARS} characters")
+        if criterion.lower() in FORMAT_EXAMPLE:
+            raise AnswerInvalid(f"criterion {number} is a placeholder of the format, not a criterion")
         if "{{" in criterion or "{%" in criterion:
             raise AnswerInvalid(f"criterion {number} holds template braces ({{{{ or {{%)")
         if criterion.lower() not in (known.lower() for known in criteria):
