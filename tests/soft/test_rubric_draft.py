@@ -80,6 +80,28 @@ def test_each_half_keeps_at_least_two_of_each_verdict_whatever_the_share() -> No
     assert large.counts(large.drafting) == (MIN_EACH, MIN_EACH)
 
 
+def test_a_cases_repeats_and_variants_stay_in_one_half() -> None:
+    labelled = [
+        LabelledOutput(10 * case + repeat, variant, f"c{case}", repeat, "out", case < 5, "")
+        for case in range(10) for variant in ("a", "b") for repeat in range(2)
+    ]
+    for seed in range(6):
+        split = split_labels(labelled, 0.5, seed=seed)
+        drafted = {item.case_id for item in split.drafting}
+        checked = {item.case_id for item in split.held_out}
+        assert drafted and checked and not drafted & checked
+        assert len(split.drafting) + len(split.held_out) == len(labelled)
+
+
+def test_labels_in_too_few_cases_to_split_by_case_are_refused_in_one_line() -> None:
+    one_case_each = [
+        LabelledOutput(n, "v", "pass-case" if n < 5 else "fail-case", n, "o", n < 5, "") for n in range(10)
+    ]
+    with pytest.raises(ConfigError, match=r"split by case, the .* half has") as refused:
+        split_labels(one_case_each, 0.5, seed=0, run_id="r1")
+    assert "\n" not in str(refused.value)
+
+
 @pytest.mark.parametrize(("passes", "failures"), [(3, 9), (9, 3), (0, 0)])
 def test_too_few_labels_of_a_verdict_are_refused_saying_how_many_are_needed(passes: int, failures: int) -> None:
     with pytest.raises(ConfigError) as refused:

@@ -1,10 +1,12 @@
 """Draft a rubric from a run's human labels, and grade the held-out labels with it.
 
 1. **Split.** The run's labelled outputs (``store.labels.labelled_outputs``: human verdict and note) are split
-   into a drafting half and a held-out half, seeded and stratified by verdict: each verdict's samples are
-   shuffled with ``random.Random(seed)`` and ``round(share * n)`` of them held out, but never fewer than
-   ``MIN_EACH`` in either half. So a run needs ``2 * MIN_EACH`` labelled passes and as many failures; with
-   fewer the draft is refused in one line saying how many.
+   into a drafting half and a held-out half by case (a case's repeats and variants stay together, so no input
+   is both drafted from and checked on), seeded and stratified by verdict: the cases of each verdict (by
+   their majority label) are shuffled with ``random.Random(seed)`` and held out until ``round(share * n)``
+   of that verdict's labels are, but never fewer than ``MIN_EACH`` labels left in either half. So a run
+   needs ``2 * MIN_EACH`` labelled passes and as many failures, in enough cases; with fewer the draft is
+   refused in one line saying how many.
 2. **Draft.** A model is shown the drafting half (the input as the judge will see it, the output, the person's
    verdict and note; passes and failures alternating, within ``PROMPT_CHARS``) and asked for up to
    ``MAX_CRITERIA`` short criteria that separate the passes from the failures, as a JSON array of strings
@@ -110,17 +112,39 @@ def split_labels(labelled: Sequence[LabelledOutput], holdout: float, seed: int, 
             f"drafting a rubric needs at least {needed} of each ({MIN_EACH} to draft from and {MIN_EACH} to check "
             f"on): label more with `mendoza label {run_id}`"
         )
+    by_case: dict[str, list[LabelledOutput]] = {}
+    for item in sorted(labelled, key=lambda item: item.sample_id):
+        by_case.setdefault(item.case_id, []).append(item)
     rng = random.Random(seed)
     drafting: list[LabelledOutput] = []
     held_out: list[LabelledOutput] = []
-    for group in (passes, failures):
-        shuffled = list(group)
-        rng.shuffle(shuffled)
-        count = min(max(round(holdout * len(shuffled)), MIN_EACH), len(shuffled) - MIN_EACH)
-        held_out += shuffled[:count]
-        drafting += shuffled[count:]
-    return LabelSplit(sorted(drafting, key=lambda item: item.sample_id),
-                      sorted(held_out, key=lambda item: item.sample_id))
+    for verdict in (True, False):
+        # A case's repeats and variants share its input: they go to one half together, else the held-out half
+        # would check the rubric on inputs it was drafted from. Cases fall in the stratum of their majority label.
+        stratum = sorted(case for case, items in by_case.items() if _mostly_passes(items) == verdict)
+        rng.shuffle(stratum)
+        labels = sum(len(by_case[case]) for case in stratum)
+        wanted = min(max(round(holdout * labels), MIN_EACH), labels - MIN_EACH)
+        taken = 0
+        for case in stratum:
+            half = held_out if taken < wanted else drafting
+            half += by_case[case]
+            taken += len(by_case[case]) if half is held_out else 0
+    split = LabelSplit(sorted(drafting, key=lambda item: item.sample_id),
+                       sorted(held_out, key=lambda item: item.sample_id))
+    for name, half in (("drafting", split.drafting), ("held-out", split.held_out)):
+        half_passes, half_failures = split.counts(half)
+        if min(half_passes, half_failures) < MIN_EACH:
+            raise ConfigError(
+                f"run {run_id}: split by case, the {name} half has {half_passes} labelled passes and "
+                f"{half_failures} failures (each half needs {MIN_EACH} of each): label outputs of more cases with "
+                f"`mendoza label {run_id}`"
+            )
+    return split
+
+
+def _mostly_passes(items: Sequence[LabelledOutput]) -> bool:
+    return 2 * sum(item.human for item in items) >= len(items)
 
 
 def _shown(text: str) -> str:
