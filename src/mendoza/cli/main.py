@@ -120,7 +120,7 @@ def init(directory: Path | None) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def run(
     suite: Path | None,
-    db: Path | None,
+    db: Path | str | None,
     resume: str | None,
     retry_errors: bool,
     no_cache: bool,
@@ -208,7 +208,7 @@ def _baseline_run(store: Store, baseline: str, *, quiet: bool) -> str:
 @cli.command()
 @db_option
 @click.option("--limit", default=20, show_default=True, help="How many runs to list, newest first.")
-def runs(db: Path | None, limit: int) -> None:
+def runs(db: Path | str | None, limit: int) -> None:
     """List runs, newest first."""
     with api.open_store(db, readonly=True) as store:
         print_runs(make_console(), store.runs.latest(limit=limit))
@@ -234,7 +234,7 @@ def runs(db: Path | None, limit: int) -> None:
 @junit_option("the gate of the suite's thresholds")
 def show(
     run_ref: str,
-    db: Path | None,
+    db: Path | str | None,
     cases: bool | None,
     verdicts: Verdicts,
     as_json: bool,
@@ -286,7 +286,7 @@ def show(
 @click.option(
     "--steps/--no-steps", default=True, show_default=True, help="Include each sample's steps (JSON Lines)."
 )
-def export(run_ref: str, db: Path | None, output: Path | None, steps: bool) -> None:
+def export(run_ref: str, db: Path | str | None, output: Path | None, steps: bool) -> None:
     """Every sample of RUN as JSON Lines: the run first, then each sample with its output, cost, verdicts,
     grades and steps (schema mendoza.samples/1). Streams: memory stays flat however large the run.
 
@@ -327,7 +327,7 @@ def export(run_ref: str, db: Path | None, output: Path | None, steps: bool) -> N
     metavar="ID",
     help="Import the run under this id (when the store holds a different run with the file's id).",
 )
-def import_command(file: Path, db: Path | None, as_id: str | None) -> None:
+def import_command(file: Path, db: Path | str | None, as_id: str | None) -> None:
     """Import the run of a run file (FILE.mdz, written by `mendoza export RUN -o FILE.mdz`) into the store.
 
     Importing a run the store already holds (same id, same content) does nothing; a different run with the
@@ -396,7 +396,7 @@ def providers() -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0: any free).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (off loopback: --token).")
 @click.option("--token", envvar="MENDOZA_VIEW_TOKEN", help="Secret every request must carry (required off 127.0.0.1).")
-def view(db: Path | None, port: int, host: str, token: str | None) -> None:
+def view(db: Path | str | None, port: int, host: str, token: str | None) -> None:
     """Serve the web viewer: runs, the cases x variants grid, samples, overrule, review, compare."""
     from mendoza.viewer import serve
 

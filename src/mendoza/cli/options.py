@@ -15,6 +15,7 @@ Exit codes are part of mendoza's interface (CI scripts branch on them) and stay 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from typing import Any, TypeVar
 import click
 
 from mendoza.report import VERDICTS, Gate
+from mendoza.store import is_database_url
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -52,11 +54,32 @@ EXIT_INTERRUPTED = 130
 EXIT_THRESHOLD_MISSED = EXIT_GATE_FAILED
 EXIT_USAGE = EXIT_BAD_INPUT
 
+class DatabaseParam(click.ParamType):  # type: ignore[type-arg]
+    """``--db``: an SQLite file (a ``Path``), or a PostgreSQL database's address (``postgresql://...``, kept as
+    text)."""
+
+    name = "database"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path | str:
+        if isinstance(value, Path) or is_database_url(value):
+            return value  # type: ignore[no-any-return]
+        text = str(value)
+        scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", text)
+        if scheme:
+            self.fail(f"{scheme[1]}:// is not a database mendoza knows: give a file, or postgresql://user@host/db")
+        path = Path(text)
+        if path.is_dir():
+            self.fail(f"{text}: is a folder; give the database file's name (e.g. {text}/mendoza.db)")
+        return path
+
+
 db_option = click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=DatabaseParam(),
+    envvar="MENDOZA_DB",
     default=None,
-    help="The SQLite file (default: .mendoza/mendoza.db).",
+    help="The SQLite file (default: .mendoza/mendoza.db), or a PostgreSQL database a team shares "
+    "(postgresql://user@host/db). Also MENDOZA_DB.",
 )
 
 verdicts_option = click.option(

@@ -262,6 +262,8 @@ def _mendoza_version() -> str:
 def export_run(store: Store, run_ref: str, path: str | Path) -> RunFileInfo:
     """Write run ``run_ref`` (an id, a unique prefix, or ``latest``) of ``store`` to the run file ``path``
     (replaced if it exists; written beside it first and renamed, so a failed export leaves no half file)."""
+    if not isinstance(store.path, Path):
+        raise StoreError(f"{store.path}: run files are copied to and from SQLite stores only, not a database server")
     path = Path(path)
     run = store.runs.get(run_ref)
     if path.exists() and path.resolve() == store.path.resolve():
@@ -425,6 +427,8 @@ def import_run(store: Store, path: str | Path, *, run_id: str | None = None) -> 
     A run already in the store with that id and the same content (everything the file holds, ids aside) is
     left as it is (``already_there``); a different run with that id is refused (``StoreError``: give another
     ``run_id``). The file is checked first (``read_run_file``); the copy is one transaction."""
+    if not isinstance(store.path, Path):
+        raise StoreError(f"{store.path}: run files are copied to and from SQLite stores only, not a database server")
     path = Path(path)
     if store.readonly:
         raise StoreError(f"{store.path}: opened read-only; cannot import {path} into it")

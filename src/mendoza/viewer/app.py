@@ -38,7 +38,7 @@ from starlette.staticfiles import StaticFiles
 
 from mendoza.api import default_author
 from mendoza.errors import MendozaError, RunNotFound, StoreError
-from mendoza.store import Store
+from mendoza.store import Store, is_database_url
 from mendoza.viewer.pages.compare import compare_page
 from mendoza.viewer.pages.design import design_page
 from mendoza.viewer.pages.grid import grid_page
@@ -59,7 +59,10 @@ __all__ = ["create_app", "open_viewer_store"]
 
 def open_viewer_store(db: str | Path) -> Store:
     """The store the viewer serves: an existing database file, opened for labels (its schema brought up to
-    date); a missing file is a ``StoreError``, never a new empty database."""
+    date); a missing file is a ``StoreError``, never a new empty database. A PostgreSQL database (a team's
+    shared store) is opened as it is."""
+    if is_database_url(db):
+        return Store(db)
     path = Path(db)
     if not path.is_file():
         raise StoreError(f"{path}: no mendoza database here (run a suite first, or give --db)")

@@ -59,15 +59,14 @@ def serve(
         )
     if token is not None and len(token) < 8:
         raise ConfigError("--token must be at least 8 characters")
-    db = Path(db) if db is not None else DEFAULT_DB_PATH
-    store = open_viewer_store(db)
+    store = open_viewer_store(db if db is not None else DEFAULT_DB_PATH)
     try:
         app = create_app(store, token=token, hosts=(host,))
         sock = bind(host, port)
         actual_port = sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         server = uvicorn.Server(config)
-        announce(f"mendoza view: {viewer_url(host, actual_port, token)}  (database {db}; Ctrl-C to stop)")
+        announce(f"mendoza view: {viewer_url(host, actual_port, token)}  (database {store.path}; Ctrl-C to stop)")
         server.run(sockets=[sock])
     finally:
         store.close()
