@@ -395,12 +395,26 @@ def providers() -> None:
 @db_option
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0: any free).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (off loopback: --token).")
-@click.option("--token", envvar="MENDOZA_VIEW_TOKEN", help="Secret every request must carry (required off 127.0.0.1).")
-def view(db: Path | str | None, port: int, host: str, token: str | None) -> None:
+@click.option(
+    "--token",
+    "tokens",
+    multiple=True,
+    envvar="MENDOZA_VIEW_TOKEN",
+    help="Secret every request must carry (required off 127.0.0.1). For a team, one per person: "
+    "--token alice=SECRET --token bob=SECRET2 (their labels carry their names).",
+)
+@click.option(
+    "--tokens-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="MENDOZA_VIEW_TOKENS_FILE",
+    help="A file of named tokens, one NAME=SECRET a line (# comments), instead of --token on the command line.",
+)
+def view(db: Path | str | None, port: int, host: str, tokens: tuple[str, ...], tokens_file: Path | None) -> None:
     """Serve the web viewer: runs, the cases x variants grid, samples, overrule, review, compare."""
-    from mendoza.viewer import serve
+    from mendoza.viewer import parse_tokens, serve
 
-    serve(db, host=host, port=port, token=token, announce=click.echo)
+    token, named = parse_tokens(tokens, tokens_file)
+    serve(db, host=host, port=port, token=token, tokens=named, announce=click.echo)
 
 
 def _silence_stdout() -> None:

@@ -25,7 +25,7 @@ Routes (each page also answers as JSON at the same path + ``.json``, or with ``?
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -102,9 +102,12 @@ def create_app(
     token: str | None = None,
     hosts: Iterable[str] = (),
     author: str | None = None,
+    tokens: Mapping[str, str] | None = None,
 ) -> Starlette:
     """The viewer over ``store``. With ``token`` every request must carry it; without, only loopback host
-    names (and ``hosts``) are answered. Labels are recorded as ``author`` (default: the user logged in)."""
+    names (and ``hosts``) are answered. Labels are recorded as ``author`` (default: the user logged in). A
+    team's viewer gives each person a token of their own (``tokens``: name -> secret; with or without
+    ``token``): a request must carry one of them, and the labels it writes carry that person's name."""
     routes = [
         Route("/", runs_page, name="home"),
         Route("/runs", runs_page, name="runs"),
@@ -122,7 +125,7 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(ViewerGuard, token=token, hosts=tuple(hosts))],
+        middleware=[Middleware(ViewerGuard, token=token, hosts=tuple(hosts), tokens=dict(tokens or {}))],
         exception_handlers={
             RunNotFound: _not_found,
             SampleNotFound: _not_found,
