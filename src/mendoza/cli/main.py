@@ -48,7 +48,7 @@ from mendoza.report import (
     report_to_markdown,
     sample_lines,
 )
-from mendoza.store import DEFAULT_DB_PATH, Store
+from mendoza.store import DEFAULT_DB_PATH, Store, shown_database
 
 __all__ = ["cli", "main"]
 
@@ -333,7 +333,7 @@ def import_command(file: Path, db: Path | str | None, as_id: str | None) -> None
     Importing a run the store already holds (same id, same content) does nothing; a different run with the
     same id is refused (--as gives it another id). A damaged, foreign or newer file is refused in one line."""
     imported = api.import_run(file, db=db, run_id=as_id)
-    where = plain(db if db is not None else DEFAULT_DB_PATH, 300)
+    where = plain(shown_database(db if db is not None else DEFAULT_DB_PATH), 300)
     run_id = clip(imported.run.id)
     if imported.already_there:
         click.echo(f"run {run_id} of {plain(file, 300)} is already in {where}: nothing imported")

@@ -2,7 +2,7 @@
 parts (``store.runs``, ``store.samples``, ...): see ``mendoza.store.database``."""
 
 from mendoza.store.browse import GRID_SORTS, GridPage, GridQuery, GridSort
-from mendoza.store.database import DEFAULT_DB_PATH, Store, is_database_url
+from mendoza.store.database import DEFAULT_DB_PATH, Store, is_database_url, shown_database
 from mendoza.store.grading import CurrentGrade, RegradeInput
 from mendoza.store.labels import HUMAN_GRADER, LabelPair
 from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL, CellVerdicts, ErrorGroup, GraderCell, OutputSigns
@@ -55,4 +55,5 @@ __all__ = [
     "is_database_url",
     "new_run_id",
     "read_run_file",
+    "shown_database",
 ]

@@ -32,6 +32,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from mendoza.errors import ConfigError, StoreError
 from mendoza.store.browse import Browse
@@ -48,7 +49,7 @@ from mendoza.store.samples import SampleRows
 from mendoza.store.steps import StepRecords
 from mendoza.store.text import store_error
 
-__all__ = ["DEFAULT_DB_PATH", "Store", "is_database_url"]
+__all__ = ["DEFAULT_DB_PATH", "Store", "is_database_url", "shown_database"]
 
 DEFAULT_DB_PATH = Path(".mendoza") / "mendoza.db"
 
@@ -58,6 +59,18 @@ _URL_SCHEMES = ("postgresql://", "postgres://")
 def is_database_url(db: object) -> bool:
     """Whether ``db`` (``--db``, ``MENDOZA_DB``) names a database server (``postgresql://...``), not a file."""
     return isinstance(db, str) and db.startswith(_URL_SCHEMES)
+
+
+def shown_database(db: str | Path) -> str:
+    """The database as messages show it: a file's path, or a server's address with its password as ``***``."""
+    if not is_database_url(db):
+        return str(db)
+    parts = urlsplit(str(db))
+    if parts.password is None:
+        return str(db)
+    host = (parts.hostname or "") + (f":{parts.port}" if parts.port is not None else "")
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
 
 
 class Store:

@@ -24,7 +24,6 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import pq
@@ -32,32 +31,14 @@ from psycopg.adapt import Buffer, Loader
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from mendoza.errors import DiskError, StoreError
+from mendoza.store.database import shown_database
 from mendoza.store.dialect import Dialect, postgres_ddl
 
-__all__ = ["POSTGRES", "PostgresDatabase", "is_postgres_url", "redacted_url"]
-
-_SCHEMES = ("postgresql://", "postgres://")
+__all__ = ["POSTGRES", "PostgresDatabase"]
 
 # An advisory lock key of mendoza's own (the bytes of "mendoza"), so other programs sharing the database are not
 # held up by it.
 _WRITE_LOCK = int.from_bytes(b"mendoza", "big")
-
-
-def is_postgres_url(db: object) -> bool:
-    """Whether ``--db`` names a PostgreSQL server rather than an SQLite file."""
-    return isinstance(db, str) and db.startswith(_SCHEMES)
-
-
-def redacted_url(url: str) -> str:
-    """The address to show: its password, if any, as ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host += f":{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -216,7 +197,7 @@ class PostgresDatabase:
 
     def __init__(self, url: str, *, readonly: bool = False, pool_size: int = 8) -> None:
         self.url = url
-        self.where = redacted_url(url)
+        self.where = shown_database(url)
         options = {"autocommit": True, "row_factory": _named_rows}
         try:
             # A first connection of our own: a wrong address or password is one line at once, not a pool's

@@ -171,6 +171,16 @@ def _file_columns(db: sqlite3.Connection, schema: str) -> dict[str, list[str]]:
     return {table: _columns(db, schema, table) for table in TRANSFERRED_TABLES if table in present}
 
 
+def file_columns(db: sqlite3.Connection) -> dict[str, list[str]]:
+    """The columns of each transferred table the SQLite database ``db`` has."""
+    return _file_columns(db, "main")
+
+
+def run_digest(db: sqlite3.Connection, run_id: str, columns: dict[str, list[str]]) -> str:
+    """The digest of run ``run_id`` of the SQLite database ``db``, over ``columns`` (see ``_content``)."""
+    return _digest(db, "main", run_id, columns)
+
+
 # -- copying ---------------------------------------------------------------------------------------------------
 
 
@@ -262,10 +272,13 @@ def _mendoza_version() -> str:
 def export_run(store: Store, run_ref: str, path: str | Path) -> RunFileInfo:
     """Write run ``run_ref`` (an id, a unique prefix, or ``latest``) of ``store`` to the run file ``path``
     (replaced if it exists; written beside it first and renamed, so a failed export leaves no half file)."""
-    if not isinstance(store.path, Path):
-        raise StoreError(f"{store.path}: run files are copied to and from SQLite stores only, not a database server")
     path = Path(path)
     run = store.runs.get(run_ref)
+    if not isinstance(store.path, Path):  # a database server: through an SQLite staging file
+        from mendoza.store.transfer_server import export_server_run
+
+        info: RunFileInfo = export_server_run(store, run.id, path)
+        return info
     if path.exists() and path.resolve() == store.path.resolve():
         raise StoreError(f"{path}: is the store itself; give the run file another name")
     if path.is_dir():
@@ -427,8 +440,6 @@ def import_run(store: Store, path: str | Path, *, run_id: str | None = None) -> 
     A run already in the store with that id and the same content (everything the file holds, ids aside) is
     left as it is (``already_there``); a different run with that id is refused (``StoreError``: give another
     ``run_id``). The file is checked first (``read_run_file``); the copy is one transaction."""
-    if not isinstance(store.path, Path):
-        raise StoreError(f"{store.path}: run files are copied to and from SQLite stores only, not a database server")
     path = Path(path)
     if store.readonly:
         raise StoreError(f"{store.path}: opened read-only; cannot import {path} into it")
@@ -436,6 +447,11 @@ def import_run(store: Store, path: str | Path, *, run_id: str | None = None) -> 
     new_id = info.run_id if run_id is None else run_id
     if not new_id.strip() or new_id == "latest" or new_id != new_id.strip():
         raise StoreError(f"{new_id!r}: not a usable run id (give one without surrounding spaces, not 'latest')")
+    if not isinstance(store.path, Path):  # a database server: row by row, see ``transfer_server``
+        from mendoza.store.transfer_server import import_server_run
+
+        already = import_server_run(store, path, info, new_id)
+        return ImportedRun(store.runs.get(new_id), info, already)
     try:
         db = sqlite3.connect(_uri(store.path, "rw"), uri=True, isolation_level=None)
     except sqlite3.Error as exc:
