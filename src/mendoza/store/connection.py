@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mendoza.errors import StoreError
-from mendoza.store.dialect import Dialect
+from mendoza.store.dialect import SQLITE, Dialect
 from mendoza.store.text import safe_text
 
 __all__ = ["Connection", "Row", "StorePart", "utc_now"]
@@ -39,7 +39,7 @@ class Connection:
     readonly: bool
     #: ``sqlite3.Connection``, or ``postgres.PostgresDatabase`` (the same methods).
     db: Any
-    dialect: Dialect
+    dialect: Dialect = SQLITE
 
 
 class StorePart:
