@@ -98,6 +98,10 @@ POSTGRES = Dialect(
 # -- queries and rows -------------------------------------------------------------------------------------------
 
 _LITERALS = re.compile(r"('(?:[^']|'')*')")
+#: A plain ``INSERT ... VALUES (?, ...)``: ``executemany`` sends many rows of it as one statement.
+_INSERT_VALUES = re.compile(r"(INSERT INTO .+? VALUES )(\((?:\?, )*\?\))(.*)", re.DOTALL)
+#: At most this many parameters in one statement (the protocol's limit is 65,535).
+_MAX_PARAMETERS = 30_000
 
 
 @functools.lru_cache(maxsize=2048)
@@ -253,14 +257,28 @@ class PostgresDatabase:
             self._give(connection)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> _Result:
-        """Run one statement for each row (in one round trip: psycopg pipelines them)."""
+        """Run one statement for each row: a plain ``INSERT ... VALUES`` as one statement of many rows (the
+        server plans it once, and a statement trigger runs once), anything else pipelined (one round trip)."""
         if not rows:
             return _Result([], 0)
+        insert = _INSERT_VALUES.fullmatch(sql)
         connection = self._take()
         try:
             with connection.cursor() as cursor:
-                cursor.executemany(psycopg_query(sql), rows)
-                return _Result([], cursor.rowcount)
+                if insert is None or "DO UPDATE" in insert[3] or "RETURNING" in insert[3]:
+                    cursor.executemany(psycopg_query(sql), rows)
+                    return _Result([], cursor.rowcount)
+                head, values, tail = insert[1], insert[2], insert[3]
+                per_statement = max(1, _MAX_PARAMETERS // len(rows[0]))
+                count = 0
+                for start in range(0, len(rows), per_statement):
+                    part = rows[start : start + per_statement]
+                    cursor.execute(
+                        psycopg_query(head + ", ".join([values] * len(part)) + tail),
+                        [value for row in part for value in row],
+                    )
+                    count += max(cursor.rowcount, 0)
+                return _Result([], count)
         finally:
             self._give(connection)
 
