@@ -167,8 +167,9 @@ def m003_viewer() -> str:
 
 def m003_viewer_postgres() -> str:
     """``m003_viewer`` on PostgreSQL: the same tables, columns and index, and the same triggers as PL/pgSQL
-    functions over ``json`` (the grades' two as one, run once per statement). (A PostgreSQL store runs m001 to m007 together, on empty tables: there is
-    nothing to fill in from earlier rows.) ``json``, not ``jsonb``: a case's vars keep their text and order."""
+    functions over ``json`` (the grades' two as one, run once per statement). A PostgreSQL store runs m001 to
+    m007 together, on empty tables: there is nothing to fill in from earlier rows. ``json``, not ``jsonb``: a
+    case's vars keep their text and order."""
     return f"""{_RUN_CASES}
         CREATE FUNCTION mendoza_run_cases() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -183,20 +184,26 @@ def m003_viewer_postgres() -> str:
 {_SAMPLE_FLAGS}
         -- Once per statement, over the grades it added (a batch of samples' grades is one statement): the
         -- latest human grade of each sample is its human verdict; an automatic grade that disagrees with
-        -- another of its sample's sets the flag. The same end state as SQLite's triggers, row by row.
+        -- another of its sample's sets the flag. The same end state as SQLite's triggers, row by row. Each
+        -- row is looked up by its sample's id (an index), never by a join the planner might scan the run for.
         CREATE FUNCTION mendoza_grade_verdicts() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            grade record;
         BEGIN
-            UPDATE samples SET human_passed = latest.passed FROM (
+            FOR grade IN
                 SELECT DISTINCT ON (sample_id) sample_id, passed FROM added
                 WHERE source = 'human' ORDER BY sample_id, id DESC
-            ) AS latest WHERE samples.id = latest.sample_id;
-            UPDATE samples SET graders_disagree = 1 WHERE graders_disagree = 0 AND id IN (
-                SELECT a.sample_id FROM added AS a
-                WHERE a.source = 'auto' AND a.passed IS NOT NULL AND EXISTS (
-                    SELECT 1 FROM grades AS g
-                    WHERE g.sample_id = a.sample_id AND g.source = 'auto' AND g.passed = 1 - a.passed
-                )
-            );
+            LOOP
+                UPDATE samples SET human_passed = grade.passed WHERE id = grade.sample_id;
+            END LOOP;
+            FOR grade IN SELECT sample_id, passed FROM added WHERE source = 'auto' AND passed IS NOT NULL LOOP
+                IF EXISTS (
+                    SELECT 1 FROM grades
+                    WHERE sample_id = grade.sample_id AND source = 'auto' AND passed = 1 - grade.passed
+                ) THEN
+                    UPDATE samples SET graders_disagree = 1 WHERE id = grade.sample_id AND graders_disagree = 0;
+                END IF;
+            END LOOP;
             RETURN NULL;
         END $$;
         CREATE TRIGGER grades_verdicts AFTER INSERT ON grades REFERENCING NEW TABLE AS added
