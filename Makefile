@@ -13,7 +13,8 @@ STAMP := $(VENV)/.installed
 # machine may report but not allow (AMX: "Illegal instruction" on the first token), and pip's own wheel cache
 # ignores CMAKE_ARGS, so it would hand such a build to the next machine image too.
 # The viewer's browser tests drive Debian's Chromium (never a browser that Playwright downloads); the code
-# grader sandboxes programs with bubblewrap (Debian's bubblewrap) where it works. The store's tests start a
+# grader sandboxes programs with bubblewrap (Debian's bubblewrap) where it works. The Ray executor's tests start a
+# local Ray instance (the `ray` extra: a 79 MB wheel, about 240 MB installed). The store's tests start a
 # PostgreSQL server of their own from Debian's postgresql package (run as the postgres user when root).
 LLAMA_VERSION := 0.3.36
 LLAMA_WHEELS := $(HOME)/.cache/mendoza/wheels/llama-$(LLAMA_VERSION)-portable
@@ -34,7 +35,7 @@ $(STAMP): pyproject.toml
 		--disable-pip-version-check -q --no-deps --no-cache-dir -w $(LLAMA_WHEELS) 'llama-cpp-python==$(LLAMA_VERSION)'
 	$(BIN)/pip install --disable-pip-version-check -q --no-deps --force-reinstall \
 		$(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
-	$(BIN)/pip install --disable-pip-version-check -q -e '.[local,server,dev,postgres]'
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[local,server,dev,ray,postgres]'
 	touch $(STAMP)
 
 install: $(STAMP)

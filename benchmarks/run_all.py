@@ -17,6 +17,7 @@ from benchmarks import (
     latency_limit,
     local_model,
     memory,
+    ray_executor,
     step_capture,
     store_backends,
 )
@@ -33,6 +34,7 @@ BENCHMARKS: dict[str, Callable[[Settings], list[Row]]] = {
     "local": local_model.run,
     "big": big_runs.run,
     "steps": step_capture.run,
+    "ray": ray_executor.run,
     "stores": store_backends.run,
 }
 

@@ -34,7 +34,7 @@ def test_public_api_is_complete_and_importable() -> None:
 
 
 def test_importing_mendoza_does_not_pull_in_the_heavy_parts() -> None:
-    heavy = "('llama_cpp', 'openai', 'anthropic', 'scipy')"
+    heavy = "('llama_cpp', 'openai', 'anthropic', 'scipy', 'ray')"
     code = f"import sys, mendoza; print(sorted(m for m in {heavy} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr

@@ -1,5 +1,6 @@
 """The façade: everything that *acts* on a store, for Python callers, the CLI and the viewer alike. Load and run
-a suite, resume a run, grade a finished run again, judge pairs, record a person's label, order what to look at.
+a suite, resume a run, grade a finished run again, judge pairs, record a person's label, order what to look at,
+review drafted cases into a suite (``DraftReview``, from ``config/drafts.py``).
 What they show is computed by ``mendoza.report``; the CLI and the viewer never reach the runner or the
 soft-eval package but through here (an import-linter contract holds them to it).
 
@@ -20,6 +21,15 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from mendoza.config import load_suite
+from mendoza.config.drafts import (
+    BadLine,
+    CaseIdTaken,
+    Draft,
+    DraftDecided,
+    DraftReview,
+    cases_target,
+    decisions_path,
+)
 from mendoza.config.suite_file import suite_from_document
 from mendoza.config.yaml_source import YamlDocument
 from mendoza.core import Case, Run, Sample, Suite, Thresholds, Variant
@@ -37,7 +47,16 @@ from mendoza.report import (
     report_to_dict,
     variant_pairs,
 )
-from mendoza.runner import GradeOptions, Progress, RunOptions, execute_adaptive, execute_run, plan_run, progress_for
+from mendoza.runner import (
+    EXECUTORS,
+    GradeOptions,
+    Progress,
+    RunOptions,
+    execute_adaptive,
+    execute_run,
+    plan_run,
+    progress_for,
+)
 from mendoza.runner.progress import NullProgress
 from mendoza.soft import (
     QueueItem,
@@ -63,7 +82,13 @@ from mendoza.store import export_run as _export_run
 from mendoza.store import import_run as _import_run
 
 __all__ = [
+    "EXECUTORS",
     "RUN_FILE_SUFFIX",
+    "BadLine",
+    "CaseIdTaken",
+    "Draft",
+    "DraftDecided",
+    "DraftReview",
     "GradeOptions",
     "ImportedRun",
     "Progress",
@@ -73,7 +98,9 @@ __all__ = [
     "RunOptions",
     "RunResult",
     "baseline_run",
+    "cases_target",
     "clear_label",
+    "decisions_path",
     "default_author",
     "export_run",
     "import_run",
@@ -170,9 +197,14 @@ def run_suite(
     progress: Progress | None = None,
     until_decided: bool = False,
     budget: int | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    ray_workers: int | None = None,
 ) -> Run:
     """Run a suite (a ``Suite`` or the path of a suite file) and return the finished ``Run``
-    (``until_decided``/``budget``: see ``run_suite_async``).
+    (``until_decided``/``budget``: see ``run_suite_async``). ``executor="ray"`` draws and grades the samples
+    in Ray actors (``ray_workers`` of them, default one per CPU) on the cluster at ``ray_address`` (None:
+    ``RAY_ADDRESS``, else a local Ray instance); the store is written here, as with the default ``"local"``.
 
     Interrupting it (Ctrl-C or SIGTERM) keeps every finished sample; ``run_suite(resume=run.id)`` completes
     it later without duplicating one.
@@ -182,6 +214,7 @@ def run_suite(
     options = RunOptions(
         use_cache=use_cache, concurrency=concurrency, progress=progress or NullProgress(),
         until_decided=until_decided, budget=budget,
+        executor=executor, ray_address=ray_address, ray_workers=ray_workers,
     )
     store = db if isinstance(db, Store) else open_store(db)
     try:
@@ -213,9 +246,16 @@ def resume_run(
     db: str | Path | Store | None = None,
     retry_errors: bool = False,
     progress: Progress | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    ray_workers: int | None = None,
 ) -> Run:
-    """Finish an interrupted run: sample only what is missing, from the suite snapshot it started with."""
-    return run_suite(None, db=db, resume=run_ref, retry_errors=retry_errors, progress=progress)
+    """Finish an interrupted run: sample only what is missing, from the suite snapshot it started with (on
+    either executor, whichever the run started on)."""
+    return run_suite(
+        None, db=db, resume=run_ref, retry_errors=retry_errors, progress=progress,
+        executor=executor, ray_address=ray_address, ray_workers=ray_workers,
+    )
 
 
 def export_run(run_ref: str, path: str | Path, *, db: str | Path | Store | None = None) -> RunFileInfo:
@@ -340,12 +380,16 @@ def run(
     until_decided: bool = False,
     budget: int | None = None,
     progress: Progress | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    ray_workers: int | None = None,
 ) -> RunResult:
     """Run a suite (a ``Suite``, e.g. from ``mendoza.suite(...)``, or a suite file's path) and return its
     ``RunResult``: every option of ``mendoza run``. ``repeats`` and ``thresholds`` (a ``Thresholds`` or a
     mapping of its fields) replace the suite's; ``baseline`` is a run id (or a unique prefix) in the same
-    database, or the path of a run file (``.mdz``, imported into it first), for ``max_regression``. Nothing
-    given is ignored: a mistake is a ``ConfigError``."""
+    database, or the path of a run file (``.mdz``, imported into it first), for ``max_regression``.
+    ``executor="ray"`` (with ``ray_address``, ``ray_workers``) draws the samples on Ray: see ``run_suite``.
+    Nothing given is ignored: a mistake is a ``ConfigError``."""
     loaded = load_suite(suite) if isinstance(suite, str | Path) else suite
     if not isinstance(loaded, Suite):
         raise ConfigError(f"run() takes a Suite or a suite file's path, not {type(suite).__name__}")
@@ -372,6 +416,7 @@ def run(
         finished = run_suite(
             loaded, db=store, use_cache=use_cache, concurrency=concurrency, progress=progress,
             until_decided=until_decided, budget=budget,
+            executor=executor, ray_address=ray_address, ray_workers=ray_workers,
         )
         return judge_run(store, finished.id, baseline=baseline, verdicts=verdicts, on_inconclusive=on_inconclusive)
 

@@ -192,3 +192,32 @@ def test_an_invalid_draft_cannot_be_accepted_but_can_be_edited(tmp_path: Path, m
     result = _review(drafts, suite, "a\ne\na\n")
     assert "not a valid case of the suite" in result.output
     assert _ids(tmp_path) == ["r1", "r2", "b1"]
+
+
+def test_a_draft_decided_by_another_review_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mendoza.api import DraftReview
+
+    suite, drafts = _suite(tmp_path), _drafts(tmp_path)
+    real_decide = DraftReview.decide
+
+    def decide_after_another(self: DraftReview, draft: Any, decision: Any, row: Any = None) -> Any:
+        if draft.case_id == "d1":  # a browser tab rejects d1 while the terminal shows it
+            real_decide(DraftReview(self.drafts_path, self.suite, self.target), draft, "reject")
+        return real_decide(self, draft, decision, row)
+
+    monkeypatch.setattr(DraftReview, "decide", decide_after_another)
+    result = _review(drafts, suite, "a\na\nq\n")
+    assert result.exit_code == 0, result.output
+    assert "this draft was decided already (reject) by another review: draft skipped" in result.output
+    assert _ids(tmp_path) == ["r1", "r2", "d2"]
+    assert [(d["id"], d["decision"]) for d in _rows(decisions_path(drafts))] == [("d1", "reject"), ("d2", "accept")]
+
+
+def test_lines_that_are_not_drafts_are_listed_and_the_rest_reviewed(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    drafts = tmp_path / "drafts.jsonl"
+    drafts.write_text(json.dumps(DRAFTS[0]) + "\n{torn\n", encoding="utf-8")
+    result = _review(drafts, suite, "a\n")
+    assert result.exit_code == 0, result.output
+    assert "not a draft, left out:" in result.output and "drafts.jsonl:2: invalid JSON" in result.output
+    assert _ids(tmp_path) == ["r1", "r2", "d1"]

@@ -10,17 +10,19 @@ from pathlib import Path
 
 import uvicorn
 
+from mendoza.api import DraftReview
 from mendoza.viewer import create_app, open_viewer_store
 from mendoza.viewer.server import bind
 
 
 @contextmanager
-def live_viewer(db: Path, *, token: str | None = None) -> Iterator[str]:
-    """Serve the viewer over ``db`` on a free port of 127.0.0.1; yields its base URL (no trailing slash)."""
-    store = open_viewer_store(db)
+def live_viewer(db: Path | None, *, token: str | None = None, drafts: DraftReview | None = None) -> Iterator[str]:
+    """Serve the viewer over ``db`` (None: no database, for ``drafts``) on a free port of 127.0.0.1; yields its
+    base URL (no trailing slash)."""
+    store = open_viewer_store(db) if db is not None else None
     sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    app = create_app(store, token=token, author="tester")
+    app = create_app(store, token=token, author="tester", drafts=drafts)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -35,4 +37,5 @@ def live_viewer(db: Path, *, token: str | None = None) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
-        store.close()
+        if store is not None:
+            store.close()

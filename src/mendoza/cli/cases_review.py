@@ -3,145 +3,44 @@
 Each draft of a drafts file (``cases draft|perturb|import|dedupe``: one ``{"case": {...}, "provenance": {...}}``
 a line) not yet decided is shown with its provenance, and a key read from the keyboard decides it, as
 ``mendoza label`` reads its answers: a (accept), r (reject), e (edit the case as JSON, validated as a case of
-the suite), s (skip: asked again next time), q (quit). Accepted cases are appended to the suite's cases file
-(its ``cases:`` JSONL file, or ``--cases-file``), the provenance kept under the case's ``metadata.provenance``;
-an id the suite (or the cases file) already has is refused and the draft skipped.
+the suite), s (skip: asked again next time), q (quit). With ``--web`` the same review is a page of the viewer
+(``/drafts``), with the same decisions file and the same rule.
 
-Decisions are recorded beside the drafts file, in ``DRAFTS.decisions.jsonl``, one line each, keyed by the
-sha256 of the draft's line: a second review resumes where the first stopped. A case is appended before its
-decision is written, and an accepted id is always checked against the cases file, so an interrupted review
-never appends a case twice.
+What accepting, editing and rejecting do (validation, the cases file, provenance, the decisions file that lets a
+review resume and never append a case twice) is ``mendoza.config.drafts.DraftReview``, reached through
+``mendoza.api``; this module is only the keyboard.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
 from mendoza import api
-from mendoza.cli.failures import is_machine_failure
+from mendoza.cli.options import db_option, serve_options
 from mendoza.cli.text import plain
-from mendoza.config.datasets import case_from_mapping, load_cases_file
-from mendoza.config.yaml_source import read_yaml
-from mendoza.core import Case, Suite
+from mendoza.core import Case
 from mendoza.errors import ConfigError
 
 __all__ = ["decisions_path", "review_command"]
+
+#: Kept for older imports: where decisions are recorded.
+decisions_path = api.decisions_path
 
 _HELP = "a accept, r reject, e edit, s skip, q quit"
 _KEYS = {
     "a": "accept", "accept": "accept", "r": "reject", "reject": "reject", "e": "edit", "edit": "edit",
     "s": "skip", "skip": "skip", "": "skip", "q": "quit", "quit": "quit",
 }
+#: How many lines of a drafts file that are not drafts are listed (the rest are counted).
+_BAD_LISTED = 10
 
 
-@dataclass(slots=True)
-class _Draft:
-    line: int
-    key: str
-    row: dict[str, Any]
-    provenance: dict[str, Any]
-
-
-def decisions_path(drafts: Path) -> Path:
-    """Where the decisions on ``drafts`` are recorded: ``<drafts>.decisions.jsonl`` beside it."""
-    return drafts.with_name(drafts.name + ".decisions.jsonl")
-
-
-def _read_jsonl(path: Path) -> Iterator[tuple[int, str, Any]]:
-    try:
-        with path.open(encoding="utf-8-sig") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    yield number, line.strip(), json.loads(line)
-                except json.JSONDecodeError as exc:
-                    message = f"invalid JSON: {exc.msg} (column {exc.colno})"
-                    raise ConfigError(message, where=f"{path}:{number}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text: {exc.reason}", where=str(path)) from None
-
-
-def _drafts(path: Path) -> list[_Draft]:
-    drafts = []
-    for number, text, data in _read_jsonl(path):
-        where = f"{path}:{number}"
-        if not isinstance(data, dict) or not isinstance(data.get("case"), dict):
-            raise ConfigError('a draft must be {"case": {...}, "provenance": {...}}', where=where)
-        provenance = data.get("provenance", {})
-        if not isinstance(provenance, dict):
-            raise ConfigError("a draft's provenance must be a mapping", where=where)
-        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        drafts.append(_Draft(number, key, dict(data["case"]), provenance))
-    return drafts
-
-
-def _decided(path: Path) -> set[str]:
-    if not path.is_file():
-        return set()
-    return {str(data["draft"]) for _, _, data in _read_jsonl(path) if isinstance(data, dict) and "draft" in data}
-
-
-def _append(path: Path, row: dict[str, Any]) -> None:
-    try:
-        needs_newline = path.is_file() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(("\n" if needs_newline else "") + json.dumps(row, ensure_ascii=False) + "\n")
-    except OSError as exc:
-        if is_machine_failure(exc):
-            raise
-        raise click.FileError(plain(path, 300), hint=exc.strerror or str(exc)) from None
-
-
-def _target(suite_path: Path, cases_file: Path | None) -> Path:
-    """The JSONL file accepted cases go to: ``--cases-file``, else the suite's own ``cases:`` file."""
-    if cases_file is not None:
-        if cases_file.suffix.lower() not in (".jsonl", ".ndjson"):
-            raise click.UsageError("--cases-file must be a .jsonl file")
-        return cases_file
-    document = read_yaml(suite_path if suite_path.is_file() else suite_path / "suite.yaml")
-    named = document.data.get("cases") if isinstance(document.data, dict) else None
-    if not isinstance(named, str):
-        raise click.UsageError("the suite's cases are inline: say where accepted cases go with --cases-file FILE.jsonl")
-    path = (document.path.parent / named).resolve()
-    if path.suffix.lower() not in (".jsonl", ".ndjson"):
-        raise click.UsageError(f"the suite's cases file '{named}' is not JSONL: use --cases-file FILE.jsonl")
-    return path
-
-
-def _schema(suite: Suite) -> tuple[set[str], bool]:
-    names: set[str] = set()
-    for case in suite.cases:
-        names.update(case.vars)
-    return names, any(case.expected is not None for case in suite.cases)
-
-
-def _validate(row: Any, suite: Suite, where: str) -> Case:
-    """``row`` as a case of ``suite``: a valid case, with the suite's var names (and an expected answer when the
-    suite's cases have one). ``ConfigError`` says what is wrong."""
-    case = case_from_mapping(row, "", where)
-    if not case.id:
-        raise ConfigError("the case needs an 'id'", where=where)
-    names, has_expected = _schema(suite)
-    missing, extra = sorted(names - set(case.vars)), sorted(set(case.vars) - names)
-    if not case.messages and missing:
-        raise ConfigError(f"the case lacks the suite's var(s): {', '.join(missing)}", where=where)
-    if extra:
-        raise ConfigError(f"the case has var(s) the suite's cases do not: {', '.join(extra)}", where=where)
-    if has_expected and case.expected is None:
-        raise ConfigError("the suite's cases have an 'expected' answer; this case has none", where=where)
-    return case
-
-
-def _show(draft: _Draft, case: Case | None, position: int, total: int) -> None:
-    click.echo(f"\n[{position}/{total}] draft line {draft.line}: {plain(draft.row.get('id', '?'), 200)}")
+def _show(draft: api.Draft, case: Case | None, position: int, total: int) -> None:
+    click.echo(f"\n[{position}/{total}] draft line {draft.line}: {plain(draft.case_id or '?', 200)}")
     if case is not None:
         for name, value in case.vars.items():
             click.echo(f"  {plain(name, 80)}: {plain(value, 2000, one_line=False)}")
@@ -153,7 +52,7 @@ def _show(draft: _Draft, case: Case | None, position: int, total: int) -> None:
     click.echo(f"  provenance: {plain(provenance or '(none)', 1000)}")
 
 
-def _edit(row: dict[str, Any], suite: Suite, where: str) -> tuple[dict[str, Any], Case] | None:
+def _edit(review: api.DraftReview, draft: api.Draft, row: dict[str, Any]) -> tuple[dict[str, Any], Case] | None:
     """The case edited in the user's editor, or None (left unchanged, or invalid: one line says why)."""
     text = click.edit(json.dumps(row, indent=2, ensure_ascii=False) + "\n", extension=".json")
     if text is None:
@@ -165,7 +64,7 @@ def _edit(row: dict[str, Any], suite: Suite, where: str) -> tuple[dict[str, Any]
         click.echo(f"invalid edit: not JSON ({exc.msg}, line {exc.lineno}); the draft is unchanged")
         return None
     try:
-        case = _validate(edited, suite, where)
+        case = review.check(draft, edited)
     except ConfigError as exc:
         click.echo(f"invalid edit: {plain(exc, 500)}; the draft is unchanged")
         return None
@@ -179,48 +78,57 @@ def _edit(row: dict[str, Any], suite: Suite, where: str) -> tuple[dict[str, Any]
 @click.option("--cases-file", type=click.Path(dir_okay=False, path_type=Path),
               help="The JSONL file accepted cases are appended to (default: the suite's 'cases:' file; needed when "
                    "the suite's cases are inline).")
-def review_command(drafts_path: Path, suite_path: Path, cases_file: Path | None) -> None:
-    """Review the drafts in DRAFTS one by one, from the keyboard: a accept, r reject, e edit, s skip, q quit.
-    Accepted cases are appended to the suite's cases file with their provenance under metadata.provenance;
-    decisions are kept in DRAFTS.decisions.jsonl, so a second review resumes where the first stopped."""
+@click.option("--web", is_flag=True,
+              help="Review in the browser instead: serve the viewer's drafts page (/drafts) until Ctrl-C.")
+@db_option
+@serve_options
+def review_command(
+    drafts_path: Path, suite_path: Path, cases_file: Path | None, web: bool, db: Path | str | None, port: int,
+    host: str, tokens: tuple[str, ...], tokens_file: Path | None,
+) -> None:
+    """Review the drafts in DRAFTS one by one, from the keyboard: a accept, r reject, e edit, s skip, q quit
+    (--web: in the browser, on the viewer's drafts page). Accepted cases are appended to the suite's cases file
+    with their provenance under metadata.provenance; decisions are kept in DRAFTS.decisions.jsonl, so a second
+    review resumes where the first stopped. --db, --port, --host and --token are for --web."""
     suite = api.load_suite(suite_path)
-    target = _target(suite_path, cases_file)
-    drafts = _drafts(drafts_path)
-    record = decisions_path(drafts_path)
-    decided = _decided(record)
-    pending = [draft for draft in drafts if draft.key not in decided]
+    try:
+        target = api.cases_target(suite_path, cases_file)
+    except ConfigError as exc:  # where accepted cases go is a choice of options
+        raise click.UsageError(exc.detail) from None
+    review = api.DraftReview(drafts_path, suite, target)
+    drafts = review.file()
+    for bad in drafts.bad[:_BAD_LISTED]:
+        click.echo(f"not a draft, left out: {plain(bad, 300)}")
+    if len(drafts.bad) > _BAD_LISTED:
+        click.echo(f"... and {len(drafts.bad) - _BAD_LISTED} more lines that are not drafts")
+    if web:
+        from mendoza.viewer import parse_tokens, serve
+
+        token, named = parse_tokens(tokens, tokens_file)
+        serve(db, host=host, port=port, token=token, tokens=named, announce=click.echo, drafts=review)
+        return
+    pending = review.pending()
     if not pending:
         click.echo(f"nothing to review: every draft of {plain(drafts_path, 300)} is decided")
         return
-    click.echo(f"{len(pending)} drafts to review ({len(drafts) - len(pending)} decided before). {_HELP}")
+    click.echo(f"{len(pending)} drafts to review ({len(drafts.drafts) - len(pending)} decided before). {_HELP}")
     counts = {"accept": 0, "reject": 0, "skip": 0}
     for position, draft in enumerate(pending, start=1):
-        action = _review_one(draft, position, len(pending), suite, target, record, drafts_path)
+        action = _review_one(review, draft, position, len(pending))
         if action == "quit":
             break
         counts[action] += 1
     click.echo(
         f"accepted {counts['accept']}, rejected {counts['reject']}, skipped {counts['skip']}; "
-        f"accepted cases go to {plain(target, 300)}"
+        f"accepted cases go to {plain(review.target, 300)}"
     )
 
 
-def _existing_ids(suite: Suite, target: Path) -> set[str]:
-    ids = {case.id for case in suite.cases}
-    if target.is_file():
-        ids.update(case.id for case in load_cases_file(target))
-    return ids
-
-
-def _review_one(
-    draft: _Draft, position: int, total: int, suite: Suite, target: Path, record: Path, drafts_path: Path
-) -> str:
+def _review_one(review: api.DraftReview, draft: api.Draft, position: int, total: int) -> str:
     """Show one draft and act on the keys typed; returns accept, reject, skip or quit."""
-    where = f"{drafts_path}:{draft.line}"
-    row = draft.row
-    edited = False
+    row: dict[str, Any] | None = None  # the edited case, once edited
     try:
-        case: Case | None = _validate(row, suite, where)
+        case: Case | None = review.check(draft)
     except ConfigError as exc:
         case = None
         click.echo(f"  this draft is not a valid case of the suite: {plain(exc, 500)} (e edits it, r rejects it)")
@@ -235,10 +143,9 @@ def _review_one(
             click.echo(f"unknown answer. {_HELP}")
             continue
         if action == "edit":
-            result = _edit(row, suite, where)
+            result = _edit(review, draft, draft.row if row is None else row)
             if result is not None:
                 row, case = result
-                edited = True
                 _show(draft, case, position, total)
             continue
         if action == "accept" and case is None:
@@ -247,22 +154,16 @@ def _review_one(
         break
     if action in ("quit", "skip"):
         return action
-    decision: dict[str, Any] = {"draft": draft.key, "line": draft.line, "id": str(row.get("id", "")),
-                                "decision": action}
-    if action == "accept":
-        assert case is not None
-        if case.id in _existing_ids(suite, target):
-            click.echo(f"case id '{plain(case.id, 200)}' is already in the suite: draft skipped (e changes its id)")
-            return "skip"
-        provenance = dict(draft.provenance) | ({"edited": True} if edited else {})
-        kept = dict(row)
-        metadata = dict(kept.get("metadata") or {})
-        metadata["provenance"] = provenance
-        kept["metadata"] = metadata
-        _append(target, kept)
-        decision["edited"] = edited
-        click.echo(f"accepted: {plain(case.id, 200)}")
+    try:
+        accepted = review.decide(draft, "accept" if action == "accept" else "reject", row)
+    except api.CaseIdTaken as exc:
+        click.echo(f"{plain(exc.detail, 300)}: draft skipped (e changes its id)")
+        return "skip"
+    except api.DraftDecided as exc:  # another review (a browser tab, a second terminal) decided it meanwhile
+        click.echo(f"{plain(exc.detail, 300)} by another review: draft skipped")
+        return "skip"
+    if accepted is not None:
+        click.echo(f"accepted: {plain(accepted.id, 200)}")
     else:
-        click.echo(f"rejected: {plain(row.get('id', '?'), 200)}")
-    _append(record, decision)
+        click.echo(f"rejected: {plain((row or draft.row).get('id', '?'), 200)}")
     return str(action)

@@ -31,6 +31,7 @@ from mendoza.cli.options import (
     db_option,
     exit_for_gate,
     on_inconclusive_option,
+    serve_options,
     verdicts_option,
 )
 from mendoza.cli.render import print_comparison, print_gate, print_report, print_runs
@@ -117,6 +118,24 @@ def init(directory: Path | None) -> None:
     default=None,
     help=f"Show the per case table (default: when the suite has at most {CASES_SHOWN_BY_DEFAULT} cases).",
 )
+@click.option(
+    "--executor",
+    type=click.Choice(api.EXECUTORS),
+    default="local",
+    show_default=True,
+    help="Where samples are drawn and graded: this process, or Ray workers (pip install 'mendoza[ray]').",
+)
+@click.option(
+    "--ray-address",
+    metavar="ADDR",
+    help="With --executor ray: the Ray cluster (host:port or ray://host:10001; default: $RAY_ADDRESS, else a "
+    "Ray instance on this machine).",
+)
+@click.option(
+    "--ray-workers",
+    type=click.IntRange(min=1),
+    help="With --executor ray: how many workers (Ray actors; default: one per CPU of the cluster).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def run(
     suite: Path | None,
@@ -132,6 +151,9 @@ def run(
     on_inconclusive: Literal["pass", "fail"] | None,
     junit: Path | None,
     cases: bool | None,
+    executor: str,
+    ray_address: str | None,
+    ray_workers: int | None,
     quiet: bool,
 ) -> None:
     """Run SUITE (cases x variants x repeats), store every sample and grade, print the reliability report.
@@ -146,6 +168,8 @@ def run(
         raise click.UsageError("--retry-errors works only with --resume RUN (a new run has no errors to retry)")
     if budget is not None and not until_decided:
         raise click.UsageError("--budget works only with --until-decided (a fixed run takes every sample)")
+    if executor != "ray" and (ray_address is not None or ray_workers is not None):
+        raise click.UsageError("--ray-address and --ray-workers work only with --executor ray")
     console = make_console()
     loaded = api.load_suite(suite) if suite is not None else None
     store = api.open_store(db)
@@ -163,6 +187,9 @@ def run(
                 progress=api.progress_for(quiet=quiet),
                 until_decided=until_decided,
                 budget=budget,
+                executor=executor,
+                ray_address=ray_address,
+                ray_workers=ray_workers,
             )
         except (KeyboardInterrupt, asyncio.CancelledError):
             latest = store.runs.get(resume or "latest")
@@ -393,22 +420,7 @@ def providers() -> None:
 
 @cli.command()
 @db_option
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0: any free).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (off loopback: --token).")
-@click.option(
-    "--token",
-    "tokens",
-    multiple=True,
-    envvar="MENDOZA_VIEW_TOKEN",
-    help="Secret every request must carry (required off 127.0.0.1). For a team, one per person: "
-    "--token alice=SECRET --token bob=SECRET2 (their labels carry their names).",
-)
-@click.option(
-    "--tokens-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="MENDOZA_VIEW_TOKENS_FILE",
-    help="A file of named tokens, one NAME=SECRET a line (# comments), instead of --token on the command line.",
-)
+@serve_options
 def view(db: Path | str | None, port: int, host: str, tokens: tuple[str, ...], tokens_file: Path | None) -> None:
     """Serve the web viewer: runs, the cases x variants grid, samples, overrule, review, compare."""
     from mendoza.viewer import parse_tokens, serve

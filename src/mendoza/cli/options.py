@@ -40,6 +40,7 @@ __all__ = [
     "db_option",
     "exit_for_gate",
     "on_inconclusive_option",
+    "serve_options",
     "verdicts_option",
 ]
 
@@ -53,6 +54,7 @@ EXIT_INTERRUPTED = 130
 #: Older names, kept for the commands that use them.
 EXIT_THRESHOLD_MISSED = EXIT_GATE_FAILED
 EXIT_USAGE = EXIT_BAD_INPUT
+
 
 class DatabaseParam(click.ParamType):  # type: ignore[type-arg]
     """``--db``: an SQLite file (a ``Path``), or a PostgreSQL database's address (``postgresql://...``, kept as
@@ -124,6 +126,30 @@ def concurrency_option(help_text: str, default: int | None) -> Callable[[_F], _F
         show_default=default is not None,
         help=f"{help_text} 1 to {MAX_CONCURRENCY}.",
     )
+
+
+def serve_options(function: _F) -> _F:
+    """``--port``, ``--host``, ``--token`` and ``--tokens-file``: where a command that serves the viewer listens,
+    and its secret, or a team's named secrets (the command passes ``tokens`` and ``tokens_file`` to
+    ``mendoza.viewer.parse_tokens``)."""
+    function = click.option(
+        "--tokens-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="MENDOZA_VIEW_TOKENS_FILE",
+        help="A file of named tokens, one NAME=SECRET a line (# comments), instead of --token on the command line.",
+    )(function)
+    function = click.option(
+        "--token",
+        "tokens",
+        multiple=True,
+        envvar="MENDOZA_VIEW_TOKEN",
+        help="Secret every request must carry (required off 127.0.0.1). For a team, one per person: "
+        "--token alice=SECRET --token bob=SECRET2 (their labels carry their names).",
+    )(function)
+    function = click.option("--host", default="127.0.0.1", show_default=True,
+                            help="Address to listen on (off loopback: --token).")(function)
+    return click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+                        help="Port (0: any free).")(function)
 
 
 class FiniteFloatRange(click.FloatRange):

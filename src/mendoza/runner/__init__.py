@@ -2,14 +2,19 @@
 
 from mendoza.runner.adaptive import AdaptiveOutcome, execute_adaptive
 from mendoza.runner.engine import RunPlan, execute_run, plan_run
+from mendoza.runner.executor import EXECUTORS, Drawn, Executor, LocalExecutor
 from mendoza.runner.options import GradeOptions, RunOptions
 from mendoza.runner.progress import NullProgress, PlainProgress, Progress, RichProgress, progress_for
 from mendoza.runner.retry import CallOutcome, RetryPolicy, call_with_retries
 
 __all__ = [
+    "EXECUTORS",
     "AdaptiveOutcome",
     "CallOutcome",
+    "Drawn",
+    "Executor",
     "GradeOptions",
+    "LocalExecutor",
     "NullProgress",
     "PlainProgress",
     "Progress",

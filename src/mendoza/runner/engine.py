@@ -4,6 +4,9 @@ Each variant gets a pool of workers as large as its concurrency limit; the worke
 items from a lazy iterator, so memory stays flat however large the run. Finished samples go to a
 ``SampleWriter`` that commits them in batches. A sample's error is recorded on the sample; it never stops
 the run.
+
+Where a sample is drawn and graded is the plan's ``Executor`` (``runner/executor.py``): this process by
+default, Ray actors with ``--executor ray``. The loop, the limits and the writer are the same for both.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import random
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import jinja2
 
@@ -35,11 +39,22 @@ from mendoza.graders.base import BoundGrader, bind_grader
 from mendoza.graders.kinds import kind_of
 from mendoza.registry import grader_class, provider_class
 from mendoza.runner.conversation import converse, render_messages
+from mendoza.runner.executor import Executor, executor_for
 from mendoza.runner.options import RunOptions
 from mendoza.runner.writer import SampleWriter
 from mendoza.store import Store
 
-__all__ = ["Items", "RunOptions", "RunPlan", "close_plan", "execute_run", "first_cause", "plan_run", "sample_items"]
+__all__ = [
+    "Items",
+    "RunOptions",
+    "RunPlan",
+    "close_plan",
+    "execute_run",
+    "first_cause",
+    "plan_run",
+    "sample_items",
+    "use_cache",
+]
 
 #: Workers per variant when the provider's default would be larger and the variant did not ask for more.
 _MAX_DEFAULT_WORKERS = 256
@@ -71,9 +86,7 @@ class _VariantWorker:
         #: The cache the app's own model clients use (the run's, even when this provider is not cacheable).
         self.app_cache: ModelCache | None = None
 
-    async def sample(
-        self, case: Case, repeat: int, store: Store
-    ) -> tuple[Sample, tuple[str, ModelResponse] | None]:
+    async def sample(self, case: Case, repeat: int) -> tuple[Sample, tuple[str, ModelResponse] | None]:
         """Draw and grade one sample (never raises for a model's or grader's failure)."""
         seed = sample_seed(self.suite_seed, case.id, repeat)
         context = case.template_context()
@@ -176,12 +189,13 @@ def _pending(suite: Suite, variant_id: str, done: set[tuple[str, str, int]]) -> 
 
 @dataclass
 class RunPlan:
-    """A suite made ready to run: providers and graders built (so set-up mistakes surface before the run
-    is recorded)."""
+    """A suite made ready to run: providers and graders built, the executor chosen (so set-up mistakes
+    surface before the run is recorded)."""
 
     suite: Suite
     options: RunOptions
     workers: list[_VariantWorker]
+    executor: Executor
 
 
 def plan_run(suite: Suite, options: RunOptions) -> RunPlan:
@@ -189,9 +203,8 @@ def plan_run(suite: Suite, options: RunOptions) -> RunPlan:
     missing API key, a bad grader parameter) as ``MendozaError``s."""
     # A pairwise grader (a comparison of variants) is a step after the run.
     graders = [bind_grader(spec, grader_class(spec.type)) for spec in suite.graders if kind_of(spec.type) == "sample"]
-    return RunPlan(
-        suite, options, [_VariantWorker(suite, variant, graders, options) for variant in suite.variants]
-    )
+    workers = [_VariantWorker(suite, variant, graders, options) for variant in suite.variants]
+    return RunPlan(suite, options, workers, executor_for(options, suite.variants))
 
 
 Items = dict[str, Iterator[tuple[Case, int]]]
@@ -202,19 +215,19 @@ async def sample_items(plan: RunPlan, store: Store, run: Run, items: Items) -> i
     returns how many samples were written. Everything finished is committed before it returns, also when
     the task is cancelled."""
     options = plan.options
-    cache = store.cache if options.use_cache and plan.suite.cache else None
-    for worker in plan.workers:
-        worker.caller.use_cache(cache)
-        worker.app_cache = cache
-    for bound in _graders(plan):
-        bound.grader.use_cache(cache)  # judges cache their calls like any model call
+    caching = options.use_cache and plan.suite.cache
+    use_cache(plan, store.cache if caching else None)
+    # A shared PostgreSQL store's address reaches workers on every machine; a file, those that can open it.
+    cache_db = (store.url if store.url is not None else Path(store.path)) if caching else None
+    await plan.executor.open(plan.suite, options, cache_db)
     writer = SampleWriter(store, run.id, options.batch_size, options.flush_interval)
 
     async def work(worker: _VariantWorker, queue: Iterator[tuple[Case, int]]) -> None:
+        # As many of these per variant as its limit, wherever the executor draws: the limit holds across a cluster.
         for case, repeat in queue:
-            sample, cache_entry = await worker.sample(case, repeat, store)
-            writer.add(sample, cache_entry)
-            options.progress.advance(1, sample.error is not None)
+            drawn = await plan.executor.sample(worker, case, repeat)
+            writer.add(drawn.sample, drawn.cache_entries)
+            options.progress.advance(1, drawn.sample.error is not None)
 
     try:
         async with writer, asyncio.TaskGroup() as group:
@@ -241,6 +254,15 @@ def first_cause(group: BaseExceptionGroup[BaseException]) -> BaseException:
     return group
 
 
+def use_cache(plan: RunPlan, cache: ModelCache | None) -> None:
+    """Serve the plan's model calls (its variants', its judges', its apps' own) from ``cache`` (None: none)."""
+    for worker in plan.workers:
+        worker.caller.use_cache(cache)
+        worker.app_cache = cache
+    for bound in _graders(plan):
+        bound.grader.use_cache(cache)  # judges cache their calls like any model call
+
+
 def _graders(plan: RunPlan) -> list[BoundGrader]:
     """Every distinct grader of a plan (the variants share them)."""
     unique: dict[int, BoundGrader] = {}
@@ -251,11 +273,14 @@ def _graders(plan: RunPlan) -> list[BoundGrader]:
 
 
 async def close_plan(plan: RunPlan) -> None:
-    """Release every provider and grader of a plan (connections, models, judges)."""
-    for worker in plan.workers:
-        await worker.provider.aclose()
-    for bound in _graders(plan):
-        await bound.grader.aclose()
+    """Release every provider and grader of a plan (connections, models, judges) and its executor's workers."""
+    try:
+        await plan.executor.close()
+    finally:
+        for worker in plan.workers:
+            await worker.provider.aclose()
+        for bound in _graders(plan):
+            await bound.grader.aclose()
 
 
 async def execute_run(plan: RunPlan, store: Store, run: Run) -> int:

@@ -17,7 +17,10 @@ class RunOptions:
     ``use_cache``: serve repeated model calls from the store's cache. ``concurrency``: one worker count for
     every variant (None: each variant's own). ``until_decided``: sample adaptively, in rounds, stopping each
     variant once its band is decided, within ``budget`` samples (None: four times the fixed design).
-    ``batch_size`` / ``flush_interval``: how often finished samples are committed.
+    ``batch_size`` / ``flush_interval``: how often finished samples are committed. ``executor``: where samples
+    are drawn and graded, ``"local"`` (this process) or ``"ray"`` (Ray actors: ``ray_address`` names the
+    cluster, None: ``RAY_ADDRESS`` or a local Ray instance; ``ray_workers`` actors, None: one per CPU of the
+    cluster); see ``runner/executor.py``.
     """
 
     use_cache: bool = True
@@ -27,6 +30,9 @@ class RunOptions:
     budget: int | None = None
     batch_size: int = 500
     flush_interval: float = 0.5
+    executor: str = "local"
+    ray_address: str | None = None
+    ray_workers: int | None = None
 
 
 @dataclass(frozen=True)

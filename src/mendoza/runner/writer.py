@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Iterable
 
 from mendoza.core import ModelResponse, Sample
 from mendoza.errors import DiskError, StoreError
@@ -33,15 +34,15 @@ class SampleWriter:
         self._failure: StoreError | None = None
         self.written = 0
 
-    def add(self, sample: Sample, cache_entry: tuple[str, ModelResponse] | None = None) -> None:
-        """Queue one finished sample; commits when the batch is full."""
+    def add(self, sample: Sample, cache_entries: Iterable[tuple[str, ModelResponse]] = ()) -> None:
+        """Queue one finished sample (and the new cache entries drawing it made); commits when the batch is
+        full."""
         if self._failure is not None:
             raise self._failure
         if not self._samples:
             self._oldest = time.monotonic()
         self._samples.append(sample)
-        if cache_entry is not None:
-            self._cache.append(cache_entry)
+        self._cache.extend(cache_entries)
         if len(self._samples) >= self._batch_size:
             self.flush()
 

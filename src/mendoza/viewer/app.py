@@ -15,6 +15,11 @@ Routes (each page also answers as JSON at the same path + ``.json``, or with ``?
     GET  /runs/{run}/items                 the item analysis (``mendoza cases analyze``): per case its pass rate,
                                            discrimination, flakiness, flags, worst first; the suggestions
     GET  /compare                          two runs or two variants, paired by case
+    GET  /drafts                           the drafts under review (``mendoza cases review DRAFTS --suite SUITE
+                                           --web``): each pending draft with its provenance
+    GET  /drafts/{key}                     one draft, its case as JSON to edit
+    POST /drafts/{key}                     accept (as drafted, or the ``case`` posted: an edit) or reject it
+                                           (CSRF token required)
     GET  /suites/{name}/history            every run of a suite: its variants' pass rates over time (a chart), the
                                            changes the paired comparison calls real, the cases that newly pass or
                                            fail (its last 50 runs, ``?last=N`` for more; ``?view=auto`` for the
@@ -32,15 +37,16 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from mendoza.api import default_author
+from mendoza.api import DraftReview, default_author
 from mendoza.errors import MendozaError, RunNotFound, StoreError
 from mendoza.store import Store, is_database_url
 from mendoza.viewer.pages.compare import compare_page
 from mendoza.viewer.pages.design import design_page
+from mendoza.viewer.pages.drafts import DraftNotFound, decide_draft, draft_page, drafts_page
 from mendoza.viewer.pages.grid import grid_page
 from mendoza.viewer.pages.history import history_page
 from mendoza.viewer.pages.items import items_page
@@ -52,7 +58,7 @@ from mendoza.viewer.pages.sample import SampleNotFound, sample_page, sample_text
 from mendoza.viewer.params import BadParameter
 from mendoza.viewer.render import error_response, template_env
 from mendoza.viewer.security import ViewerGuard, secure
-from mendoza.viewer.state import ViewerState
+from mendoza.viewer.state import ViewerState, viewer_state
 
 __all__ = ["create_app", "open_viewer_store"]
 
@@ -67,6 +73,14 @@ def open_viewer_store(db: str | Path) -> Store:
     if not path.is_file():
         raise StoreError(f"{path}: no mendoza database here (run a suite first, or give --db)")
     return Store(path)
+
+
+async def _home(request: Request) -> Response:
+    """``GET /``: the runs; the drafts, for a viewer started only to review them (no database yet)."""
+    state = viewer_state(request)
+    if not state.has_store and state.drafts is not None:
+        return RedirectResponse("/drafts", status_code=303)
+    return await runs_page(request)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -97,19 +111,21 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    store: Store,
+    store: Store | None,
     *,
     token: str | None = None,
     hosts: Iterable[str] = (),
     author: str | None = None,
     tokens: Mapping[str, str] | None = None,
+    drafts: DraftReview | None = None,
 ) -> Starlette:
     """The viewer over ``store``. With ``token`` every request must carry it; without, only loopback host
     names (and ``hosts``) are answered. Labels are recorded as ``author`` (default: the user logged in). A
     team's viewer gives each person a token of their own (``tokens``: name -> secret; with or without
-    ``token``): a request must carry one of them, and the labels it writes carry that person's name."""
+    ``token``): a request must carry one of them, and the labels it writes carry that person's name.
+    ``drafts``: the review the drafts pages serve (``store`` may then be None: no run pages)."""
     routes = [
-        Route("/", runs_page, name="home"),
+        Route("/", _home, name="home"),
         Route("/runs", runs_page, name="runs"),
         Route("/runs/{run}", overview_page, name="overview"),
         Route("/runs/{run}/grid", grid_page, name="grid"),
@@ -120,6 +136,9 @@ def create_app(
         Route("/runs/{run}/design", design_page, name="design"),
         Route("/runs/{run}/items", items_page, name="items"),
         Route("/compare", compare_page, name="compare"),
+        Route("/drafts", drafts_page, name="drafts"),
+        Route("/drafts/{key}", draft_page, name="draft"),
+        Route("/drafts/{key}", decide_draft, methods=["POST"], name="decide_draft"),
         Route("/suites/{name:path}/history", history_page, name="history"),
         Mount("/static", StaticFiles(packages=[("mendoza.viewer", "static")]), name="static"),
     ]
@@ -129,13 +148,14 @@ def create_app(
         exception_handlers={
             RunNotFound: _not_found,
             SampleNotFound: _not_found,
+            DraftNotFound: _not_found,
             BadParameter: _bad_request,
             MendozaError: _store_error,
             HTTPException: _http_error,
             Exception: _internal_error,
         },
     )
-    app.state.viewer = ViewerState(store, author=author or default_author())
+    app.state.viewer = ViewerState(store, author=author or default_author(), drafts=drafts)
     app.state.templates = template_env()
     app.state.csrf_token = secrets.token_urlsafe(32)
     return app

@@ -1,14 +1,16 @@
-"""Reading a page's query parameters: numbers within bounds, flags, choices; a bad one is a 400 that says
-which parameter and what it may be."""
+"""Reading a page's query parameters (numbers within bounds, flags, choices) and a form's posted fields; a bad
+one is a 400 that says which parameter and what it may be."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from starlette.datastructures import QueryParams
+from starlette.requests import Request
 
 __all__ = [
     "STEP_NAME_CHARS",
@@ -20,6 +22,7 @@ __all__ = [
     "integer",
     "names",
     "paginate",
+    "posted_fields",
     "share",
     "text",
 ]
@@ -148,3 +151,20 @@ def paginate(params: QueryParams) -> tuple[int, int]:
         integer(params, "page", 1, low=1),
         integer(params, "per_page", DEFAULT_PER_PAGE, low=1, high=MAX_PER_PAGE),
     )
+
+
+async def posted_fields(request: Request, limit: int, what: str) -> dict[str, Any]:
+    """The fields posted to a write, from a form or a JSON object body; a body over ``limit`` bytes (``what``
+    names it in the message) or not JSON where it says it is, is a ``BadParameter``."""
+    if int(request.headers.get("content-length") or 0) > limit:
+        raise BadParameter(f"{what} is limited to {limit // 1024:,} KiB")
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise BadParameter("the body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise BadParameter("the body must be a JSON object")
+        return body
+    form = await request.form(max_files=0, max_fields=16)
+    return {key: value for key, value in form.items() if isinstance(value, str)}

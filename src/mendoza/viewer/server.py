@@ -11,8 +11,9 @@ from urllib.parse import quote
 
 import uvicorn
 
+from mendoza.api import DraftReview
 from mendoza.errors import ConfigError
-from mendoza.store import DEFAULT_DB_PATH
+from mendoza.store import DEFAULT_DB_PATH, is_database_url
 from mendoza.viewer.app import create_app, open_viewer_store
 from mendoza.viewer.security import is_loopback
 
@@ -76,12 +77,12 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def viewer_url(host: str, port: int, token: str | None = None) -> str:
-    """The address to open: ``http://127.0.0.1:8765/`` (with ``?token=...`` when a token guards it)."""
+def viewer_url(host: str, port: int, token: str | None = None, path: str = "/") -> str:
+    """The address to open: ``http://127.0.0.1:8765/`` (``path``; with ``?token=...`` when a token guards it)."""
     shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
     if shown in ("0.0.0.0", "[::]"):
         shown = socket.gethostname()
-    url = f"http://{shown}:{port}/"
+    url = f"http://{shown}:{port}{path}"
     return url + (f"?token={quote(token, safe='')}" if token else "")
 
 
@@ -93,28 +94,36 @@ def serve(
     token: str | None = None,
     tokens: Mapping[str, str] | None = None,
     announce: Callable[[str], None] = print,
+    drafts: DraftReview | None = None,
 ) -> None:
     """Serve the viewer over the database ``db`` (default ``.mendoza/mendoza.db``) until interrupted (Ctrl-C).
-    Opens no browser by itself. ``tokens``: a team's named tokens (name -> secret, see ``parse_tokens``)."""
+    Opens no browser by itself. ``tokens``: a team's named tokens (name -> secret, see ``parse_tokens``). With
+    ``drafts`` it serves their review at ``/drafts`` (and announces that address); the database is then
+    optional: without one, the run pages say so."""
     if not is_loopback(host) and not token and not tokens:
         raise ConfigError(
             f"--host {host} is reachable from other machines: give --token SECRET (every request must carry it)"
         )
     if token is not None and len(token) < MIN_TOKEN_LENGTH:
         raise ConfigError(f"--token must be at least {MIN_TOKEN_LENGTH} characters")
-    store = open_viewer_store(db if db is not None else DEFAULT_DB_PATH)
+    database = db if db is not None else DEFAULT_DB_PATH
+    found = is_database_url(database) or Path(database).is_file()
+    store = open_viewer_store(database) if drafts is None or found else None
     try:
-        app = create_app(store, token=token, hosts=(host,), tokens=tokens)
+        app = create_app(store, token=token, hosts=(host,), tokens=tokens, drafts=drafts)
         sock = bind(host, port)
         actual_port = sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         server = uvicorn.Server(config)
-        announce(f"mendoza view: {viewer_url(host, actual_port, token)}  (database {store.path}; Ctrl-C to stop)")
+        where = f"database {store.path}" if store is not None else "no database"
+        path = "/drafts" if drafts is not None else "/"
+        announce(f"mendoza view: {viewer_url(host, actual_port, token, path)}  ({where}; Ctrl-C to stop)")
         if tokens:
             announce(
                 f"  {len(tokens)} named tokens ({', '.join(sorted(tokens))}): each person opens "
-                f"{viewer_url(host, actual_port)}?token=THEIR_TOKEN, and their labels carry their name"
+                f"{viewer_url(host, actual_port, None, path)}?token=THEIR_TOKEN, and their labels carry their name"
             )
         server.run(sockets=[sock])
     finally:
-        store.close()
+        if store is not None:
+            store.close()

@@ -1,5 +1,6 @@
-"""What the viewer keeps between requests: the open store, who labels, and small caches of what is slow to
-compute and does not change while nothing is written (suite snapshots, run summaries, review queues)."""
+"""What the viewer keeps between requests: the open store (none when it was started only to review drafts), who
+labels, the drafts under review, and small caches of what is slow to compute and does not change while nothing
+is written (suite snapshots, run summaries, review queues)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
+from mendoza.api import DraftReview
 from mendoza.core import Run, Suite
+from mendoza.errors import RunNotFound
 from mendoza.store import Store
 
 __all__ = ["ViewerState", "viewer_state"]
@@ -24,15 +27,30 @@ class ViewerState:
     """The viewer's store and caches. Cached values are keyed by what would change them (a run's sample
     count, the store's grades version), so a value is never stale, only recomputed."""
 
-    def __init__(self, store: Store, *, author: str) -> None:
-        self.store = store
+    def __init__(self, store: Store | None, *, author: str, drafts: DraftReview | None = None) -> None:
+        self._store = store
         self.author = author
+        self.drafts = drafts
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
+
+    @property
+    def has_store(self) -> bool:
+        """Whether the viewer serves a database (not when started only to review drafts, before any run)."""
+        return self._store is not None
+
+    @property
+    def store(self) -> Store:
+        """The database served; a viewer without one answers every page of runs with a 404 that says so."""
+        if self._store is None:
+            raise RunNotFound("this viewer has no database (it was started to review drafts): run a suite first")
+        return self._store
 
     def redact(self, message: str) -> str:
         """``message`` with the database's path (as given, absolute, resolved) shown as its file name only (a
         database server's address as the name of its database)."""
-        path = self.store.path
+        if self._store is None:
+            return message
+        path = self._store.path
         if isinstance(path, str):
             return message.replace(path, urlsplit(path).path.lstrip("/") or "the database")
         spellings = {str(path), str(path.absolute()), str(path.resolve())}

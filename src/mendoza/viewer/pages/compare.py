@@ -89,8 +89,8 @@ def _pick_b(state: ViewerState, run_a: Run, ref_b: str | None) -> Run:
         return state.run(ref_b)
     if len(run_a.variant_ids) > 1:
         return run_a
-    for other in state.store.runs.latest(limit=200):
-        if other.suite_name == run_a.suite_name and other.created_at < run_a.created_at:
+    for other in state.store.runs.of_suite(run_a.suite_name):  # newest first
+        if other.created_at < run_a.created_at:
             return other
     raise BadParameter(f"run {run_a.id} has one variant and no earlier run of its suite: choose b to compare")
 

@@ -4,7 +4,6 @@ posts with the stored grade and the sample's verdicts."""
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -14,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from mendoza.api import clear_label, record_label
 from mendoza.errors import ConfigError
 from mendoza.viewer.pages.sample import find_run_sample
-from mendoza.viewer.params import BadParameter
+from mendoza.viewer.params import BadParameter, posted_fields
 from mendoza.viewer.render import error_response, json_response, wants_json
 from mendoza.viewer.security import CSRF_FIELD, CSRF_HEADER, check_csrf_token, viewer_user
 from mendoza.viewer.state import viewer_state
@@ -34,22 +33,6 @@ def safe_next(target: str | None, fallback: str) -> str:
     return target
 
 
-async def _fields(request: Request) -> dict[str, Any]:
-    """The posted fields, from a form or a JSON body."""
-    if int(request.headers.get("content-length") or 0) > _MAX_BODY:
-        raise BadParameter(f"a label is limited to {_MAX_BODY // 1024} KiB")
-    if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            body = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
-            raise BadParameter("the body is not valid JSON") from None
-        if not isinstance(body, dict):
-            raise BadParameter("the body must be a JSON object")
-        return body
-    form = await request.form(max_files=0, max_fields=16)
-    return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
 def _score(raw: Any) -> float | None:
     if raw is None or raw == "":
         return None
@@ -67,7 +50,7 @@ def _score(raw: Any) -> float | None:
 async def label_sample(request: Request) -> Response:
     """``POST /runs/{run}/samples/{sample}/label``: record a human label (CSRF token required)."""
     state = viewer_state(request)
-    fields = await _fields(request)
+    fields = await posted_fields(request, _MAX_BODY, "a label")
     given = request.headers.get(CSRF_HEADER) or fields.get(CSRF_FIELD)
     if not check_csrf_token(request.app.state.csrf_token, given if isinstance(given, str) else None):
         return error_response(request, 403, "this form has expired or came from elsewhere: reload the page")
