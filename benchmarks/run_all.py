@@ -11,7 +11,16 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import big_runs, harness_overhead, latency_limit, local_model, memory, ray_executor, step_capture
+from benchmarks import (
+    big_runs,
+    harness_overhead,
+    latency_limit,
+    local_model,
+    memory,
+    ray_executor,
+    step_capture,
+    store_backends,
+)
 from benchmarks.common import REPO, Settings
 from benchmarks.table import Row, machine_description, render_table
 
@@ -26,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[Settings], list[Row]]] = {
     "big": big_runs.run,
     "steps": step_capture.run,
     "ray": ray_executor.run,
+    "stores": store_backends.run,
 }
 
 _README = REPO / "benchmarks" / "README.md"

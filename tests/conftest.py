@@ -18,6 +18,7 @@ import yaml
 
 from mendoza.store import Store
 from tests.support.fixtures import fake_openai_server
+from tests.support.postgres import PostgresCluster, postgres_bin
 
 __all__ = ["fake_openai_server"]
 
@@ -41,6 +42,25 @@ def store(tmp_path: Path) -> Iterator[Store]:
     """A fresh store in a temporary folder."""
     with Store(tmp_path / "mendoza.db") as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A PostgreSQL server of the tests' own (Debian's postgresql package), for the whole session. Skipped
+    where PostgreSQL is not installed, but a failure in CI (CI=true, or MENDOZA_REQUIRE_POSTGRES=1): make
+    install puts it there."""
+    reason = PostgresCluster.unavailable()
+    if reason is not None:
+        if os.environ.get("CI") == "true" or os.environ.get("MENDOZA_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{reason}: make install puts it there (apt-get install postgresql)")
+        pytest.skip(reason)
+    bin_dir = postgres_bin()
+    assert bin_dir is not None
+    cluster = PostgresCluster(bin_dir).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture

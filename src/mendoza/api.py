@@ -137,8 +137,9 @@ __all__ = [
 
 
 def open_store(db: str | Path | None = None, *, readonly: bool = False) -> Store:
-    """Open the store (``.mendoza/mendoza.db`` in the current folder unless ``db`` says otherwise)."""
-    return Store(Path(db) if db is not None else DEFAULT_DB_PATH, readonly=readonly)
+    """Open the store (``.mendoza/mendoza.db`` in the current folder unless ``db`` says otherwise: another
+    SQLite file, or a PostgreSQL database, ``postgresql://user@host/db``)."""
+    return Store(db if db is not None else DEFAULT_DB_PATH, readonly=readonly)
 
 
 async def run_suite_async(
@@ -317,7 +318,7 @@ class RunResult:
     """
 
     run: Run
-    db: Path
+    db: Path | str
     report: RunReport
     gate: Gate
     regressions: list[Comparison] = field(default_factory=list)

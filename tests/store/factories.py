@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from mendoza.core import Case, Grade, GraderSpec, Pricing, Sample, Suite, Thresholds, Variant
+from mendoza.store import Store
 
 
 def make_suite(n_cases: int = 2, variant_ids: tuple[str, ...] = ("a", "b"), repeats: int = 3) -> Suite:
@@ -58,3 +61,16 @@ def sample(
     return Sample(case_id=case_id, variant_id=variant_id, repeat=repeat,
                   output=None if error is not None else output, error=error, grades=grades,
                   **defaults)  # type: ignore[arg-type]
+
+
+def count_rows(store: Store, table: str) -> int:
+    """How many rows a table of the store's database holds, read on a connection of the test's own."""
+    if store.url is None:
+        with sqlite3.connect(store.path) as raw:
+            return int(raw.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+    import psycopg
+
+    with psycopg.connect(store.url) as connection:
+        row = connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()  # type: ignore[arg-type]
+        assert row is not None
+        return int(row[0])

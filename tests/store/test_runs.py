@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from mendoza.errors import RunNotFound
 from mendoza.store import Store, new_run_id
 from mendoza.store import runs as runs_module
 from tests.store.factories import make_suite, sample
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "m.db") as opened:
-        yield opened
 
 
 def run_not_found(store: Store, ref: str) -> str:
@@ -78,11 +69,11 @@ def test_an_ambiguous_prefix(store: Store) -> None:
     )
 
 
-def test_unknown_id_empty_id_and_like_wildcards(store: Store, tmp_path: Path) -> None:
-    assert run_not_found(store, "latest") == f"{tmp_path / 'm.db'}: no runs yet"
+def test_unknown_id_empty_id_and_like_wildcards(store: Store) -> None:
+    assert run_not_found(store, "latest") == f"{store.path}: no runs yet"
     store.runs.create(make_suite(), "a_b")
     store.runs.create(make_suite(), "axb-2")
-    assert run_not_found(store, "zzz") == f"no run 'zzz' in {tmp_path / 'm.db'} (see `mendoza runs`)"
+    assert run_not_found(store, "zzz") == f"no run 'zzz' in {store.path} (see `mendoza runs`)"
     assert "no run id given" in run_not_found(store, "")
     assert "no run '%'" in run_not_found(store, "%")  # a LIKE wildcard is matched literally
     assert store.runs.get("a_").id == "a_b"  # and so is '_'

@@ -24,6 +24,7 @@ from mendoza.store.transfer import TRANSFERRED_TABLES, _copy_run, _digest, _file
 from tests.soft_suites import WORDS
 from tests.store.factories import make_suite, sample
 from tests.store.transfer_runs import make_rich_run
+from tests.support.postgres import PostgresCluster
 
 
 @pytest.fixture(scope="module")
@@ -440,3 +441,35 @@ def test_a_flipped_bit_anywhere_is_refused_in_one_line_or_changes_nothing(
                 assert store.runs.count() == 0
             else:
                 assert repr(build_report(store, run_id)) == expected
+
+
+def test_a_run_goes_from_postgresql_to_a_file_and_back_into_either_store_unchanged(
+    rich: tuple[Path, str, Path], tmp_path: Path, postgres_cluster: PostgresCluster
+) -> None:
+    source, run_id, run_file = rich
+    # A run file of an SQLite store, into PostgreSQL: the same run, every output the same.
+    with Store(source, readonly=True) as original, Store(postgres_cluster.new_schema()) as server:
+        imported = import_run(server, run_file)
+        assert imported.run == original.runs.get(run_id) and not imported.already_there
+        expected = _everything(original, run_id)
+        assert _everything(server, run_id) == expected
+        assert import_run(server, run_file).already_there  # again: nothing to do
+        # Out of PostgreSQL into a file, and that file into a fresh SQLite store and a fresh server store.
+        info = export_run(server, run_id, tmp_path / "from-server.mdz")
+        assert read_run_file(tmp_path / "from-server.mdz").digest == info.digest == read_run_file(run_file).digest
+    for target in (tmp_path / "fresh.db", postgres_cluster.new_schema()):
+        with Store(target) as store:
+            import_run(store, tmp_path / "from-server.mdz")
+            assert _everything(store, run_id) == expected
+
+
+def test_a_different_run_with_the_same_id_is_refused_by_a_server_store(
+    rich: tuple[Path, str, Path], tmp_path: Path, postgres_cluster: PostgresCluster
+) -> None:
+    _, run_id, run_file = rich
+    with Store(postgres_cluster.new_schema()) as server:
+        server.runs.create(make_suite(), run_id)
+        with pytest.raises(StoreError, match="already holds a different run"):
+            import_run(server, run_file)
+        assert server.runs.get(run_id).done_samples == 0  # nothing of the file went in
+        assert import_run(server, run_file, run_id="another").run.done_samples > 0

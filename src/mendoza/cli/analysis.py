@@ -78,7 +78,7 @@ def compare(
     run_b: str | None,
     variants: tuple[str, ...],
     variant: str | None,
-    db: Path | None,
+    db: Path | str | None,
     verdicts: Verdicts,
     on_inconclusive: Literal["pass", "fail"] | None,
     as_json: bool,
@@ -165,7 +165,7 @@ def plan(
     variants: tuple[str, ...],
     alpha: float,
     power: float,
-    db: Path | None,
+    db: Path | str | None,
 ) -> None:
     """How many cases x repeats to tell two variants apart (--delta), or to pin one down (--halfwidth).
 

@@ -91,7 +91,7 @@ def cases() -> None:
 @click.option("--limit", type=click.IntRange(min=0), default=SHOWN_BY_DEFAULT, show_default=True,
               help="List at most this many cases, worst first (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON (schema mendoza.items/1).")
-def analyze(run_ref: str, db: Path | None, verdicts: Verdicts, limit: int, as_json: bool) -> None:
+def analyze(run_ref: str, db: Path | str | None, verdicts: Verdicts, limit: int, as_json: bool) -> None:
     """Item analysis of RUN: per case its pass rate over every variant (difficulty, with its interval), whether
     it separates the better variants from the worse (discrimination: the point-biserial correlation with the
     variants' rates on the other cases, and across the other runs of the suite), how flaky it is, and whether it
@@ -116,7 +116,7 @@ def analyze(run_ref: str, db: Path | None, verdicts: Verdicts, limit: int, as_js
               help="Write the kept cases to this .jsonl cases file (as the run's suite snapshot has them).")
 @click.option("--json", "as_json", is_flag=True, help="Print the subset as JSON (schema mendoza.subset/1).")
 def subset(
-    run_ref: str, keep: int, db: Path | None, verdicts: Verdicts, seed: int, output: Path | None, as_json: bool
+    run_ref: str, keep: int, db: Path | str | None, verdicts: Verdicts, seed: int, output: Path | None, as_json: bool
 ) -> None:
     """KEEP cases of RUN whose pass rate estimates the whole suite's, stratified by difficulty and
     discrimination. The expected error of that estimate is measured by leaving each variant out (the subset

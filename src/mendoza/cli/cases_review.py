@@ -83,8 +83,8 @@ def _edit(review: api.DraftReview, draft: api.Draft, row: dict[str, Any]) -> tup
 @db_option
 @serve_options
 def review_command(
-    drafts_path: Path, suite_path: Path, cases_file: Path | None, web: bool, db: Path | None, port: int,
-    host: str, token: str | None,
+    drafts_path: Path, suite_path: Path, cases_file: Path | None, web: bool, db: Path | str | None, port: int,
+    host: str, tokens: tuple[str, ...], tokens_file: Path | None,
 ) -> None:
     """Review the drafts in DRAFTS one by one, from the keyboard: a accept, r reject, e edit, s skip, q quit
     (--web: in the browser, on the viewer's drafts page). Accepted cases are appended to the suite's cases file
@@ -102,9 +102,10 @@ def review_command(
     if len(drafts.bad) > _BAD_LISTED:
         click.echo(f"... and {len(drafts.bad) - _BAD_LISTED} more lines that are not drafts")
     if web:
-        from mendoza.viewer import serve
+        from mendoza.viewer import parse_tokens, serve
 
-        serve(db, host=host, port=port, token=token, announce=click.echo, drafts=review)
+        token, named = parse_tokens(tokens, tokens_file)
+        serve(db, host=host, port=port, token=token, tokens=named, announce=click.echo, drafts=review)
         return
     pending = review.pending()
     if not pending:

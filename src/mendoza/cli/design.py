@@ -85,7 +85,7 @@ def print_design(console: Console, report: DesignReport, everything: bool) -> No
 @click.option("--html", "html_path", type=click.Path(path_type=Path),
               help="Write a page with the frontier chart and every design.")
 def design(
-    run_ref: str, db: Path | None, target: float | None, checks: tuple[str, ...], human_cost: float | None,
+    run_ref: str, db: Path | str | None, target: float | None, checks: tuple[str, ...], human_cost: float | None,
     human_seconds: float | None, everything: bool, as_json: bool, html_path: Path | None,
 ) -> None:
     """Which design around RUN's variants reaches what reliability, at what cost and how much human work.

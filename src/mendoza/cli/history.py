@@ -87,7 +87,9 @@ def _print_run(console: Console, entry: HistoryRun) -> None:
 )
 @verdicts_option
 @click.option("--json", "as_json", is_flag=True, help="Print the history as JSON (schema mendoza.history/1).")
-def history(suite_name: str, db: Path | None, variants: tuple[str, ...], verdicts: Verdicts, as_json: bool) -> None:
+def history(
+    suite_name: str, db: Path | str | None, variants: tuple[str, ...], verdicts: Verdicts, as_json: bool
+) -> None:
     """Every run of the suite named SUITE_NAME (as `mendoza runs` lists it), oldest first: per variant and model
     the pass rate with its interval, where the suite itself changed (its cases, graders, variants, settings),
     and between consecutive runs of a variant the change, flagged only where the paired comparison of

@@ -50,7 +50,7 @@ from mendoza.report import (
     report_to_markdown,
     sample_lines,
 )
-from mendoza.store import DEFAULT_DB_PATH, Store
+from mendoza.store import DEFAULT_DB_PATH, Store, shown_database
 
 __all__ = ["cli", "main"]
 
@@ -140,7 +140,7 @@ def init(directory: Path | None) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def run(
     suite: Path | None,
-    db: Path | None,
+    db: Path | str | None,
     resume: str | None,
     retry_errors: bool,
     no_cache: bool,
@@ -236,7 +236,7 @@ def _baseline_run(store: Store, baseline: str, *, quiet: bool) -> str:
 @cli.command()
 @db_option
 @click.option("--limit", default=20, show_default=True, help="How many runs to list, newest first.")
-def runs(db: Path | None, limit: int) -> None:
+def runs(db: Path | str | None, limit: int) -> None:
     """List runs, newest first."""
     with api.open_store(db, readonly=True) as store:
         print_runs(make_console(), store.runs.latest(limit=limit))
@@ -262,7 +262,7 @@ def runs(db: Path | None, limit: int) -> None:
 @junit_option("the gate of the suite's thresholds")
 def show(
     run_ref: str,
-    db: Path | None,
+    db: Path | str | None,
     cases: bool | None,
     verdicts: Verdicts,
     as_json: bool,
@@ -314,7 +314,7 @@ def show(
 @click.option(
     "--steps/--no-steps", default=True, show_default=True, help="Include each sample's steps (JSON Lines)."
 )
-def export(run_ref: str, db: Path | None, output: Path | None, steps: bool) -> None:
+def export(run_ref: str, db: Path | str | None, output: Path | None, steps: bool) -> None:
     """Every sample of RUN as JSON Lines: the run first, then each sample with its output, cost, verdicts,
     grades and steps (schema mendoza.samples/1). Streams: memory stays flat however large the run.
 
@@ -355,13 +355,13 @@ def export(run_ref: str, db: Path | None, output: Path | None, steps: bool) -> N
     metavar="ID",
     help="Import the run under this id (when the store holds a different run with the file's id).",
 )
-def import_command(file: Path, db: Path | None, as_id: str | None) -> None:
+def import_command(file: Path, db: Path | str | None, as_id: str | None) -> None:
     """Import the run of a run file (FILE.mdz, written by `mendoza export RUN -o FILE.mdz`) into the store.
 
     Importing a run the store already holds (same id, same content) does nothing; a different run with the
     same id is refused (--as gives it another id). A damaged, foreign or newer file is refused in one line."""
     imported = api.import_run(file, db=db, run_id=as_id)
-    where = plain(db if db is not None else DEFAULT_DB_PATH, 300)
+    where = plain(shown_database(db if db is not None else DEFAULT_DB_PATH), 300)
     run_id = clip(imported.run.id)
     if imported.already_there:
         click.echo(f"run {run_id} of {plain(file, 300)} is already in {where}: nothing imported")
@@ -423,11 +423,12 @@ def providers() -> None:
 @cli.command()
 @db_option
 @serve_options
-def view(db: Path | None, port: int, host: str, token: str | None) -> None:
+def view(db: Path | str | None, port: int, host: str, tokens: tuple[str, ...], tokens_file: Path | None) -> None:
     """Serve the web viewer: runs, the cases x variants grid, samples, overrule, review, compare."""
-    from mendoza.viewer import serve
+    from mendoza.viewer import parse_tokens, serve
 
-    serve(db, host=host, port=port, token=token, announce=click.echo)
+    token, named = parse_tokens(tokens, tokens_file)
+    serve(db, host=host, port=port, token=token, tokens=named, announce=click.echo)
 
 
 def _silence_stdout() -> None:

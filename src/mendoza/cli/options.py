@@ -15,6 +15,7 @@ Exit codes are part of mendoza's interface (CI scripts branch on them) and stay 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from typing import Any, TypeVar
 import click
 
 from mendoza.report import VERDICTS, Gate
+from mendoza.store import is_database_url
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -53,11 +55,33 @@ EXIT_INTERRUPTED = 130
 EXIT_THRESHOLD_MISSED = EXIT_GATE_FAILED
 EXIT_USAGE = EXIT_BAD_INPUT
 
+
+class DatabaseParam(click.ParamType):  # type: ignore[type-arg]
+    """``--db``: an SQLite file (a ``Path``), or a PostgreSQL database's address (``postgresql://...``, kept as
+    text)."""
+
+    name = "database"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path | str:
+        if isinstance(value, Path) or is_database_url(value):
+            return value  # type: ignore[no-any-return]
+        text = str(value)
+        scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", text)
+        if scheme:
+            self.fail(f"{scheme[1]}:// is not a database mendoza knows: give a file, or postgresql://user@host/db")
+        path = Path(text)
+        if path.is_dir():
+            self.fail(f"{text}: is a folder; give the database file's name (e.g. {text}/mendoza.db)")
+        return path
+
+
 db_option = click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=DatabaseParam(),
+    envvar="MENDOZA_DB",
     default=None,
-    help="The SQLite file (default: .mendoza/mendoza.db).",
+    help="The SQLite file (default: .mendoza/mendoza.db), or a PostgreSQL database a team shares "
+    "(postgresql://user@host/db). Also MENDOZA_DB.",
 )
 
 verdicts_option = click.option(
@@ -105,9 +129,23 @@ def concurrency_option(help_text: str, default: int | None) -> Callable[[_F], _F
 
 
 def serve_options(function: _F) -> _F:
-    """``--port``, ``--host`` and ``--token``: where a command that serves the viewer listens, and its secret."""
-    function = click.option("--token", envvar="MENDOZA_VIEW_TOKEN",
-                            help="Secret every request must carry (required off 127.0.0.1).")(function)
+    """``--port``, ``--host``, ``--token`` and ``--tokens-file``: where a command that serves the viewer listens,
+    and its secret, or a team's named secrets (the command passes ``tokens`` and ``tokens_file`` to
+    ``mendoza.viewer.parse_tokens``)."""
+    function = click.option(
+        "--tokens-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="MENDOZA_VIEW_TOKENS_FILE",
+        help="A file of named tokens, one NAME=SECRET a line (# comments), instead of --token on the command line.",
+    )(function)
+    function = click.option(
+        "--token",
+        "tokens",
+        multiple=True,
+        envvar="MENDOZA_VIEW_TOKEN",
+        help="Secret every request must carry (required off 127.0.0.1). For a team, one per person: "
+        "--token alice=SECRET --token bob=SECRET2 (their labels carry their names).",
+    )(function)
     function = click.option("--host", default="127.0.0.1", show_default=True,
                             help="Address to listen on (off loopback: --token).")(function)
     return click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,

@@ -70,7 +70,7 @@ def _number(value: float) -> float | None:
 @click.option("--seed", default=0, show_default=True, help="Seed of the random order.")
 def label(
     run_ref: str,
-    db: Path | None,
+    db: Path | str | None,
     author: str | None,
     variants: tuple[str, ...],
     order: str,
@@ -225,7 +225,7 @@ def _calibration_dict(calibration: Calibration) -> dict[str, Any]:
 @db_option
 @click.option("--grader", help="The grader to check (default: the first judged grader; 'all': the overall verdict).")
 @click.option("--json", "as_json", is_flag=True, help="Print the calibration as JSON.")
-def calibrate_command(run_ref: str, db: Path | None, grader: str | None, as_json: bool) -> None:
+def calibrate_command(run_ref: str, db: Path | str | None, grader: str | None, as_json: bool) -> None:
     """Compare a grader of RUN with the human labels: agreement, Cohen's kappa, confusion matrix, sensitivity
     and specificity, and each variant's pass rate corrected for the grader's errors (Rogan-Gladen)."""
     with api.open_store(db, readonly=True) as store:
@@ -270,7 +270,7 @@ def _ranking_dict(ranking: Ranking) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print the ranking as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def rank(
-    run_ref: str, db: Path | None, grader: str | None, no_judge: bool, concurrency: int, boot: int, as_json: bool,
+    run_ref: str, db: Path | str | None, grader: str | None, no_judge: bool, concurrency: int, boot: int, as_json: bool,
     quiet: bool,
 ) -> None:
     """Rank the variants of RUN by a judge's pairwise preferences (Bradley-Terry, bootstrap intervals).
@@ -304,7 +304,7 @@ def rank(
 @concurrency_option("Judge calls in flight.", default=32)
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def regrade(
-    run_ref: str, db: Path | None, suite_path: Path | None, graders: tuple[str, ...], force: bool, no_cache: bool,
+    run_ref: str, db: Path | str | None, suite_path: Path | None, graders: tuple[str, ...], force: bool, no_cache: bool,
     concurrency: int, quiet: bool,
 ) -> None:
     """Apply new or changed graders to the stored outputs of RUN, without calling the model under test.

@@ -217,7 +217,9 @@ async def sample_items(plan: RunPlan, store: Store, run: Run, items: Items) -> i
     options = plan.options
     caching = options.use_cache and plan.suite.cache
     use_cache(plan, store.cache if caching else None)
-    await plan.executor.open(plan.suite, options, Path(store.path) if caching else None)
+    # A shared PostgreSQL store's address reaches workers on every machine; a file, those that can open it.
+    cache_db = (store.url if store.url is not None else Path(store.path)) if caching else None
+    await plan.executor.open(plan.suite, options, cache_db)
     writer = SampleWriter(store, run.id, options.batch_size, options.flush_interval)
 
     async def work(worker: _VariantWorker, queue: Iterator[tuple[Case, int]]) -> None:

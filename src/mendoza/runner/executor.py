@@ -62,8 +62,9 @@ class Executor(ABC):
 
     name: ClassVar[str]
 
-    async def open(self, suite: Suite, options: RunOptions, cache_db: Path | None) -> None:  # noqa: B027
-        """Start the workers (``cache_db``: the store whose cache of model calls they read, None: no cache)."""
+    async def open(self, suite: Suite, options: RunOptions, cache_db: Path | str | None) -> None:  # noqa: B027
+        """Start the workers (``cache_db``: the store whose cache of model calls they read, a file or a
+        PostgreSQL address; None: no cache)."""
 
     @abstractmethod
     async def sample(self, worker: VariantSampler, case: Case, repeat: int) -> Drawn:

@@ -249,7 +249,7 @@ class RayExecutor(Executor):
                 signal.signal(signal.SIGTERM, previous)
         self._owns_ray = True
 
-    async def open(self, suite: Suite, options: RunOptions, cache_db: Path | None) -> None:
+    async def open(self, suite: Suite, options: RunOptions, cache_db: Path | str | None) -> None:
         if self._pool is not None:
             return
         cpus = max(1.0, float(self._ray.cluster_resources().get("CPU", 1.0)))
@@ -258,7 +258,7 @@ class RayExecutor(Executor):
         actor_class = self._ray.remote(SampleActor).options(
             num_cpus=min(1.0, cpus / count), max_restarts=-1, max_task_retries=0
         )
-        db = None if cache_db is None else str(cache_db.resolve())
+        db = cache_db if cache_db is None or isinstance(cache_db, str) else str(cache_db.resolve())
         # A small suite travels in each actor's arguments. A large one is put in Ray's object store once and
         # kept by the driver until the run ends, so every actor, and every restart, reads that one copy. (Ray
         # warns, once per actor, that a restart would fail were the object lost; the driver holds it.)

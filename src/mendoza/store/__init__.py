@@ -1,8 +1,8 @@
-"""The store: one SQLite file, the only code that speaks SQL. ``Store`` is made of parts (``store.runs``,
-``store.samples``, ...): see ``mendoza.store.database``."""
+"""The store: one SQLite file (or a PostgreSQL database), the only code that speaks SQL. ``Store`` is made of
+parts (``store.runs``, ``store.samples``, ...): see ``mendoza.store.database``."""
 
 from mendoza.store.browse import GRID_SORTS, GridPage, GridQuery, GridSort
-from mendoza.store.database import DEFAULT_DB_PATH, Store
+from mendoza.store.database import DEFAULT_DB_PATH, Store, is_database_url, shown_database
 from mendoza.store.grading import CurrentGrade, RegradeInput
 from mendoza.store.labels import HUMAN_GRADER, LabelledOutput, LabelPair
 from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL, CellVerdicts, ErrorGroup, GraderCell, OutputSigns
@@ -53,6 +53,8 @@ __all__ = [
     "VariantCounts",
     "export_run",
     "import_run",
+    "is_database_url",
     "new_run_id",
     "read_run_file",
+    "shown_database",
 ]

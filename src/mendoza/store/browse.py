@@ -7,12 +7,11 @@ runs (its cells counted by ``outcomes.cell_verdicts``).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mendoza.store.connection import Connection, StorePart
+from mendoza.store.connection import Connection, Row, StorePart
 from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL, CellVerdicts, Outcomes, marks
 from mendoza.store.records import CaseRecord, GradeRecord, SampleRecord
 from mendoza.store.rows import case_from_row, grade_record_from_row, sample_record_from_row
@@ -92,15 +91,15 @@ _ADJUSTED = ADJUSTED_VERDICT_SQL
 # Per case totals over the chosen variants, from which the grid filters and sorts (one pass over the run).
 _CASE_TOTALS = """
     cells AS (
-        SELECT case_id, SUM(({verdict}) IS 1) AS p, SUM(({verdict}) IS 0) + {errored} AS f, COUNT(*) AS n,
-               SUM(graders_disagree) AS d, SUM(human_passed IS NOT NULL AND human_passed IS NOT passed) AS o,
+        SELECT case_id, {passed} AS p, {failed} + {errored} AS f, COUNT(*) AS n,
+               SUM(graders_disagree) AS d, {overruled} AS o,
                {hits} AS hits, {stepped} AS stepped
         FROM samples WHERE run_id = ? AND variant_id IN ({variants})
         GROUP BY case_id, variant_id
     ),
     totals AS (
         SELECT case_id, SUM(p) AS p, SUM(f) AS f, SUM(n) AS n, SUM(d) AS d, SUM(o) AS o, SUM(hits) AS hits,
-               SUM(stepped) AS stepped, MAX(MIN(p, f) * 1.0 / NULLIF(p + f, 0)) AS flaky
+               SUM(stepped) AS stepped, MAX({smaller} * 1.0 / NULLIF(p + f, 0)) AS flaky
         FROM cells GROUP BY case_id
     )"""
 
@@ -160,16 +159,17 @@ class Browse(StorePart):
         if not variant_ids:
             return []
         places = marks(variant_ids)
+        count, is_, is_not = self._sql.count, self._sql.is_, self._sql.is_not
         rows = self._rows(
             "WITH cells AS ("
-            "  SELECT variant_id, case_id, SUM(passed IS 1) > 0 AND SUM(passed IS NOT 1) > 0 AS flaky "
+            f"  SELECT variant_id, case_id, {count(is_('passed', 1))} > 0 AND {count(is_not('passed', 1))} > 0 AS flaky"
             f" FROM samples WHERE run_id = ? AND variant_id IN ({places}) AND error IS NULL "
             "  GROUP BY variant_id, case_id"
             "), ranked AS ("
             "  SELECT s.id, s.variant_id, s.repeat, s.case_id, CASE"
-            "    WHEN s.graders_disagree THEN 0"
-            "    WHEN s.passed IS NOT 1 AND c.flaky THEN 1"
-            "    WHEN s.passed IS NOT 1 THEN 2"
+            "    WHEN s.graders_disagree <> 0 THEN 0"
+            f"    WHEN {is_not('s.passed', 1)} AND c.flaky THEN 1"
+            f"    WHEN {is_not('s.passed', 1)} THEN 2"
             "    WHEN c.flaky THEN 3 END AS tier"
             "  FROM samples AS s JOIN cells AS c ON c.variant_id = s.variant_id AND c.case_id = s.case_id"
             f"  WHERE s.run_id = ? AND s.variant_id IN ({places}) AND s.error IS NULL"
@@ -221,27 +221,33 @@ class Browse(StorePart):
         )
         return {(row[0], row[1]): int(row[2]) for row in rows}  # the last written wins: the lowest repeat
 
-    def _filtered_cases(self, run_id: str, query: GridQuery) -> tuple[list[sqlite3.Row], int, int]:
+    def _filtered_cases(self, run_id: str, query: GridQuery) -> tuple[list[Row], int, int]:
         """The page of cases that match (one pass over the run's samples), the number that match, and the
         offset served."""
         if not query.variant_ids:
             return [], 0, 0
         variants = list(query.variant_ids)
+        count, is_, is_not = self._sql.count, self._sql.is_, self._sql.is_not
         totals_args: list[Any] = []
         hits = "0"
         if query.text:
-            hits = "SUM(prompt LIKE ? ESCAPE '\\' OR output LIKE ? ESCAPE '\\')"
+            like = self._sql.like
+            hits = count(f"prompt {like} ? ESCAPE '\\' OR output {like} ? ESCAPE '\\'")
             totals_args.extend([_like(query.text)] * 2)
         stepped = "0"
         if query.failed_step is not None:
-            stepped = "SUM(failed_step IS ?)"
+            stepped = count(is_("failed_step", "?"))
             totals_args.append(query.failed_step)
         totals_args.extend([run_id, *variants])
         errored = "0"
         if query.errors_fail:  # the errored samples the verdicts asked for leave without a verdict
-            errored = "SUM(error IS NOT NULL AND human_passed IS NULL)" if query.human else "SUM(error IS NOT NULL)"
+            errored = count("error IS NOT NULL AND human_passed IS NULL" if query.human else "error IS NOT NULL")
+        verdict = f"({_ADJUSTED})" if query.human else "(passed)"
         with_sql = _CASE_TOTALS.format(
-            verdict=_ADJUSTED if query.human else "passed",
+            passed=count(is_(verdict, 1)),
+            failed=count(is_(verdict, 0)),
+            overruled=count("human_passed IS NOT NULL AND " + is_not("human_passed", "passed")),
+            smaller=self._sql.least("p", "f"),
             hits=hits,
             stepped=stepped,
             variants=marks(variants),
@@ -260,15 +266,16 @@ class Browse(StorePart):
         if query.failed_step is not None:
             conditions.append("t.stepped > 0")
         if query.tag:
-            conditions.append("EXISTS (SELECT 1 FROM json_each(rc.tags) AS tag WHERE tag.value = ?)")
+            conditions.append(f"EXISTS (SELECT 1 FROM {self._sql.json_items('rc.tags', 'tag')} WHERE tag.value = ?)")
             args.append(query.tag)
         if query.text:
-            conditions.append("(t.hits > 0 OR rc.case_id LIKE ? ESCAPE '\\' OR rc.vars LIKE ? ESCAPE '\\')")
+            like = self._sql.like
+            conditions.append(f"(t.hits > 0 OR rc.case_id {like} ? ESCAPE '\\' OR rc.vars {like} ? ESCAPE '\\')")
             args.extend([_like(query.text)] * 2)
         natural, reversed_ = _SORT_KEYS[query.sort]
         order = reversed_ if query.reverse else natural
         # The page asked for, or the last page when the offset lies past the end: one query, one pass.
-        start = "MIN(?, MAX(0, (total - 1) / ? * ?))"
+        start = self._sql.least("?", self._sql.greatest(0, "(total - 1) / ? * ?"))
         rows = self._rows(
             f"WITH {with_sql}, matched AS ("
             f"  SELECT rc.*, ROW_NUMBER() OVER (ORDER BY {order}, rc.position) AS rn, COUNT(*) OVER () AS total"

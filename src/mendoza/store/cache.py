@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -13,13 +12,13 @@ from dataclasses import asdict
 from mendoza.core import ModelResponse, Step
 from mendoza.store.connection import StorePart, utc_now
 from mendoza.store.rows import detail_json
-from mendoza.store.text import DATA_ERRORS, safe_text
+from mendoza.store.text import safe_text
 
 __all__ = ["ResponseCache"]
 
 _CACHE_INSERT = (
-    "INSERT OR IGNORE INTO model_cache (key, text, tokens_in, tokens_out, cost, finish_reason, created_at, "
-    "steps_json, metadata_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO model_cache (key, text, tokens_in, tokens_out, cost, finish_reason, created_at, "
+    "steps_json, metadata_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING"
 )
 
 
@@ -55,6 +54,8 @@ class ResponseCache(StorePart):
         if not entries:
             return
         now = utc_now()
+        if self._sql.concurrent_writers:  # in key order: two writers of the same keys never wait in a cycle
+            entries = sorted(entries, key=lambda entry: entry[0])
         rows = [
             (
                 key, r.text, r.tokens_in, r.tokens_out, r.cost, r.finish_reason, now, _steps_json(r.steps),
@@ -62,14 +63,22 @@ class ResponseCache(StorePart):
             )
             for key, r in entries
         ]
+        data_errors = self._sql.data_errors
         try:
-            with self._transaction(passing=DATA_ERRORS):
+            with self._transaction(passing=data_errors, shared=True):
                 self._db.executemany(_CACHE_INSERT, rows)
-        except DATA_ERRORS:
+        except data_errors:
             # One response SQLite refuses as it is: store the others (text made storable, see ``safe_text``) and
             # leave out what still cannot be stored (the cache only saves calls).
-            with self._transaction():
+            with self._transaction(shared=True):
                 for row in rows:
-                    storable = tuple(safe_text(value)[0] if isinstance(value, str) else value for value in row)
-                    with contextlib.suppress(*DATA_ERRORS):
+                    storable = tuple(
+                        safe_text(value, nul=not self._sql.holds_nul)[0] if isinstance(value, str) else value
+                        for value in row
+                    )
+                    self._db.execute("SAVEPOINT one_response")
+                    try:
                         self._db.execute(_CACHE_INSERT, storable)
+                    except data_errors:
+                        self._db.execute("ROLLBACK TO one_response")
+                    self._db.execute("RELEASE one_response")

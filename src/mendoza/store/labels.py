@@ -60,12 +60,12 @@ class HumanLabels(StorePart):
         with self._transaction():
             if self._db.execute("SELECT 1 FROM samples WHERE id = ?", (sample_id,)).fetchone() is None:
                 raise StoreError(f"{self.path}: no sample {sample_id}")
-            cursor = self._db.execute(
+            [grade_id] = self._sql.insert_ids(
+                self._db,
                 "INSERT INTO grades (sample_id, grader, grader_hash, source, passed, score, explanation, error, "
                 "author, created_at) VALUES (?, ?, '', 'human', ?, ?, ?, NULL, ?, ?)",
-                (sample_id, HUMAN_GRADER, None if passed is None else int(passed), score, note, author, now),
+                [(sample_id, HUMAN_GRADER, None if passed is None else int(passed), score, note, author, now)],
             )
-        grade_id = cursor.lastrowid
         assert grade_id is not None
         return GradeRecord(
             id=grade_id,

@@ -1,6 +1,8 @@
 """The store's schema, as an ordered list of migrations recorded in the ``_migrations`` table.
 
 Add a migration by appending a function ``mNNN_what()`` that returns its SQL; never edit one that has shipped.
+The same SQL makes a PostgreSQL store: its column types as ``Dialect.ddl`` writes them there, and where the two
+databases differ (triggers, JSON) a twin in ``POSTGRES_TWINS`` under the migration's name.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from mendoza.errors import StoreError
+from mendoza.store.dialect import SQLITE, Dialect
 
-__all__ = ["MIGRATIONS", "apply_migrations", "check_schema_is_ours", "use_wal"]
+__all__ = ["MIGRATIONS", "POSTGRES_TWINS", "apply_migrations", "check_schema_is_ours", "use_wal"]
 
 
 def m001_initial() -> str:
@@ -87,6 +91,28 @@ def m002_run_options() -> str:
     return "ALTER TABLE runs ADD COLUMN options_json TEXT NOT NULL DEFAULT '{}';"
 
 
+_RUN_CASES = """
+        CREATE TABLE run_cases (
+            run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            case_id TEXT NOT NULL,
+            vars TEXT NOT NULL,
+            expected TEXT,
+            tags TEXT NOT NULL,
+            PRIMARY KEY (run_id, position)
+        );
+        CREATE INDEX run_cases_case ON run_cases (run_id, case_id);"""
+
+_SAMPLE_FLAGS = """
+        ALTER TABLE samples ADD COLUMN human_passed INTEGER;
+        ALTER TABLE samples ADD COLUMN graders_disagree INTEGER NOT NULL DEFAULT 0;
+        -- Covers the per cell counts, so the grid's filters and sorts read this index, not the texts
+        -- (error is NULL but for the few samples that failed: one-line messages).
+        CREATE INDEX samples_verdicts ON samples (
+            run_id, variant_id, case_id, passed, human_passed, graders_disagree, error
+        );"""
+
+
 def m003_viewer() -> str:
     """What the viewer reads fast: each run's cases, per sample flags, and human verdicts beside automatic ones.
 
@@ -97,23 +123,15 @@ def m003_viewer() -> str:
     - ``samples.graders_disagree``: 1 when the automatic graders of a sample disagree (one passed, another
       failed), kept by a trigger on ``grades``.
     - ``samples_verdicts``: an index that covers the per cell counts of a run (the grid, the overview).
+
+    PostgreSQL writes the triggers and the JSON its own way: ``m003_viewer_postgres``.
     """
     cases_of_new_run = """
         SELECT {run}, item.key, json_extract(item.value, '$.id'),
                COALESCE(json_extract(item.value, '$.vars'), '{{}}'), item.value -> '$.expected',
                COALESCE(json_extract(item.value, '$.tags'), '[]')
         FROM {source}json_each({run_json}, '$.cases') AS item"""
-    return f"""
-        CREATE TABLE run_cases (
-            run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-            position INTEGER NOT NULL,
-            case_id TEXT NOT NULL,
-            vars TEXT NOT NULL,
-            expected TEXT,
-            tags TEXT NOT NULL,
-            PRIMARY KEY (run_id, position)
-        );
-        CREATE INDEX run_cases_case ON run_cases (run_id, case_id);
+    return f"""{_RUN_CASES}
         INSERT INTO run_cases (run_id, position, case_id, vars, expected, tags)
         {cases_of_new_run.format(run="runs.id", source="runs, ", run_json="runs.suite_json")};
         CREATE TRIGGER runs_cases AFTER INSERT ON runs
@@ -121,14 +139,7 @@ def m003_viewer() -> str:
             INSERT INTO run_cases (run_id, position, case_id, vars, expected, tags)
             {cases_of_new_run.format(run="NEW.id", source="", run_json="NEW.suite_json")};
         END;
-
-        ALTER TABLE samples ADD COLUMN human_passed INTEGER;
-        ALTER TABLE samples ADD COLUMN graders_disagree INTEGER NOT NULL DEFAULT 0;
-        -- Covers the per cell counts, so the grid's filters and sorts read this index, not the texts
-        -- (error is NULL but for the few samples that failed: one-line messages).
-        CREATE INDEX samples_verdicts ON samples (
-            run_id, variant_id, case_id, passed, human_passed, graders_disagree, error
-        );
+{_SAMPLE_FLAGS}
         UPDATE samples SET graders_disagree = 1 WHERE id IN (
             SELECT sample_id FROM grades WHERE source = 'auto' AND passed IS NOT NULL
             GROUP BY sample_id HAVING MIN(passed) <> MAX(passed)
@@ -151,6 +162,52 @@ def m003_viewer() -> str:
                 WHERE sample_id = NEW.sample_id AND source = 'auto' AND passed = 1 - NEW.passed
             );
         END;
+    """
+
+
+def m003_viewer_postgres() -> str:
+    """``m003_viewer`` on PostgreSQL: the same tables, columns and index, and the same triggers as PL/pgSQL
+    functions over ``json`` (the grades' two as one, run once per statement). A PostgreSQL store runs m001 to
+    m007 together, on empty tables: there is nothing to fill in from earlier rows. ``json``, not ``jsonb``: a
+    case's vars keep their text and order."""
+    return f"""{_RUN_CASES}
+        CREATE FUNCTION mendoza_run_cases() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO run_cases (run_id, position, case_id, vars, expected, tags)
+            SELECT NEW.id, item.position - 1, item.value ->> 'id',
+                   COALESCE(NULLIF((item.value -> 'vars')::text, 'null'), '{{}}'), (item.value -> 'expected')::text,
+                   COALESCE(NULLIF((item.value -> 'tags')::text, 'null'), '[]')
+            FROM json_array_elements(NEW.suite_json::json -> 'cases') WITH ORDINALITY AS item(value, position);
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER runs_cases AFTER INSERT ON runs FOR EACH ROW EXECUTE FUNCTION mendoza_run_cases();
+{_SAMPLE_FLAGS}
+        -- Once per statement, over the grades it added (a batch of samples' grades is one statement): the
+        -- latest human grade of each sample is its human verdict; an automatic grade that disagrees with
+        -- another of its sample's sets the flag. The same end state as SQLite's triggers, row by row. Each
+        -- row is looked up by its sample's id (an index), never by a join the planner might scan the run for.
+        CREATE FUNCTION mendoza_grade_verdicts() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            grade record;
+        BEGIN
+            FOR grade IN
+                SELECT DISTINCT ON (sample_id) sample_id, passed FROM added
+                WHERE source = 'human' ORDER BY sample_id, id DESC
+            LOOP
+                UPDATE samples SET human_passed = grade.passed WHERE id = grade.sample_id;
+            END LOOP;
+            FOR grade IN SELECT sample_id, passed FROM added WHERE source = 'auto' AND passed IS NOT NULL LOOP
+                IF EXISTS (
+                    SELECT 1 FROM grades
+                    WHERE sample_id = grade.sample_id AND source = 'auto' AND passed = 1 - grade.passed
+                ) THEN
+                    UPDATE samples SET graders_disagree = 1 WHERE id = grade.sample_id AND graders_disagree = 0;
+                END IF;
+            END LOOP;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER grades_verdicts AFTER INSERT ON grades REFERENCING NEW TABLE AS added
+        FOR EACH STATEMENT EXECUTE FUNCTION mendoza_grade_verdicts();
     """
 
 
@@ -261,7 +318,30 @@ MIGRATIONS: list[Callable[[], str]] = [
     m007_steps,
 ]
 
+def m001_initial_postgres() -> str:
+    """``m001_initial`` on PostgreSQL, with a column that orders runs as they were inserted (SQLite's rowid),
+    which breaks ties between runs created in one millisecond."""
+    return m001_initial() + "ALTER TABLE runs ADD COLUMN seq INTEGER GENERATED ALWAYS AS IDENTITY;"
+
+
+#: The migrations PostgreSQL writes its own way, by name (the name recorded is the migration's).
+POSTGRES_TWINS: dict[str, Callable[[], str]] = {
+    "m001_initial": m001_initial_postgres,
+    "m003_viewer": m003_viewer_postgres,
+}
+
 _CREATE_RECORD = "CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+# PostgreSQL has no rowid: the order migrations were applied in is a column of its own.
+_CREATE_RECORD_POSTGRES = (
+    "CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL, "
+    "seq BIGINT GENERATED ALWAYS AS IDENTITY)"
+)
+_TABLES = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
+    "ORDER BY name",
+    "postgres": "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+    "ORDER BY table_name",
+}
 
 
 def _version(names: set[str] | list[str]) -> int:
@@ -270,19 +350,13 @@ def _version(names: set[str] | list[str]) -> int:
     return max(numbers, default=len(names))
 
 
-def check_schema_is_ours(db: sqlite3.Connection, where: object) -> set[str] | None:
+def check_schema_is_ours(db: Any, where: object, dialect: Dialect = SQLITE) -> set[str] | None:
     """Refuse, with one line, a file this mendoza must not write: an SQLite file of another program (tables
     but no ``_migrations``) or one written by a newer mendoza. Returns the migrations recorded (None: none
     yet, a new or empty file). Reads only: a refused file is left exactly as it was."""
     # From sqlite_master, not by trying the table: a statement is prepared against the schema this connection
     # last read, so "no such table" may only mean that another process has just created it.
-    tables = [
-        row[0]
-        for row in db.execute(
-            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name"
-        )
-    ]
+    tables = [row[0] for row in db.execute(_TABLES[dialect.name])]
     if "_migrations" not in tables:
         if tables:
             shown = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
@@ -332,36 +406,45 @@ def use_wal(db: sqlite3.Connection, patience: float = 10.0) -> None:
             delay = min(2 * delay, 0.1)
 
 
-def apply_migrations(db: sqlite3.Connection, where: object = "the database") -> list[str]:
+def _apply(db: Any, migration: Callable[[], str], dialect: Dialect) -> None:
+    """Run one migration's statements (PostgreSQL takes a script whole: its functions' bodies hold ``;``)."""
+    if dialect.name == "postgres":
+        db.execute(dialect.ddl(POSTGRES_TWINS.get(migration.__name__, migration)()))
+        return
+    for statement in _statements(migration()):
+        db.execute(statement)
+
+
+def apply_migrations(db: Any, where: object = "the database", dialect: Dialect = SQLITE) -> list[str]:
     """Apply every migration not yet recorded; returns the names applied.
 
-    The check and the migrations run in one ``BEGIN IMMEDIATE`` transaction: several processes opening a new
-    file at once take turns (each waits up to the connection's busy timeout), and the ones after the first
-    find the work done. A file refused by ``check_schema_is_ours`` is left untouched. ``db`` must be in
-    autocommit mode (``isolation_level=None``).
+    The check and the migrations run in one transaction holding the write lock (SQLite's ``BEGIN IMMEDIATE``,
+    PostgreSQL's advisory lock): several processes opening a new database at once take turns (each waits up
+    to the connection's busy timeout), and the ones after the first find the work done. A database refused by
+    ``check_schema_is_ours`` is left untouched. ``db`` must be in autocommit mode (``isolation_level=None``).
     """
-    recorded = check_schema_is_ours(db, where)
+    recorded = check_schema_is_ours(db, where, dialect)
     if recorded is not None and all(migration.__name__ in recorded for migration in MIGRATIONS):
         return []  # the usual open: nothing to do, and no write lock taken
     applied: list[str] = []
-    db.execute("BEGIN IMMEDIATE")
+    db.execute(dialect.begin_write)
     try:
-        recorded = check_schema_is_ours(db, where)  # again, under the lock: another process may have migrated
+        # Again, under the lock: another process may have migrated meanwhile.
+        recorded = check_schema_is_ours(db, where, dialect)
         if recorded is None:
-            db.execute(_CREATE_RECORD)
+            db.execute(_CREATE_RECORD_POSTGRES if dialect.name == "postgres" else _CREATE_RECORD)
             recorded = set()
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         for migration in MIGRATIONS:
             if migration.__name__ in recorded:
                 continue
-            for statement in _statements(migration()):
-                db.execute(statement)
+            _apply(db, migration, dialect)
             db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (migration.__name__, stamp))
             applied.append(migration.__name__)
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(dialect.error):
                 db.execute("ROLLBACK")
         raise
     return applied

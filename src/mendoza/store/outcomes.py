@@ -30,9 +30,6 @@ __all__ = [
 ADJUSTED_VERDICT_SQL = "COALESCE(human_passed, CASE WHEN error IS NULL THEN passed END)"
 """A sample's human-adjusted verdict in SQL (``core.adjusted_verdict`` of its automatic verdict and label)."""
 
-#: The first line of an error, at most 200 characters: what errors are grouped by.
-_FIRST_LINE = "SUBSTR(SUBSTR(error, 1, INSTR(error || CHAR(10), CHAR(10)) - 1), 1, 200)"
-
 
 @dataclass(frozen=True, slots=True)
 class GraderCell:
@@ -134,14 +131,17 @@ class Outcomes(StorePart):
             where += f" AND case_id IN ({marks(case_ids)})"
             args.extend(case_ids)
         failing = ADJUSTED_VERDICT_SQL if human else "passed"
+        adjusted = f"({ADJUSTED_VERDICT_SQL})"
+        count, is_, is_not = self._sql.count, self._sql.is_, self._sql.is_not
         rows = self._rows(
             # ``IS 1`` / ``IS 0``, never ``= 1``: a cell whose samples all errored has no verdict, and a SUM
             # of nothing but NULLs is NULL, not 0.
-            "SELECT variant_id, case_id, COUNT(*), SUM(passed IS 1), SUM(passed IS 0), SUM(error IS NOT NULL), "
-            f"SUM(({ADJUSTED_VERDICT_SQL}) IS 1), SUM(({ADJUSTED_VERDICT_SQL}) IS 0), SUM(human_passed IS NOT NULL), "
-            "SUM(human_passed IS NOT NULL AND human_passed IS NOT passed), SUM(graders_disagree), MIN(id), "
-            f"MIN(CASE WHEN {failing} IS NOT 1 THEN id END), "
-            "SUM(human_passed IS NULL AND error IS NOT NULL) "
+            f"SELECT variant_id, case_id, COUNT(*), {count(is_('passed', 1))}, {count(is_('passed', 0))}, "
+            f"{count('error IS NOT NULL')}, {count(is_(adjusted, 1))}, {count(is_(adjusted, 0))}, "
+            f"{count('human_passed IS NOT NULL')}, "
+            f"{count('human_passed IS NOT NULL AND ' + is_not('human_passed', 'passed'))}, SUM(graders_disagree), "
+            f"MIN(id), MIN(CASE WHEN {is_not(failing, 1)} THEN id END), "
+            f"{count('human_passed IS NULL AND error IS NOT NULL')} "
             f"FROM samples WHERE {where} GROUP BY variant_id, case_id ORDER BY variant_id, case_id",
             args,
         )
@@ -153,10 +153,11 @@ class Outcomes(StorePart):
         one the grader has no verdict on (a grader error, or not graded by it) is undecided."""
         if not graders:
             return []
+        count, is_ = self._sql.count, self._sql.is_
         rows = self._rows(
             latest_grades(graders) + "SELECT s.variant_id, s.case_id, cur.name, COUNT(*), "
-            "  SUM(s.error IS NULL AND l.passed IS 1), SUM(s.error IS NULL AND l.passed IS 0), "
-            "  SUM(s.error IS NOT NULL) "
+            f"  {count('s.error IS NULL AND ' + is_('l.passed', 1))}, "
+            f"  {count('s.error IS NULL AND ' + is_('l.passed', 0))}, {count('s.error IS NOT NULL')} "
             "FROM samples AS s CROSS JOIN cur "
             "LEFT JOIN latest AS l ON l.sample_id = s.id AND l.grader = cur.name AND l.rn = 1 "
             "WHERE s.run_id = ? GROUP BY s.variant_id, s.case_id, cur.name "
@@ -171,7 +172,8 @@ class Outcomes(StorePart):
     def error_groups(self, run_id: str, per_variant: int = 5) -> list[ErrorGroup]:
         """The most common errors of each variant of a run (by first line), most frequent first."""
         rows = self._rows(
-            f"SELECT variant_id, {_FIRST_LINE} AS line, COUNT(*) AS n FROM samples "
+            # The first line of an error, at most 200 characters: what errors are grouped by.
+            f"SELECT variant_id, {self._sql.first_line('error')} AS line, COUNT(*) AS n FROM samples "
             "WHERE run_id = ? AND error IS NOT NULL GROUP BY variant_id, line ORDER BY variant_id, n DESC, line",
             (run_id,),
         )
@@ -192,10 +194,12 @@ class Outcomes(StorePart):
             return []
         rows = self._rows(
             latest_grades(graders, "g.sample_id, g.grader, g.detail")
-            + "SELECT s.variant_id, l.grader, json_extract(l.detail, ?) AS value, COUNT(*) FROM latest AS l "
-            "JOIN samples AS s ON s.id = l.sample_id WHERE l.rn = 1 AND value IS NOT NULL "
-            "GROUP BY s.variant_id, l.grader, value ORDER BY s.variant_id, l.grader, value",
-            (*latest_grade_args(graders, run_id), f"$.{key}"),
+            + "SELECT variant_id, grader, value, COUNT(*) FROM ("
+            f"  SELECT s.variant_id, l.grader, {self._sql.json_field('l.detail')} AS value FROM latest AS l "
+            "  JOIN samples AS s ON s.id = l.sample_id WHERE l.rn = 1"
+            ") AS found WHERE value IS NOT NULL "
+            "GROUP BY variant_id, grader, value ORDER BY variant_id, grader, value",
+            (*latest_grade_args(graders, run_id), self._sql.json_key(key)),
         )
         return [(str(row[0]), str(row[1]), str(row[2]), int(row[3])) for row in rows]
 
@@ -211,8 +215,9 @@ class Outcomes(StorePart):
 
     def output_signs(self, run_id: str) -> list[OutputSigns]:
         """Per variant of a run: answered samples, empty outputs, distinct outputs and cases answered."""
+        blank = "TRIM(COALESCE(output, '')) = ''"
         rows = self._rows(
-            "SELECT variant_id, COUNT(*), SUM(TRIM(COALESCE(output, '')) = ''), COUNT(DISTINCT output), "
+            f"SELECT variant_id, COUNT(*), {self._sql.count(blank)}, COUNT(DISTINCT output), "
             "COUNT(DISTINCT case_id) FROM samples WHERE run_id = ? AND error IS NULL "
             "GROUP BY variant_id ORDER BY variant_id",
             (run_id,),

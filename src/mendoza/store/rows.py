@@ -5,10 +5,10 @@ time); a ``grades`` row to ``core.Grade`` or ``GradeRecord``; a ``run_cases`` ro
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from mendoza.core import Grade
+from mendoza.store.connection import Row
 from mendoza.store.records import CaseRecord, GradeRecord, SampleRecord
 
 __all__ = [
@@ -36,7 +36,7 @@ def _json_or_none(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def sample_fields(row: sqlite3.Row) -> dict[str, Any]:
+def sample_fields(row: Row) -> dict[str, Any]:
     """The fields of a stored sample that ``core.Sample`` and ``SampleRecord`` share, by their names."""
     return {
         "case_id": row["case_id"],
@@ -57,7 +57,7 @@ def sample_fields(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def sample_record_from_row(row: sqlite3.Row) -> SampleRecord:
+def sample_record_from_row(row: Row) -> SampleRecord:
     """A ``samples`` row as the viewer's record."""
     return SampleRecord(
         id=row["id"],
@@ -70,7 +70,7 @@ def sample_record_from_row(row: sqlite3.Row) -> SampleRecord:
     )
 
 
-def _grade_fields(row: sqlite3.Row) -> dict[str, Any]:
+def _grade_fields(row: Row) -> dict[str, Any]:
     """The fields of a stored grade that ``core.Grade`` and ``GradeRecord`` share, by their names."""
     return {
         "grader": row["grader"],
@@ -84,17 +84,17 @@ def _grade_fields(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def grade_from_row(row: sqlite3.Row) -> Grade:
+def grade_from_row(row: Row) -> Grade:
     """A ``grades`` row as ``core.Grade`` (with its detail)."""
     return Grade(**_grade_fields(row), detail=_json_or_none(row["detail"]))
 
 
-def grade_record_from_row(row: sqlite3.Row) -> GradeRecord:
+def grade_record_from_row(row: Row) -> GradeRecord:
     """A ``grades`` row as the viewer's record (with its id and time)."""
     return GradeRecord(id=row["id"], sample_id=row["sample_id"], created_at=row["created_at"], **_grade_fields(row))
 
 
-def case_from_row(row: sqlite3.Row) -> CaseRecord:
+def case_from_row(row: Row) -> CaseRecord:
     """A ``run_cases`` row (a case of a run's snapshot) as a record."""
     return CaseRecord(
         position=row["position"],

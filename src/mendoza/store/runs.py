@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 import time
 from typing import Any
 
 from mendoza.core import Run, RunStatus, Suite
 from mendoza.errors import RunNotFound
-from mendoza.store.connection import StorePart, utc_now
+from mendoza.store.connection import Row, StorePart, utc_now
 from mendoza.store.records import CaseRecord
 from mendoza.store.rows import case_from_row
 from mendoza.store.text import Replacements, safe_text
@@ -26,7 +25,7 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
 
 
-def _run_from_row(row: sqlite3.Row) -> Run:
+def _run_from_row(row: Row) -> Run:
     return Run(
         id=row["id"],
         suite_name=row["suite_name"],
@@ -43,13 +42,17 @@ def _run_from_row(row: sqlite3.Row) -> Run:
     )
 
 
-# created_at has millisecond precision; rowid (insertion order) breaks ties between runs made in one.
-_NEWEST_FIRST = "created_at DESC, rowid DESC"
+# created_at has millisecond precision; insertion order (SQLite's rowid) breaks ties between runs made in one.
+_NEWEST_FIRST = "created_at DESC, {order} DESC"
 _RUN_COLUMNS = "runs.*, (SELECT COUNT(*) FROM samples WHERE samples.run_id = runs.id) AS done_samples"
 
 
 class RunRecords(StorePart):
     """The store's runs: ``create``, ``get``, ``latest``, ``count``, status, suite snapshot, cases and tags."""
+
+    @property
+    def _newest_first(self) -> str:
+        return _NEWEST_FIRST.format(order=self._sql.insertion_order)
 
     def create(self, suite: Suite, run_id: str | None = None, options: dict[str, Any] | None = None) -> Run:
         """Record a new run of ``suite`` with a snapshot of it, status ``running``; ``options`` say how it
@@ -91,14 +94,15 @@ class RunRecords(StorePart):
     def get(self, ref: str) -> Run:
         """The run with this id, unique id prefix, or ``latest``."""
         if ref == "latest":
-            latest = self._rows(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY {_NEWEST_FIRST} LIMIT 1")
+            latest = self._rows(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY {self._newest_first} LIMIT 1")
             if not latest:
                 raise RunNotFound(f"{self.path}: no runs yet")
             return _run_from_row(latest[0])
         if not ref.strip():
             raise RunNotFound("no run id given: give a run id, a unique prefix of one, or 'latest'")
         rows = self._rows(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ? OR id LIKE ? ESCAPE '\\' ORDER BY created_at, rowid LIMIT 3",
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ? OR id {self._sql.like} ? ESCAPE '\\' "
+            f"ORDER BY created_at, {self._sql.insertion_order} LIMIT 3",
             (ref, ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"),
         )
         exact = [row for row in rows if row["id"] == ref]
@@ -114,13 +118,15 @@ class RunRecords(StorePart):
 
     def latest(self, limit: int = 50, offset: int = 0) -> list[Run]:
         """Runs, newest first."""
-        rows = self._rows(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY {_NEWEST_FIRST} LIMIT ? OFFSET ?", (limit, offset))
+        rows = self._rows(
+            f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY {self._newest_first} LIMIT ? OFFSET ?", (limit, offset)
+        )
         return [_run_from_row(row) for row in rows]
 
     def of_suite(self, suite_name: str) -> list[Run]:
         """Every run of the suite named ``suite_name`` (exactly), newest first."""
         rows = self._rows(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE suite_name = ? ORDER BY {_NEWEST_FIRST}", (suite_name,)
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE suite_name = ? ORDER BY {self._newest_first}", (suite_name,)
         )
         return [_run_from_row(row) for row in rows]
 
@@ -165,7 +171,7 @@ class RunRecords(StorePart):
     def tags(self, run_id: str) -> list[str]:
         """The tags used by a run's cases, sorted."""
         rows = self._rows(
-            "SELECT DISTINCT tag.value FROM run_cases, json_each(run_cases.tags) AS tag "
+            f"SELECT DISTINCT tag.value FROM run_cases, {self._sql.json_items('run_cases.tags', 'tag')} "
             "WHERE run_cases.run_id = ? ORDER BY 1",
             (run_id,),
         )

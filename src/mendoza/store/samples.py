@@ -3,12 +3,12 @@ back, and the per variant sums of a run.
 
 ``SampleRows`` is the ``samples`` part of ``Store`` (``store.samples.write(run_id, samples)``). Nothing is
 lost to one bad value: text UTF-8 cannot hold is stored as U+FFFD with a note on the sample, and a sample
-SQLite refuses outright is stored as an errored sample saying why.
+the database refuses outright is stored as an errored sample saying why. Writers on several machines may
+write the same run at once (PostgreSQL): each sample is stored once, by its unique key.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -18,7 +18,7 @@ from mendoza.store.connection import StorePart, utc_now
 from mendoza.store.outcomes import ADJUSTED_VERDICT_SQL
 from mendoza.store.rows import detail_json, grade_from_row, sample_fields
 from mendoza.store.steps import STEP_INSERT, step_rows_of, steps_of, storable_step_rows
-from mendoza.store.text import DATA_ERRORS, Replacements, safe_text, store_error
+from mendoza.store.text import Replacements, safe_text
 
 __all__ = ["SampleFacts", "SampleRows", "VariantCounts"]
 
@@ -131,9 +131,11 @@ class SampleRows(StorePart):
         refuses) is stored in its place as an errored sample saying why, so a resume with ``--retry-errors``
         samples it again. Only a failure of the database itself (a full disk) fails the batch."""
         now = utc_now()
+        if self._sql.concurrent_writers:  # in key order: two writers of the same samples never wait in a cycle
+            samples = sorted(samples, key=lambda sample: (sample.variant_id, sample.case_id, sample.repeat))
         try:
             return self._write_batch(run_id, samples, now)
-        except DATA_ERRORS:
+        except self._sql.data_errors:
             # The whole batch was rolled back; write it again sample by sample, each made storable.
             return self._write_one_by_one(run_id, samples, now)
 
@@ -142,15 +144,15 @@ class SampleRows(StorePart):
         written = 0
         grade_rows: list[list[Any]] = []
         step_rows: list[list[Any]] = []
-        with self._transaction(passing=DATA_ERRORS):
-            execute = self._db.execute
-            for sample in samples:
-                cursor = execute(_SAMPLE_INSERT, _sample_row(run_id, sample, now))
-                if cursor.rowcount == 0:
+        rows = [_sample_row(run_id, sample, now) for sample in samples]
+        with self._transaction(passing=self._sql.data_errors, shared=True):
+            ids = self._sql.insert_ids(self._db, _SAMPLE_INSERT, rows)
+            for sample, sample_id in zip(samples, ids, strict=True):
+                if sample_id is None:
                     continue
                 written += 1
-                grade_rows.extend(_grade_row(cursor.lastrowid, grade, now) for grade in sample.grades)
-                step_rows.extend(step_rows_of(cursor.lastrowid, sample.steps))
+                grade_rows.extend(_grade_row(sample_id, grade, now) for grade in sample.grades)
+                step_rows.extend(step_rows_of(sample_id, sample.steps))
             if grade_rows:
                 self._db.executemany(_GRADE_INSERT, grade_rows)
             if step_rows:
@@ -162,22 +164,23 @@ class SampleRows(StorePart):
         errored sample. Raises only when even that cannot be stored (a failure of the run, not the sample)."""
         written = 0
         execute = self._db.execute
-        with self._transaction():
+        with self._transaction(shared=True):
             for sample in samples:
                 execute("SAVEPOINT one_sample")
                 try:
                     written += self._insert_storable(run_id, sample, now)
-                except DATA_ERRORS as exc:
+                except self._sql.data_errors as exc:
                     execute("ROLLBACK TO one_sample")
                     try:
                         written += execute(_SAMPLE_INSERT, self._stand_in(run_id, sample, now, exc)).rowcount
-                    except DATA_ERRORS as failure:
-                        raise StoreError(f"{self.path}: cannot write to the database: {failure}") from None
+                    except self._sql.data_errors as failure:
+                        said = (str(failure).splitlines() or [""])[0]
+                        raise StoreError(f"{self.path}: cannot write to the database: {said}") from None
                 execute("RELEASE one_sample")
         return written
 
     def _insert_storable(self, run_id: str, sample: Sample, now: str) -> int:
-        fix = Replacements()
+        fix = Replacements(nul=not self._sql.holds_nul)
         row = _sample_row(run_id, sample, now)
         for index, name in _SAMPLE_TEXTS.items():
             row[index] = fix.text(row[index], name)
@@ -189,23 +192,24 @@ class SampleRows(StorePart):
             grade_rows.append(grade_row)
         steps = storable_step_rows(None, sample.steps, fix)  # fixed before the note is written
         row[_SAMPLE_NOTES] = "\n".join(note for note in (sample.notes, fix.note()) if note) or None
-        cursor = self._db.execute(_SAMPLE_INSERT, row)
-        if cursor.rowcount == 0:
+        [sample_id] = self._sql.insert_ids(self._db, _SAMPLE_INSERT, [row])
+        if sample_id is None:
             return 0
         for grade_row in grade_rows:
-            grade_row[0] = cursor.lastrowid
+            grade_row[0] = sample_id
         self._db.executemany(_GRADE_INSERT, grade_rows)
         for step_row in steps:
-            step_row[0] = cursor.lastrowid
+            step_row[0] = sample_id
         self._db.executemany(STEP_INSERT, steps)
         return 1
 
-    @staticmethod
-    def _stand_in(run_id: str, sample: Sample, now: str, exc: BaseException) -> list[Any]:
+    def _stand_in(self, run_id: str, sample: Sample, now: str, exc: BaseException) -> list[Any]:
         """An errored sample in place of one that cannot be stored: where it belongs, and why."""
-        reason = safe_text(f"mendoza could not store this sample: {type(exc).__name__}: {exc}")[0]
+        nul = not self._sql.holds_nul
+        said = (str(exc).splitlines() or [""])[0]  # PostgreSQL adds the failing row on lines of its own
+        reason = safe_text(f"mendoza could not store this sample: {type(exc).__name__}: {said}", nul=nul)[0]
         case_id, variant_id = (
-            safe_text(key)[0] if isinstance(key, str) else key for key in (sample.case_id, sample.variant_id)
+            safe_text(key, nul=nul)[0] if isinstance(key, str) else key for key in (sample.case_id, sample.variant_id)
         )
         stand_in = Sample(case_id, variant_id, sample.repeat, None, None, error=reason, attempts=0)
         return _sample_row(run_id, stand_in, now)
@@ -214,7 +218,7 @@ class SampleRows(StorePart):
         """Forget the samples of a run that ended in an error, so a resume samples them again."""
         with self._transaction():
             cursor = self._db.execute("DELETE FROM samples WHERE run_id = ? AND error IS NOT NULL", (run_id,))
-        return cursor.rowcount
+        return int(cursor.rowcount)
 
     def iterate(
         self,
@@ -273,10 +277,11 @@ class SampleRows(StorePart):
     def variant_counts(self, run_id: str) -> list[VariantCounts]:
         """Per variant: samples, passed, failed, undecided (a grader could not decide), errors, tokens,
         cost."""
+        count, is_ = self._sql.count, self._sql.is_
         rows = self._rows(
             "SELECT variant_id, COUNT(*), "
-            "SUM(passed IS 1), SUM(passed IS 0), SUM(passed IS NULL AND error IS NULL), "
-            "SUM(error IS NOT NULL), "
+            f"{count(is_('passed', 1))}, {count(is_('passed', 0))}, {count('passed IS NULL AND error IS NULL')}, "
+            f"{count('error IS NOT NULL')}, "
             "COALESCE(SUM(tokens_in), 0), COALESCE(SUM(tokens_out), 0), SUM(cost), AVG(latency_ms) "
             "FROM samples WHERE run_id = ? GROUP BY variant_id",
             (run_id,),
@@ -300,8 +305,8 @@ class SampleRows(StorePart):
             for row in rows:
                 yield SampleFacts(row[0], row[1], row[2], None if row[3] is None else bool(row[3]), bool(row[4]),
                                   row[5], row[6], row[7])
-        except sqlite3.Error as exc:
-            raise store_error(self.path, "read", exc) from None
+        except self._sql.error as exc:
+            raise self._sql.store_error(self.path, "read", exc) from None
 
     def latencies(self, run_id: str, variant_id: str) -> list[float]:
         """Latencies (ms) of a variant's samples that called the model and got an answer (not cached)."""
@@ -323,6 +328,6 @@ class SampleRows(StorePart):
         cursor.row_factory = None
         try:
             rows = cursor.execute(sql, args).fetchall()
-        except sqlite3.Error as exc:
-            raise store_error(self.path, "read", exc) from None
+        except self._sql.error as exc:
+            raise self._sql.store_error(self.path, "read", exc) from None
         return [row[0] for row in rows]

@@ -8,13 +8,12 @@ start order, written with their sample in its transaction (``samples.write``) an
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from mendoza.core import STEP_KINDS, Step
-from mendoza.store.connection import StorePart
+from mendoza.store.connection import Row, StorePart
 from mendoza.store.rows import detail_json
 from mendoza.store.text import Replacements
 
@@ -69,7 +68,7 @@ def storable_step_rows(sample_id: int | None, steps: Sequence[Step], fix: Replac
     return rows
 
 
-def step_from_row(row: sqlite3.Row) -> Step:
+def step_from_row(row: Row) -> Step:
     """A ``steps`` row as ``core.Step``."""
     attributes = row["attributes_json"]
     return Step(
@@ -90,7 +89,7 @@ def step_from_row(row: sqlite3.Row) -> Step:
 
 
 def steps_of(
-    rows: Callable[[str, Sequence[Any]], list[sqlite3.Row]], sample_ids: Sequence[int]
+    rows: Callable[[str, Sequence[Any]], list[Row]], sample_ids: Sequence[int]
 ) -> dict[int, list[Step]]:
     """The steps of these samples, in order, by sample id (``rows``: a part's ``_rows``)."""
     found: dict[int, list[Step]] = {}
@@ -131,7 +130,8 @@ class StepRecords(StorePart):
         by where the step usually comes (its mean position in the samples that ran it)."""
         rows = self._rows(
             "SELECT s.variant_id, st.name, MIN(st.kind), COUNT(DISTINCT st.sample_id), COUNT(*), "
-            "SUM(st.error IS NOT NULL), COALESCE(SUM(st.tokens_in), 0), COALESCE(SUM(st.tokens_out), 0), "
+            f"{self._sql.count('st.error IS NOT NULL')}, COALESCE(SUM(st.tokens_in), 0), "
+            "COALESCE(SUM(st.tokens_out), 0), "
             "SUM(st.cost), AVG(st.position) "
             "FROM steps AS st JOIN samples AS s ON s.id = st.sample_id WHERE s.run_id = ? "
             "GROUP BY s.variant_id, st.name ORDER BY s.variant_id, AVG(st.position), st.name",
@@ -154,8 +154,8 @@ class StepRecords(StorePart):
         first failed at each step (``errored``: how many of those errored). A sample that passed although a
         step failed (an app that recovered) is not counted."""
         rows = self._rows(
-            "SELECT variant_id, failed_step, COUNT(*), SUM(error IS NOT NULL) FROM samples "
-            "WHERE run_id = ? AND failed_step IS NOT NULL AND (passed IS 0 OR error IS NOT NULL) "
+            f"SELECT variant_id, failed_step, COUNT(*), {self._sql.count('error IS NOT NULL')} FROM samples "
+            f"WHERE run_id = ? AND failed_step IS NOT NULL AND ({self._sql.is_('passed', 0)} OR error IS NOT NULL) "
             "GROUP BY variant_id, failed_step ORDER BY variant_id, COUNT(*) DESC, failed_step",
             (run_id,),
         )

@@ -36,7 +36,7 @@ _SQLITE_IOERR = 10
 _SQLITE_FULL = 13
 
 
-def store_error(path: object, action: str, exc: sqlite3.Error) -> StoreError:
+def store_error(path: object, action: str, exc: Exception) -> StoreError:
     """The project's error for a failed SQLite call: a ``DiskError`` when the disk is full or failing."""
     code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
     if code == _SQLITE_FULL:
@@ -46,15 +46,20 @@ def store_error(path: object, action: str, exc: sqlite3.Error) -> StoreError:
     return StoreError(f"{path}: cannot {action} the database: {exc}")
 
 
-def safe_text(text: str) -> tuple[str, int]:
+def safe_text(text: str, *, nul: bool = False) -> tuple[str, int]:
     """``text`` as UTF-8 can store it, and how many characters were replaced (each lone surrogate becomes
-    U+FFFD; the usual case, nothing to replace, costs one encode)."""
+    U+FFFD; the usual case, nothing to replace, costs one encode). ``nul``: NUL characters too (PostgreSQL's
+    text cannot hold them; SQLite's can)."""
+    replaced = 0
+    if nul and "\x00" in text:
+        replaced = text.count("\x00")
+        text = text.replace("\x00", "\ufffd")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         fixed = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-        return fixed, fixed.count("\ufffd") - text.count("\ufffd")
-    return text, 0
+        return fixed, replaced + fixed.count("\ufffd") - text.count("\ufffd")
+    return text, replaced
 
 
 def safe_json(value: Any) -> tuple[str, int]:
@@ -67,12 +72,14 @@ class Replacements:
     """Counts the characters replaced in the fields of one record, to note them beside it."""
 
     fields: dict[str, int] = field(default_factory=dict)
+    #: Whether NUL characters are replaced too (the database cannot hold them: PostgreSQL).
+    nul: bool = False
 
     def text(self, value: Any, where: str) -> Any:
         """``value`` made storable when it is a string (other values pass through)."""
         if not isinstance(value, str):
             return value
-        fixed, count = safe_text(value)
+        fixed, count = safe_text(value, nul=self.nul)
         if count:
             self.fields[where] = self.fields.get(where, 0) + count
         return fixed
@@ -93,7 +100,5 @@ class Replacements:
         total = sum(self.fields.values())
         places = ", ".join(self.fields)
         plural = "s" if total > 1 else ""
-        return (
-            f"{total} character{plural} UTF-8 cannot store (lone UTF-16 surrogate{plural}) replaced by U+FFFD "
-            f"in: {places}"
-        )
+        what = f"lone UTF-16 surrogate{plural}, NUL" if self.nul else f"lone UTF-16 surrogate{plural}"
+        return f"{total} character{plural} UTF-8 cannot store ({what}) replaced by U+FFFD in: {places}"

@@ -171,6 +171,16 @@ def _file_columns(db: sqlite3.Connection, schema: str) -> dict[str, list[str]]:
     return {table: _columns(db, schema, table) for table in TRANSFERRED_TABLES if table in present}
 
 
+def file_columns(db: sqlite3.Connection) -> dict[str, list[str]]:
+    """The columns of each transferred table the SQLite database ``db`` has."""
+    return _file_columns(db, "main")
+
+
+def run_digest(db: sqlite3.Connection, run_id: str, columns: dict[str, list[str]]) -> str:
+    """The digest of run ``run_id`` of the SQLite database ``db``, over ``columns`` (see ``_content``)."""
+    return _digest(db, "main", run_id, columns)
+
+
 # -- copying ---------------------------------------------------------------------------------------------------
 
 
@@ -264,6 +274,11 @@ def export_run(store: Store, run_ref: str, path: str | Path) -> RunFileInfo:
     (replaced if it exists; written beside it first and renamed, so a failed export leaves no half file)."""
     path = Path(path)
     run = store.runs.get(run_ref)
+    if not isinstance(store.path, Path):  # a database server: through an SQLite staging file
+        from mendoza.store.transfer_server import export_server_run
+
+        info: RunFileInfo = export_server_run(store, run.id, path)
+        return info
     if path.exists() and path.resolve() == store.path.resolve():
         raise StoreError(f"{path}: is the store itself; give the run file another name")
     if path.is_dir():
@@ -432,6 +447,11 @@ def import_run(store: Store, path: str | Path, *, run_id: str | None = None) -> 
     new_id = info.run_id if run_id is None else run_id
     if not new_id.strip() or new_id == "latest" or new_id != new_id.strip():
         raise StoreError(f"{new_id!r}: not a usable run id (give one without surrounding spaces, not 'latest')")
+    if not isinstance(store.path, Path):  # a database server: row by row, see ``transfer_server``
+        from mendoza.store.transfer_server import import_server_run
+
+        already = import_server_run(store, path, info, new_id)
+        return ImportedRun(store.runs.get(new_id), info, already)
     try:
         db = sqlite3.connect(_uri(store.path, "rw"), uri=True, isolation_level=None)
     except sqlite3.Error as exc:

@@ -30,7 +30,7 @@ Routes (each page also answers as JSON at the same path + ``.json``, or with ``?
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -43,7 +43,7 @@ from starlette.staticfiles import StaticFiles
 
 from mendoza.api import DraftReview, default_author
 from mendoza.errors import MendozaError, RunNotFound, StoreError
-from mendoza.store import Store
+from mendoza.store import Store, is_database_url
 from mendoza.viewer.pages.compare import compare_page
 from mendoza.viewer.pages.design import design_page
 from mendoza.viewer.pages.drafts import DraftNotFound, decide_draft, draft_page, drafts_page
@@ -65,7 +65,10 @@ __all__ = ["create_app", "open_viewer_store"]
 
 def open_viewer_store(db: str | Path) -> Store:
     """The store the viewer serves: an existing database file, opened for labels (its schema brought up to
-    date); a missing file is a ``StoreError``, never a new empty database."""
+    date); a missing file is a ``StoreError``, never a new empty database. A PostgreSQL database (a team's
+    shared store) is opened as it is."""
+    if is_database_url(db):
+        return Store(db)
     path = Path(db)
     if not path.is_file():
         raise StoreError(f"{path}: no mendoza database here (run a suite first, or give --db)")
@@ -113,10 +116,13 @@ def create_app(
     token: str | None = None,
     hosts: Iterable[str] = (),
     author: str | None = None,
+    tokens: Mapping[str, str] | None = None,
     drafts: DraftReview | None = None,
 ) -> Starlette:
     """The viewer over ``store``. With ``token`` every request must carry it; without, only loopback host
-    names (and ``hosts``) are answered. Labels are recorded as ``author`` (default: the user logged in).
+    names (and ``hosts``) are answered. Labels are recorded as ``author`` (default: the user logged in). A
+    team's viewer gives each person a token of their own (``tokens``: name -> secret; with or without
+    ``token``): a request must carry one of them, and the labels it writes carry that person's name.
     ``drafts``: the review the drafts pages serve (``store`` may then be None: no run pages)."""
     routes = [
         Route("/", _home, name="home"),
@@ -138,7 +144,7 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(ViewerGuard, token=token, hosts=tuple(hosts))],
+        middleware=[Middleware(ViewerGuard, token=token, hosts=tuple(hosts), tokens=dict(tokens or {}))],
         exception_handlers={
             RunNotFound: _not_found,
             SampleNotFound: _not_found,

@@ -3,7 +3,9 @@
 - **Host**: served without a token, the viewer answers only to loopback host names (127.0.0.1, localhost,
   [::1]), so a web page that rebinds its own domain to 127.0.0.1 cannot read it.
 - **Token**: given a token (required off loopback), every request must carry it: ``Authorization: Bearer``,
-  an ``X-Mendoza-Token`` header, or the cookie set by a first visit to ``?token=...``. A request that carries
+  an ``X-Mendoza-Token`` header, or the cookie set by a first visit to ``?token=...``. A team's viewer has one
+  named token per person (``tokens``: name -> secret): the request's token says who it is (``viewer_user``),
+  and that person's name is the author of the labels they write. A request that carries
   ``?token=`` is always redirected to the same address without it (so it never stays in the address bar, the
   history, or a link the page builds), and the cookie is set when the token is right.
 - **Cross-site writes**: a write (any method but GET, HEAD, OPTIONS) must come from the viewer's own origin
@@ -18,11 +20,12 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl, urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,6 +42,7 @@ __all__ = [
     "check_csrf_token",
     "is_loopback",
     "secure",
+    "viewer_user",
 ]
 
 CONTENT_SECURITY_POLICY = (
@@ -51,6 +55,14 @@ TOKEN_COOKIE = "mendoza_token"
 TOKEN_HEADER = "x-mendoza-token"
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Where the guard leaves the name of the token a request carried (a team's viewer).
+_USER_KEY = "mendoza.user"
+
+
+def viewer_user(request: Request) -> str | None:
+    """The name of the token this request carried (None: an unnamed token, or none)."""
+    user: str | None = request.scope.get(_USER_KEY)
+    return user
 _HEADERS = {
     "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-content-type-options": "nosniff",
@@ -104,9 +116,19 @@ class ViewerGuard:
     """ASGI middleware: host check, token, same-origin writes, security headers, and ``.json`` twins (a path
     ending in ``.json`` is served by the page without it, flagged to answer in JSON)."""
 
-    def __init__(self, app: ASGIApp, *, token: str | None = None, hosts: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        token: str | None = None,
+        hosts: Iterable[str] = (),
+        tokens: Mapping[str, str] | None = None,
+    ) -> None:
         self.app = app
-        self.token = token
+        #: Each secret a request may carry, with the name of who carries it (None: the one unnamed token).
+        self.secrets: list[tuple[str, str | None]] = [(token, None)] if token is not None else []
+        self.secrets.extend((secret, name) for name, secret in (tokens or {}).items())
+        self.token = self.secrets[0][0] if self.secrets else None
         self.hosts = frozenset(host.lower() for host in hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -146,28 +168,39 @@ class ViewerGuard:
         host = headers.get("host", "")
         if self.token is None and not (is_loopback(_hostname(host)) or _hostname(host).lower() in self.hosts):
             return PlainTextResponse(f"mendoza view answers only on its own address, not {host[:80]!r}", 421)
-        if self.token is not None:
+        if self.secrets:
             denied = self._check_token(scope, headers)
             if denied is not None:
                 return denied
         if scope["method"] not in _SAFE_METHODS and not self._same_origin(scope, headers):
             return PlainTextResponse("cross-site write refused: writes must come from the viewer's own pages", 403)
         if scope["method"] in ("GET", "HEAD") and has_token(_query(scope)):
-            return self._drop_token(scope, set_cookie=False)  # let in otherwise (a cookie), or no token needed
+            return self._drop_token(scope)  # let in otherwise (a cookie), or no token needed
         return None
 
-    def _drop_token(self, scope: Scope, *, set_cookie: bool) -> Response:
-        """The redirect to the same address without ``?token=`` (setting the cookie when asked)."""
+    def _drop_token(self, scope: Scope, *, set_cookie: str | None = None) -> Response:
+        """The redirect to the same address without ``?token=`` (setting the cookie to ``set_cookie``)."""
         response = RedirectResponse(local_url(scope["path"], _query(scope)), status_code=303)
-        if set_cookie and self.token is not None:
-            response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict", path="/")
+        if set_cookie is not None:
+            response.set_cookie(TOKEN_COOKIE, set_cookie, httponly=True, samesite="strict", path="/")
         return response
 
+    def _matching(self, given: str | None) -> tuple[str, str | None] | None:
+        """The (secret, name) a token given matches, if any (each compared in constant time)."""
+        if given is None:
+            return None
+        found = None
+        for secret, name in self.secrets:
+            if _same(secret, given) and found is None:
+                found = (secret, name)
+        return found
+
     def _check_token(self, scope: Scope, headers: Headers) -> Response | None:
-        assert self.token is not None
         offered = [value for key, value in parse_qsl(_query(scope), keep_blank_values=True) if key == TOKEN_PARAM]
-        if scope["method"] in ("GET", "HEAD") and offered and _same(self.token, offered[-1]):
-            return self._drop_token(scope, set_cookie=True)
+        if scope["method"] in ("GET", "HEAD") and offered:
+            match = self._matching(offered[-1])
+            if match is not None:
+                return self._drop_token(scope, set_cookie=match[0])
         authorization = headers.get("authorization", "")
         candidates = [headers.get(TOKEN_HEADER)]
         if authorization.lower().startswith("bearer "):
@@ -179,8 +212,11 @@ class ViewerGuard:
             cookie = SimpleCookie()
         if TOKEN_COOKIE in cookie:
             candidates.append(cookie[TOKEN_COOKIE].value)
-        if any(given is not None and _same(self.token, given) for given in candidates):
-            return None
+        for given in candidates:
+            match = self._matching(given)
+            if match is not None:
+                scope[_USER_KEY] = match[1]
+                return None
         return PlainTextResponse(
             "this viewer needs its token: open the address `mendoza view` printed (it ends in ?token=...)", 401
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
@@ -45,10 +46,13 @@ class ViewerState:
         return self._store
 
     def redact(self, message: str) -> str:
-        """``message`` with the database's path (as given, absolute, resolved) shown as its file name only."""
+        """``message`` with the database's path (as given, absolute, resolved) shown as its file name only (a
+        database server's address as the name of its database)."""
         if self._store is None:
             return message
         path = self._store.path
+        if isinstance(path, str):
+            return message.replace(path, urlsplit(path).path.lstrip("/") or "the database")
         spellings = {str(path), str(path.absolute()), str(path.resolve())}
         for spelling in sorted(spellings, key=len, reverse=True):
             if spelling and spelling != path.name:

@@ -15,7 +15,7 @@ from mendoza.errors import ConfigError
 from mendoza.viewer.pages.sample import find_run_sample
 from mendoza.viewer.params import BadParameter, posted_fields
 from mendoza.viewer.render import error_response, json_response, wants_json
-from mendoza.viewer.security import CSRF_FIELD, CSRF_HEADER, check_csrf_token
+from mendoza.viewer.security import CSRF_FIELD, CSRF_HEADER, check_csrf_token, viewer_user
 from mendoza.viewer.state import viewer_state
 
 __all__ = ["VERDICTS", "label_sample", "safe_next"]
@@ -63,9 +63,10 @@ async def label_sample(request: Request) -> Response:
     if not isinstance(note, str):
         raise BadParameter("'note' must be text")
     note = note.replace("\r\n", "\n").strip()
+    author = viewer_user(request) or state.author  # a team's viewer: the name of the person's token
     try:
         if verdict == "clear":
-            grade = clear_label(state.store, record.id, note=note, author=state.author)
+            grade = clear_label(state.store, record.id, note=note, author=author)
         else:
             grade = record_label(
                 state.store,
@@ -73,7 +74,7 @@ async def label_sample(request: Request) -> Response:
                 passed=None if verdict == "" else verdict == "pass",
                 score=_score(fields.get("score")),
                 note=note,
-                author=state.author,
+                author=author,
             )
     except ConfigError as exc:
         raise BadParameter(str(exc)) from None
