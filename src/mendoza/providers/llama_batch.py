@@ -40,7 +40,7 @@ from typing import Any
 
 from mendoza.errors import ProviderError
 from mendoza.providers.cpu_threads import CpuWatch, available_cpus, choose_threads
-from mendoza.providers.llama_model import LlamaModel
+from mendoza.providers.llama_model import LlamaModel, quiet_loading
 
 __all__ = ["BatchEngine", "Completion", "Generation", "Sampling"]
 
@@ -178,6 +178,7 @@ class BatchEngine:
         self._slots = [_Slot(i) for i in range(slots)]
         self._requested_ctx = n_ctx
         self.n_ctx = n_ctx
+        self.n_batch = N_BATCH
         self.threads = 0
         self._watch: CpuWatch | None = None
         self._next_thread_check = 0.0
@@ -247,15 +248,17 @@ class BatchEngine:
             llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED if self._flash_attn else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
         )
         params.no_perf = True
-        ctx = llama_cpp.llama_init_from_model(self.model.model, params)
+        with quiet_loading():
+            ctx = llama_cpp.llama_init_from_model(self.model.model, params)
         if not ctx:
             raise ProviderError(
                 f"llama.cpp could not create a context of {self.slots_count} slots x {self._requested_ctx} tokens"
             )
         self._ctx = ctx
-        self.n_ctx = int(llama_cpp.llama_n_ctx_seq(ctx))
+        self.n_ctx = int(llama_cpp.llama_n_ctx_seq(ctx))  # llama.cpp rounds it up (256 at least)
+        self.n_batch = int(llama_cpp.llama_n_batch(ctx))  # and caps the batch at one sequence's context
         self._memory = llama_cpp.llama_get_memory(ctx)
-        self._batch = llama_cpp.llama_batch_init(N_BATCH, 0, 1)
+        self._batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
 
     def _adapt_threads(self) -> None:
         if self._fixed_threads or self._watch is None or time.monotonic() < self._next_thread_check:
@@ -310,9 +313,9 @@ class BatchEngine:
                 n += 1
                 decoded.append(slot)
         for slot in active:
-            if not slot.pending or n >= N_BATCH:
+            if not slot.pending or n >= self.n_batch:
                 continue
-            take = min(len(slot.pending), N_BATCH - n)
+            take = min(len(slot.pending), self.n_batch - n)
             chunk, slot.pending = slot.pending[:take], slot.pending[take:]
             for j, token in enumerate(chunk):
                 last = not slot.pending and j == take - 1

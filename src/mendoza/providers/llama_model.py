@@ -9,17 +9,18 @@ recognises in it), else the ``llama-2`` format that ``Llama.create_chat_completi
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mendoza.errors import ConfigError
 
-__all__ = ["ChatPrompt", "LlamaModel", "import_llama_cpp", "load_model"]
+__all__ = ["ChatPrompt", "LlamaModel", "forget_models", "import_llama_cpp", "load_model", "quiet_loading"]
 
 
 def import_llama_cpp() -> Any:
@@ -33,24 +34,35 @@ def import_llama_cpp() -> Any:
 
 
 _quiet_callback: Any = None
+_loading = threading.local()
 
 
 def _silence_llama_logs(llama_cpp: Any) -> None:
-    """Keep llama.cpp's own log lines (errors aside) off the terminal: llama-cpp-python passes through
-    "continued" lines whatever the verbosity, which litters a run's output."""
+    """Keep llama.cpp's own log lines off the terminal but its errors outside loading: llama-cpp-python passes
+    through "continued" lines whatever the verbosity, which litters a run's output, and loading a model or
+    making a context logs notes at the error level (Gemma's sliding-window cache, a token's type, the
+    context's rounding) that say nothing wrong."""
     global _quiet_callback
     if _quiet_callback is not None:
         return
 
     @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
     def quiet(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
-        # GGML_LOG_LEVEL_ERROR; llama.cpp also logs a harmless note about Gemma's sliding-window cache at
-        # that level on every load.
-        if level == 3 and b"full-size SWA cache" not in text:
-            sys.stderr.write(text.decode("utf-8", "replace"))
+        if level == 3 and not getattr(_loading, "active", False) and b"full-size SWA cache" not in text:
+            sys.stderr.write(text.decode("utf-8", "replace"))  # GGML_LOG_LEVEL_ERROR
 
     _quiet_callback = quiet
     llama_cpp.llama_log_set(quiet, ctypes.c_void_p(0))
+
+
+@contextlib.contextmanager
+def quiet_loading() -> Iterator[None]:
+    """No llama.cpp log lines on this thread meanwhile (a failure to load is reported by its result)."""
+    _loading.active = True
+    try:
+        yield
+    finally:
+        _loading.active = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +87,8 @@ class LlamaModel:
         self.path = path
         llama_cpp.llama_backend_init()
         params = llama_cpp.llama_model_default_params()
-        model = llama_cpp.llama_model_load_from_file(str(path).encode("utf-8"), params)
+        with quiet_loading():
+            model = llama_cpp.llama_model_load_from_file(str(path).encode("utf-8"), params)
         if not model:
             raise ConfigError(f"cannot load model '{path}': llama.cpp could not read it as a GGUF model")
         self.model = model
@@ -176,12 +189,6 @@ def load_model(path: Path) -> LlamaModel:
         if key not in _models:
             _models[key] = LlamaModel(path)
         return _models[key]
-
-
-def loaded_models() -> list[LlamaModel]:
-    """Every model loaded so far (for freeing them at exit)."""
-    with _models_lock:
-        return list(_models.values())
 
 
 def forget_models() -> None:
