@@ -46,6 +46,9 @@ __all__ = ["BatchEngine", "Completion", "Generation", "Sampling"]
 
 #: The most tokens one decode step takes (decoding sequences first, then prompt tokens).
 N_BATCH = 512
+#: The fewest prompt tokens worth copying another slot's cache for (the copy costs about as much as reading
+#: a dozen tokens).
+_MIN_COPY = 32
 #: How often (seconds) the engine looks again at how busy the machine is.
 _THREAD_CHECK_INTERVAL = 2.0
 
@@ -182,9 +185,10 @@ class BatchEngine:
         self.threads = 0
         self._watch: CpuWatch | None = None
         self._next_thread_check = 0.0
-        #: Decode steps and the tokens they read, for benchmarks and tests.
+        #: Decode steps, the tokens they read and the prefixes copied between slots, for benchmarks and tests.
         self.steps = 0
         self.tokens_decoded = 0
+        self.prefix_copies = 0
 
     # the caller's side (event loop) -------------------------------------------------------------------
 
@@ -242,6 +246,9 @@ class BatchEngine:
         params.n_ubatch = N_BATCH
         params.n_seq_max = self.slots_count
         params.kv_unified = False
+        # A sliding-window layer keeps its window (plus a batch) per slot, not the whole context: with Gemma 3's
+        # five of six layers sliding, the cache is about half the size.
+        params.swa_full = False
         params.n_threads = self.threads
         params.n_threads_batch = self.threads  # llama.cpp's default is every core, busy or not
         params.flash_attn_type = (
@@ -385,16 +392,22 @@ class BatchEngine:
                 self._queue = deque(job for job in self._queue if not job.cancelled)
 
     def _admit(self) -> None:
-        """Give queued requests free slots (the one sharing the longest prefix with each prompt)."""
-        while True:
+        """Give queued requests free slots, in order. A request whose prompt starts like one that another
+        slot is still reading waits for that slot to have read it (a step or two), then copies it instead of
+        reading the same tokens again (the first wave of a run: every repeat of a few-shot prompt at once)."""
+        with self._lock:
+            waiting = list(self._queue)
+        held: list[_Job] = []
+        taken: set[int] = set()
+        for job in waiting:
             free = [slot for slot in self._slots if not slot.busy]
             if not free:
-                return
-            with self._lock:
-                if not self._queue:
-                    return
-                job = self._queue.popleft()
+                break
+            taken.add(id(job))
             if job.cancelled:
+                continue
+            if self._worth_waiting(job.generation.tokens):
+                held.append(job)
                 continue
             try:
                 self._start(job, free)
@@ -402,6 +415,17 @@ class BatchEngine:
                 job.settle(exc)
             except Exception as exc:  # this request's trouble only
                 job.settle(ProviderError(f"llama.cpp: {exc}"))
+        with self._lock:
+            rest = [job for job in self._queue if id(job) not in taken]
+            self._queue = deque([*held, *rest])
+
+    def _worth_waiting(self, prompt: tuple[int, ...]) -> bool:
+        """Whether a slot still reading its prompt will soon hold at least ``_MIN_COPY`` more of ``prompt``'s
+        first tokens than any slot holds now."""
+        ready = max(_common_prefix(slot.cached, prompt) for slot in self._slots)
+        reading = [slot for slot in self._slots if slot.busy and slot.pending]
+        soon = max((_common_prefix([*slot.cached, *slot.pending], prompt) for slot in reading), default=0)
+        return soon >= ready + _MIN_COPY
 
     def _start(self, job: _Job, free: list[_Slot]) -> None:
         generation = job.generation
@@ -415,9 +439,8 @@ class BatchEngine:
         bad = [token for token in prompt if not 0 <= token < self.model.n_vocab]
         if bad:
             raise ProviderError(f"llama.cpp: token {bad[0]} is not in the model's vocabulary")
-        slot = max(free, key=lambda s: _common_prefix(s.cached, prompt))
-        keep = min(_common_prefix(slot.cached, prompt), len(prompt) - 1)
-        keep = self._cut(slot, keep)
+        slot, shared = self._place(prompt, free)
+        keep = self._cut(slot, min(shared, len(prompt) - 1))
         max_tokens = generation.max_tokens
         room = self.n_ctx - len(prompt)
         slot.max_tokens = room if max_tokens is None or max_tokens <= 0 else min(max_tokens, room)
@@ -428,6 +451,24 @@ class BatchEngine:
         slot.prompt_tokens = len(prompt)
         slot.generated = []
         slot.text = b""
+
+    def _place(self, prompt: tuple[int, ...], free: list[_Slot]) -> tuple[_Slot, int]:
+        """The free slot for ``prompt`` and how many of its first tokens that slot's cache holds: the free
+        slot whose cache shares the longest prefix with it, or, when another slot (busy or not) shares at
+        least ``_MIN_COPY`` tokens more, a free slot given a copy of that slot's cache (a memory copy of one
+        stream, far cheaper than reading the prefix again)."""
+        shared = {slot.seq_id: _common_prefix(slot.cached, prompt) for slot in self._slots}
+        own = max(free, key=lambda slot: shared[slot.seq_id])
+        donor = max(self._slots, key=lambda slot: shared[slot.seq_id])
+        if shared[donor.seq_id] < shared[own.seq_id] + _MIN_COPY:
+            return own, shared[own.seq_id]
+        # The free slot whose cache is worth least to the prompt (and shortest: least to lose for others).
+        target = min(free, key=lambda slot: (shared[slot.seq_id], len(slot.cached)))
+        # Whole sequences only: llama.cpp copies a stream's buffers at the next decode.
+        self.model.llama_cpp.llama_memory_seq_cp(self._memory, donor.seq_id, target.seq_id, -1, -1)
+        target.cached = list(donor.cached)
+        self.prefix_copies += 1
+        return target, shared[donor.seq_id]
 
     def _cut(self, slot: _Slot, keep: int) -> int:
         """Drop the slot's cache from position ``keep`` on; returns how much of it is kept (0 where llama.cpp
