@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import big_runs, harness_overhead, latency_limit, local_model, memory, step_capture
+from benchmarks import batched_local, big_runs, harness_overhead, latency_limit, local_model, memory, step_capture
 from benchmarks.common import REPO, Settings
 from benchmarks.table import Row, machine_description, render_table
 
@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, Callable[[Settings], list[Row]]] = {
     "latency": latency_limit.run,
     "memory": memory.run,
     "local": local_model.run,
+    "batched": batched_local.run,
     "big": big_runs.run,
     "steps": step_capture.run,
 }

@@ -151,3 +151,22 @@ def test_one_slot_decodes_like_llama_cpp_pythons_create_completion(
             )
     finally:
         raw.close()
+
+
+def test_prompts_that_start_alike_read_their_common_start_once(make_engine: type[BatchEngine]) -> None:
+    engine = make_engine(slots=4)
+    pairs = [("France", "Paris"), ("Spain", "Madrid"), ("Germany", "Berlin"), ("Japan", "Tokyo")]
+    few_shot = "".join(f"Q: What is the capital of {country}?\nA: {city}\n" for country, city in pairs)
+    questions = ["Italy", "Egypt", "Canada", "Peru"]
+    prompts = [_tokens(engine, f"{few_shot}Q: What is the capital of {country}?\nA:") for country in questions]
+
+    async def main() -> list[Completion]:
+        return list(await asyncio.gather(*(engine.generate(Generation(p, 3, ("\n",), GREEDY)) for p in prompts)))
+
+    answers = asyncio.run(main())
+    # One slot read the examples; the other three waited a step and copied its cache.
+    assert engine.prefix_copies == 3
+    assert engine.tokens_decoded < len(prompts[0]) + 3 * 12 + 4 * 3
+    assert [answer.text.strip() for answer in answers][:1] == ["Rome"]
+    assert all(answer.text.strip() for answer in answers)
+    assert [answer.prompt_tokens for answer in answers] == [len(prompt) for prompt in prompts]
