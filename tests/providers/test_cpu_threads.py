@@ -39,7 +39,7 @@ def test_the_watch_counts_what_others_kept_busy_less_this_process(
 ) -> None:
     monkeypatch.setattr(cpu_threads, "_STAT", tmp_path / "stat")
     monkeypatch.setattr(cpu_threads, "_SELF_STAT", tmp_path / "self_stat")
-    monkeypatch.setattr(cpu_threads.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1}, raising=False)
     # columns: user nice system idle iowait irq softirq steal
     _write_stat(tmp_path, [100, 0, 0, 100, 0, 0, 0, 0], [100, 0, 0, 100, 0, 0, 0, 0], own=(50, 10))
     watch = CpuWatch()

@@ -5,9 +5,10 @@ repeat for the same seed and batch make-up. A few tokens each, to stay fast."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ def llama_thread() -> Iterator[ThreadPoolExecutor]:
 
 
 @pytest.fixture
-def make_engine(gemma_path: Path, llama_thread: ThreadPoolExecutor) -> Iterator[type[BatchEngine]]:
+def make_engine(gemma_path: Path, llama_thread: ThreadPoolExecutor) -> Iterator[Callable[..., BatchEngine]]:
     """A factory of fresh engines on the shared model (each closed after the test)."""
     from mendoza.providers.llama_model import load_model
 
@@ -38,7 +39,7 @@ def make_engine(gemma_path: Path, llama_thread: ThreadPoolExecutor) -> Iterator[
         made.append(engine)
         return engine
 
-    yield make  # type: ignore[misc]
+    yield make
     for engine in made:
         engine.close()
 
@@ -47,7 +48,7 @@ def _tokens(engine: BatchEngine, text: str) -> tuple[int, ...]:
     return tuple(engine.model.tokenize(text, add_bos=True))
 
 
-def test_sequences_decoded_together_end_on_their_own_stops_and_lengths(make_engine: type[BatchEngine]) -> None:
+def test_sequences_decoded_together_end_on_their_own_stops_and_lengths(make_engine: Callable[..., BatchEngine]) -> None:
     engine = make_engine(slots=4)
     prompt = _tokens(engine, CAPITALS)
 
@@ -72,7 +73,7 @@ def test_sequences_decoded_together_end_on_their_own_stops_and_lengths(make_engi
     assert engine.steps < 1 + 12 + 12
 
 
-def test_an_error_in_one_sequence_fails_that_request_only(make_engine: type[BatchEngine]) -> None:
+def test_an_error_in_one_sequence_fails_that_request_only(make_engine: Callable[..., BatchEngine]) -> None:
     engine = make_engine(slots=3, n_ctx=256)  # llama.cpp's smallest context per sequence
     good = _tokens(engine, CAPITALS)
     too_long = _tokens(engine, "word " * 300)
@@ -95,7 +96,7 @@ def test_an_error_in_one_sequence_fails_that_request_only(make_engine: type[Batc
     assert isinstance(last, Completion) and last.completion_tokens == 2
 
 
-def test_a_cancelled_request_frees_its_slot(make_engine: type[BatchEngine]) -> None:
+def test_a_cancelled_request_frees_its_slot(make_engine: Callable[..., BatchEngine]) -> None:
     engine = make_engine(slots=2, n_ctx=512)
     prompt = _tokens(engine, "Once upon a time, in a village by the sea,")
     endless = Generation(prompt, 400, (), Sampling(seed=3, temperature=1.0))
@@ -111,7 +112,7 @@ def test_a_cancelled_request_frees_its_slot(make_engine: type[BatchEngine]) -> N
     assert engine.tokens_decoded < 2 * 400  # the cancelled ones stopped long before their 400 tokens
 
 
-def test_the_same_seeds_and_batch_make_up_give_the_same_text(make_engine: type[BatchEngine]) -> None:
+def test_the_same_seeds_and_batch_make_up_give_the_same_text(make_engine: Callable[..., BatchEngine]) -> None:
     prompts = [CAPITALS, "Once upon a time, in a village by the sea,", "List three uses of a paperclip:\n1."]
 
     def batch_of_three() -> list[str]:
@@ -133,7 +134,7 @@ def test_the_same_seeds_and_batch_make_up_give_the_same_text(make_engine: type[B
 
 @pytest.mark.slow
 def test_one_slot_decodes_like_llama_cpp_pythons_create_completion(
-    make_engine: type[BatchEngine], gemma_path: Path
+    make_engine: Callable[..., BatchEngine], gemma_path: Path
 ) -> None:
     from llama_cpp import Llama
 
@@ -141,7 +142,7 @@ def test_one_slot_decodes_like_llama_cpp_pythons_create_completion(
     raw = Llama(model_path=str(gemma_path), n_ctx=2048, n_threads=1, n_threads_batch=1, verbose=False)
     try:
         for seed, text in enumerate([CAPITALS, "The three laws of thermodynamics are"]):
-            expected = raw.create_completion(text, seed=seed, max_tokens=16, temperature=0.8)
+            expected: Any = raw.create_completion(text, seed=seed, max_tokens=16, temperature=0.8)
             sampling = Sampling(seed=seed, temperature=0.8)
             done = asyncio.run(engine.generate(Generation(_tokens(engine, text), 16, (), sampling)))
             assert done.text == expected["choices"][0]["text"]
@@ -153,7 +154,7 @@ def test_one_slot_decodes_like_llama_cpp_pythons_create_completion(
         raw.close()
 
 
-def test_prompts_that_start_alike_read_their_common_start_once(make_engine: type[BatchEngine]) -> None:
+def test_prompts_that_start_alike_read_their_common_start_once(make_engine: Callable[..., BatchEngine]) -> None:
     engine = make_engine(slots=4)
     pairs = [("France", "Paris"), ("Spain", "Madrid"), ("Germany", "Berlin"), ("Japan", "Tokyo")]
     few_shot = "".join(f"Q: What is the capital of {country}?\nA: {city}\n" for country, city in pairs)
