@@ -47,13 +47,16 @@ class Settings:
 
 @dataclass(frozen=True)
 class Timed:
-    """A finished child process: wall seconds, peak resident memory (MiB), exit code, and its output."""
+    """A finished child process: wall seconds, peak resident memory (MiB), exit code, its output, and the CPU
+    seconds it used (user + system, its threads and waited-for children: the work, which other processes on
+    the machine do not inflate as they do the wall time)."""
 
     seconds: float
     peak_rss_mib: float
     returncode: int
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0
 
     def check(self, what: str) -> Timed:
         """Raise with the child's last words unless it exited 0."""
@@ -99,7 +102,7 @@ def run_timed(
         Path(f"{out_path}{suffix}").unlink(missing_ok=True)
     # Linux reports ru_maxrss in KiB (macOS in bytes).
     rss = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / 1024 / 1024
-    return Timed(seconds, rss, process.returncode, stdout, stderr)
+    return Timed(seconds, rss, process.returncode, stdout, stderr, usage.ru_utime + usage.ru_stime)
 
 
 def mendoza_command(*args: str) -> list[str]:

@@ -1,7 +1,8 @@
 """Local model: tokens/s of mendoza's ``local`` provider against raw ``llama-cpp-python`` on the same GGUF,
 prompts, seeds and settings, in one process.
 
-mendoza's side is a whole run (``api.run_suite``: provider on a worker thread, run and samples in the store);
+mendoza's side is a whole run (``api.run_suite``: provider on a worker thread, run and samples in the store)
+with one slot (``slots: 1``: the batching engine decoding one sequence at a time);
 the raw side calls ``Llama.create_completion`` in a loop. Rounds alternate A B, B A, ... and each round's
 two halves make a pair, so that a machine getting slower or faster during the benchmark weighs on both sides
 alike; the ratio is the median of the pairs' ratios (a burst of other work on the machine spoils one pair,
@@ -78,6 +79,7 @@ def run(settings: Settings) -> list[Row]:
         "api": "completion",
         "n_ctx": n_ctx,
         "n_threads": threads,
+        "slots": 1,  # one sequence at a time, as raw create_completion decodes (batches: batched_local.py)
         "max_tokens": max_tokens,
         "temperature": temperature,
     }

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import (
+    batched_local,
     big_runs,
     harness_overhead,
     latency_limit,
@@ -32,6 +33,7 @@ BENCHMARKS: dict[str, Callable[[Settings], list[Row]]] = {
     "latency": latency_limit.run,
     "memory": memory.run,
     "local": local_model.run,
+    "batched": batched_local.run,
     "big": big_runs.run,
     "steps": step_capture.run,
     "ray": ray_executor.run,

@@ -36,7 +36,7 @@ def test_unknown_benchmark_names_are_refused(capsys: pytest.CaptureFixture[str])
     with pytest.raises(SystemExit):
         main(["--only", "harness,nonsense"])
     assert "nonsense" in capsys.readouterr().err
-    assert set(BENCHMARKS) == {"harness", "latency", "memory", "local", "big", "steps", "ray", "stores"}
+    assert set(BENCHMARKS) == {"harness", "latency", "memory", "local", "batched", "big", "steps", "ray", "stores"}
 
 
 def test_table_aligns_columns_and_marks_verdicts() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,8 @@ from mendoza.providers.chat import (
     tool_call_steps,
     tool_calls_metadata,
 )
+from mendoza.providers.llama_batch import Completion, Generation
+from mendoza.providers.llama_model import ChatPrompt
 
 CONVERSATION = (
     Message(role="user", content="Hello"),
@@ -102,30 +103,45 @@ def test_tool_calls_become_tool_steps_and_metadata() -> None:
 # the embedded model, with llama.cpp replaced ---------------------------------------------------------------
 
 
-class _FakeLlama:
-    """Records what the provider asks llama.cpp for; answers with ``answer``."""
+class _FakeModel:
+    """Records the text the provider tokenizes and the conversations it formats as chat."""
+
+    bos = 2
+
+    def __init__(self, chat_template: bool) -> None:
+        self.chat_template = "{{ messages }}" if chat_template else None
+        self.texts: list[str] = []
+        self.chats: list[list[dict[str, Any]]] = []
+
+    def tokenize(self, text: str, *, add_bos: bool) -> list[int]:
+        self.texts.append(text)
+        return [7] * max(1, len(text) // 4)
+
+    def chat_prompt(self, messages: list[dict[str, Any]]) -> ChatPrompt:
+        self.chats.append(messages)
+        return ChatPrompt("<chat>", True, ("<eos>",), guessed=self.chat_template is None)
+
+
+class _FakeEngine:
+    """Stands in for the batching engine: records each generation; answers with ``answer``."""
 
     def __init__(self, chat_template: bool, answer: str) -> None:
-        self.metadata = {"tokenizer.chat_template": "{{ messages }}"} if chat_template else {}
+        self.model = _FakeModel(chat_template)
         self.answer = answer
-        self.calls: list[tuple[str, Any, dict[str, Any]]] = []
+        self.generations: list[Generation] = []
 
-    def create_completion(self, prompt: str, **kwargs: Any) -> dict[str, Any]:
-        self.calls.append(("completion", prompt, kwargs))
-        return {"choices": [{"text": self.answer, "finish_reason": "stop"}], "usage": {}}
-
-    def create_chat_completion(self, messages: list[dict[str, str]], **kwargs: Any) -> dict[str, Any]:
-        self.calls.append(("chat", messages, kwargs))
-        return {"choices": [{"message": {"content": self.answer}, "finish_reason": "stop"}], "usage": {}}
+    async def generate(self, generation: Generation) -> Completion:
+        self.generations.append(generation)
+        return Completion(self.answer, len(generation.tokens), 1, "stop")
 
 
 def _local(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chat_template: bool, answer: str, **params: Any
-) -> tuple[local.LocalProvider, _FakeLlama]:
+) -> tuple[local.LocalProvider, _FakeEngine]:
     model_file = tmp_path / "tiny.gguf"
     model_file.write_bytes(b"GGUF")
-    fake = _FakeLlama(chat_template, answer)
-    monkeypatch.setattr(local, "load_model", lambda *args: (fake, threading.Lock()))
+    fake = _FakeEngine(chat_template, answer)
+    monkeypatch.setattr(local, "engine_for", lambda *args: fake)
     variant = Variant(id="v", model=f"local/{model_file}", system="You are terse.", params=params)
     return local.LocalProvider(variant), fake
 
@@ -133,32 +149,52 @@ def _local(
 def test_a_base_model_gets_the_conversation_as_plain_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     provider, fake = _local(tmp_path, monkeypatch, chat_template=False, answer=" 4\n")
     response = asyncio.run(provider.complete(_request(system="You are terse.")))
-    ((kind, prompt, kwargs),) = fake.calls
-    assert kind == "completion"
-    assert prompt == "System: You are terse.\n\nUser: Hello\n\nAssistant: Hi.\n\nUser: What is 2 + 2?\n\nAssistant:"
-    assert kwargs["stop"] == ["\nUser:"] and kwargs["seed"] == 5
+    (generation,) = fake.generations
+    assert fake.model.texts == [
+        "System: You are terse.\n\nUser: Hello\n\nAssistant: Hi.\n\nUser: What is 2 + 2?\n\nAssistant:"
+    ]
+    assert generation.stop == ("\nUser:",) and generation.sampling.seed == 5
     assert response.text == "4" and response.notice is None  # the format's spaces and newlines stripped
 
 
 def test_a_base_models_own_stop_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     provider, fake = _local(tmp_path, monkeypatch, chat_template=False, answer="x", stop=["###"])
     asyncio.run(provider.complete(_request()))
-    assert fake.calls[0][2]["stop"] == ["###"]
+    assert fake.generations[0].stop == ("###",)
 
 
 def test_a_prompt_without_messages_is_prompted_as_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    provider, fake = _local(tmp_path, monkeypatch, chat_template=False, answer=" Paris ")
+    provider, fake = _local(tmp_path, monkeypatch, chat_template=False, answer=" Paris ", temperature=0.3)
     response = asyncio.run(provider.complete(_request(None, system="S", prompt="Q: capital?\nA:")))
-    assert fake.calls[0][1] == "S\n\nQ: capital?\nA:" and "stop" not in fake.calls[0][2]
+    (generation,) = fake.generations
+    assert fake.model.texts == ["S\n\nQ: capital?\nA:"] and generation.stop == ()
+    assert generation.max_tokens == 128 and generation.sampling.temperature == 0.3
     assert response.text == " Paris "  # a completion's text is not touched
 
 
 def test_a_chat_model_gets_the_messages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    provider, fake = _local(tmp_path, monkeypatch, chat_template=True, answer="4")
+    provider, fake = _local(tmp_path, monkeypatch, chat_template=True, answer="4", stop="END")
     response = asyncio.run(provider.complete(_request(system="You are terse.")))
-    ((kind, messages, _),) = fake.calls
-    assert kind == "chat" and messages == chat_turns(_request(system="You are terse."))
-    assert response.text == "4"
+    (generation,) = fake.generations
+    assert fake.model.chats == [chat_turns(_request(system="You are terse."))]
+    # The chat format's own stop joins the variant's; chat completions' defaults (llama-cpp-python's) apply.
+    assert generation.stop == ("END", "<eos>") and generation.sampling.temperature == 0.2
+    assert generation.sampling.repeat_penalty == 1.1
+    assert response.text == "4" and response.notice is None
+
+
+def test_a_chat_prompt_to_a_model_without_a_template_is_flagged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider, fake = _local(tmp_path, monkeypatch, chat_template=False, answer="hi", api="chat")
+    response = asyncio.run(provider.complete(_request()))
+    assert fake.model.chats and response.notice == local.GUESSED_CHAT_TEMPLATE
+
+
+def test_the_local_providers_engine_settings_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for bad in ({"slots": 0}, {"slots": "many"}, {"n_threads": True}, {"n_ctx": -5}):
+        with pytest.raises(ConfigError, match=f"params.{next(iter(bad))} must be a whole number"):
+            _local(tmp_path, monkeypatch, chat_template=False, answer="", **bad)
 
 
 def test_the_local_provider_refuses_tools() -> None:

