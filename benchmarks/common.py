@@ -47,13 +47,14 @@ class Settings:
 
 @dataclass(frozen=True)
 class Timed:
-    """A finished child process: wall seconds, peak resident memory (MiB), exit code, and its output."""
+    """A finished child process: wall seconds, peak resident memory (MiB), exit code, its output, CPU seconds."""
 
     seconds: float
     peak_rss_mib: float
     returncode: int
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0  # user + system time of the child (and the children it waited for)
 
     def check(self, what: str) -> Timed:
         """Raise with the child's last words unless it exited 0."""
@@ -99,7 +100,7 @@ def run_timed(
         Path(f"{out_path}{suffix}").unlink(missing_ok=True)
     # Linux reports ru_maxrss in KiB (macOS in bytes).
     rss = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / 1024 / 1024
-    return Timed(seconds, rss, process.returncode, stdout, stderr)
+    return Timed(seconds, rss, process.returncode, stdout, stderr, usage.ru_utime + usage.ru_stime)
 
 
 def mendoza_command(*args: str) -> list[str]:

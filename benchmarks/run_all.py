@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import big_runs, harness_overhead, latency_limit, local_model, memory, step_capture
+from benchmarks import big_runs, harness_overhead, latency_limit, local_model, memory, startup, step_capture
 from benchmarks.common import REPO, Settings
 from benchmarks.table import Row, machine_description, render_table
 
@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, Callable[[Settings], list[Row]]] = {
     "local": local_model.run,
     "big": big_runs.run,
     "steps": step_capture.run,
+    "startup": startup.run,
 }
 
 _README = REPO / "benchmarks" / "README.md"

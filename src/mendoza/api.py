@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
-from mendoza.config import load_suite
-from mendoza.config.suite_file import suite_from_document
-from mendoza.config.yaml_source import YamlDocument
 from mendoza.core import Case, Run, Sample, Suite, Thresholds, Variant
 from mendoza.errors import ConfigError, DiskError, StoreError
-from mendoza.providers.python_callable import app_target
 from mendoza.report import (
     VERDICTS,
     Comparison,
@@ -37,20 +34,6 @@ from mendoza.report import (
     report_to_dict,
     variant_pairs,
 )
-from mendoza.runner import GradeOptions, Progress, RunOptions, execute_adaptive, execute_run, plan_run, progress_for
-from mendoza.runner.progress import NullProgress
-from mendoza.soft import (
-    QueueItem,
-    RegradeResult,
-    clear_label,
-    default_author,
-    judge_run_pairs,
-    label_queue,
-    parse_grader_option,
-    record_label,
-    regrade_run,
-    review_queue,
-)
 from mendoza.store import (
     DEFAULT_DB_PATH,
     RUN_FILE_SUFFIX,
@@ -61,6 +44,22 @@ from mendoza.store import (
 )
 from mendoza.store import export_run as _export_run
 from mendoza.store import import_run as _import_run
+
+if TYPE_CHECKING:
+    from mendoza.config import load_suite
+    from mendoza.runner import GradeOptions, Progress, RunOptions, progress_for
+    from mendoza.soft import (
+        QueueItem,
+        RegradeResult,
+        clear_label,
+        default_author,
+        judge_run_pairs,
+        label_queue,
+        parse_grader_option,
+        record_label,
+        regrade_run,
+        review_queue,
+    )
 
 __all__ = [
     "RUN_FILE_SUFFIX",
@@ -97,6 +96,24 @@ __all__ = [
     "suite",
 ]
 
+#: What the façade passes on from the runner, the soft-eval package and the suite loader, imported on first use:
+#: ``mendoza show`` (which reads a report) does not load the run loop, the judges' machinery or Jinja2.
+_LAZY = {
+    **dict.fromkeys(["GradeOptions", "Progress", "RunOptions", "progress_for"], "mendoza.runner"),
+    **dict.fromkeys(
+        ["QueueItem", "RegradeResult", "clear_label", "default_author", "judge_run_pairs", "label_queue",
+         "parse_grader_option", "record_label", "regrade_run", "review_queue"],
+        "mendoza.soft",
+    ),
+    "load_suite": "mendoza.config",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mendoza.api' has no attribute {name!r}")
+
 
 def open_store(db: str | Path | None = None, *, readonly: bool = False) -> Store:
     """Open the store (``.mendoza/mendoza.db`` in the current folder unless ``db`` says otherwise)."""
@@ -121,6 +138,8 @@ async def run_suite_async(
     cancelled (Ctrl-C, SIGTERM) or the disk is full (``DiskError``), and ``failed`` on an error that stops
     the whole run.
     """
+    from mendoza.runner import RunOptions, execute_adaptive, execute_run, plan_run
+
     options = options or RunOptions()
     if resume is not None:
         run = store.runs.get(resume)
@@ -176,6 +195,9 @@ def run_suite(
     Interrupting it (Ctrl-C or SIGTERM) keeps every finished sample; ``run_suite(resume=run.id)`` completes
     it later without duplicating one.
     """
+    from mendoza.config import load_suite
+    from mendoza.runner import NullProgress, RunOptions
+
     if isinstance(suite, str | Path):
         suite = load_suite(suite)
     options = RunOptions(
@@ -345,6 +367,8 @@ def run(
     mapping of its fields) replace the suite's; ``baseline`` is a run id (or a unique prefix) in the same
     database, or the path of a run file (``.mdz``, imported into it first), for ``max_regression``. Nothing
     given is ignored: a mistake is a ``ConfigError``."""
+    from mendoza.config import load_suite
+
     loaded = load_suite(suite) if isinstance(suite, str | Path) else suite
     if not isinstance(loaded, Suite):
         raise ConfigError(f"run() takes a Suite or a suite file's path, not {type(suite).__name__}")
@@ -402,6 +426,10 @@ def suite(
     (one variant, id ``app``), ``graders`` as a suite file writes them (``{"contains": "{{ expected }}"}``,
     ``"json"``, ``{"equals": "billing", "step": "router"}``), and any other suite field (``repeats``,
     ``thresholds``, ``seed``, ``human``, ...). Relative paths are resolved from the working directory."""
+    from mendoza.config.suite_file import suite_from_document
+    from mendoza.config.yaml_source import YamlDocument
+    from mendoza.providers.python_callable import app_target
+
     entries: list[Any] = []
     for variant in variants:
         entry = variant.model_dump(exclude_defaults=True) if isinstance(variant, Variant) else dict(variant)
