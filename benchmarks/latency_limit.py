@@ -24,6 +24,8 @@ NAME = "latency limit"
 LATENCY = 0.1
 CONCURRENCY = 50
 LIMIT = CONCURRENCY / LATENCY
+#: The share of the limit to reach (issue 17: 95%, up from 90%).
+TARGET = 0.95
 
 
 def run(settings: Settings) -> list[Row]:
@@ -67,7 +69,7 @@ def run(settings: Settings) -> list[Row]:
 
     efficiency = mendoza_rate / LIMIT
     measure = f"requests/s, L = {LATENCY * 1000:.0f} ms, C = {CONCURRENCY} ({requests:,} requests)"
-    target = f">= 90% of {LIMIT:.0f}/s"
+    target = f">= {TARGET:.0%} of {LIMIT:.0f}/s"
     per_request_us = server_cpu / requests * 1e6
     capacity = 1e6 / per_request_us if per_request_us else float("inf")
     server_row = Row(
@@ -79,7 +81,7 @@ def run(settings: Settings) -> list[Row]:
     )
     if inspect_rate is None:
         return [
-            Row(NAME, measure, f"{mendoza_rate:.0f} ({efficiency:.0%})", target=target, ok=efficiency >= 0.9),
+            Row(NAME, measure, f"{mendoza_rate:.0f} ({efficiency:.1%})", target=target, ok=efficiency >= TARGET),
             Row(NAME, "requests/s end to end (process, with start-up)", f"{mendoza_end_to_end:.0f}"),
             server_row,
         ]
@@ -87,11 +89,11 @@ def run(settings: Settings) -> list[Row]:
         Row(
             NAME,
             measure,
-            f"{mendoza_rate:.0f} ({efficiency:.0%})",
+            f"{mendoza_rate:.0f} ({efficiency:.1%})",
             f"{inspect_rate:.0f} ({inspect_rate / LIMIT:.0%}, Inspect {INSPECT_VERSION})",
             f"{mendoza_rate / inspect_rate:.1f}x",
             target,
-            efficiency >= 0.9,
+            efficiency >= TARGET,
         ),
         Row(NAME, "requests/s end to end (process, with start-up)", f"{mendoza_end_to_end:.0f}"),
         server_row,

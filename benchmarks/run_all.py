@@ -19,6 +19,7 @@ from benchmarks import (
     local_model,
     memory,
     ray_executor,
+    startup,
     step_capture,
     store_backends,
 )
@@ -38,6 +39,7 @@ BENCHMARKS: dict[str, Callable[[Settings], list[Row]]] = {
     "steps": step_capture.run,
     "ray": ray_executor.run,
     "stores": store_backends.run,
+    "startup": startup.run,
 }
 
 _README = REPO / "benchmarks" / "README.md"

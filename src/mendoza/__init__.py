@@ -10,7 +10,8 @@ and learn what product design that reliability allows.
 ``docs/api.md`` documents the public API: ``run``, ``open_run``, ``suite``, ``RunResult``, ``step``, ``model``
 and the data types. Everything in ``__all__`` is stable; anything else may change.
 
-The heavier parts (runner, store, providers) are imported on first use, so ``import mendoza`` stays cheap.
+The heavier parts (the data model, runner, store, providers) are imported on first use, so ``import mendoza``
+stays cheap.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from mendoza.core import Case, Grade, GraderSpec, Run, Sample, Suite, Thresholds, Variant
 from mendoza.errors import ConfigError, MendozaError, ProviderError, RunNotFound, StoreError
 
 if TYPE_CHECKING:
     from mendoza.api import RunResult, load_suite, open_run, open_store, run, run_suite, suite
     from mendoza.calls.tracing import step
+    from mendoza.core import Case, Grade, GraderSpec, Run, Sample, Suite, Thresholds, Variant
     from mendoza.providers.app_models import model
 
 __version__ = "0.1.0"
@@ -55,6 +56,8 @@ __all__ = [
 ]
 
 _LAZY = {
+    # The data model (pydantic): imported on first use, so `mendoza --help` does not build its models.
+    **dict.fromkeys(["Case", "Grade", "GraderSpec", "Run", "Sample", "Suite", "Thresholds", "Variant"], "mendoza.core"),
     "run": "mendoza.api",
     "open_run": "mendoza.api",
     "suite": "mendoza.api",

@@ -12,31 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
-from mendoza.config import load_suite
-from mendoza.config.drafts import (
-    BadLine,
-    CaseIdTaken,
-    Draft,
-    DraftDecided,
-    DraftReview,
-    cases_target,
-    decisions_path,
-)
-from mendoza.config.suite_file import suite_from_document
-from mendoza.config.yaml_source import YamlDocument
-from mendoza.core import Case, Run, Sample, Suite, Thresholds, Variant
+from mendoza.core import EXECUTORS, Case, Run, Sample, Suite, Thresholds, Variant
 from mendoza.errors import ConfigError, DiskError, StoreError
-from mendoza.providers.python_callable import app_target
 from mendoza.report import (
     VERDICTS,
     AgreementVerdict,
@@ -53,32 +41,6 @@ from mendoza.report import (
     report_to_dict,
     variant_pairs,
 )
-from mendoza.runner import (
-    EXECUTORS,
-    GradeOptions,
-    Progress,
-    RunOptions,
-    execute_adaptive,
-    execute_run,
-    plan_run,
-    progress_for,
-)
-from mendoza.runner.progress import NullProgress
-from mendoza.soft import (
-    QueueItem,
-    RegradeResult,
-    RubricDraft,
-    clear_label,
-    default_author,
-    grader_yaml,
-    judge_run_pairs,
-    label_queue,
-    parse_grader_option,
-    record_label,
-    regrade_run,
-    review_queue,
-)
-from mendoza.soft import draft_rubric as _draft_rubric
 from mendoza.store import (
     DEFAULT_DB_PATH,
     RUN_FILE_SUFFIX,
@@ -89,6 +51,32 @@ from mendoza.store import (
 )
 from mendoza.store import export_run as _export_run
 from mendoza.store import import_run as _import_run
+
+if TYPE_CHECKING:
+    from mendoza.config import load_suite
+    from mendoza.config.drafts import (
+        BadLine,
+        CaseIdTaken,
+        Draft,
+        DraftDecided,
+        DraftReview,
+        cases_target,
+        decisions_path,
+    )
+    from mendoza.runner import GradeOptions, Progress, RunOptions, progress_for
+    from mendoza.soft import (
+        QueueItem,
+        RegradeResult,
+        RubricDraft,
+        clear_label,
+        default_author,
+        judge_run_pairs,
+        label_queue,
+        parse_grader_option,
+        record_label,
+        regrade_run,
+        review_queue,
+    )
 
 __all__ = [
     "EXECUTORS",
@@ -135,6 +123,28 @@ __all__ = [
     "suite",
 ]
 
+#: What the façade passes on from the runner, the soft-eval package and the suite loader, imported on first use:
+#: ``mendoza show`` (which reads a report) does not load the run loop, the judges' machinery or Jinja2.
+_LAZY = {
+    **dict.fromkeys(["GradeOptions", "Progress", "RunOptions", "progress_for"], "mendoza.runner"),
+    **dict.fromkeys(
+        ["QueueItem", "RegradeResult", "clear_label", "default_author", "judge_run_pairs", "label_queue",
+         "parse_grader_option", "record_label", "regrade_run", "review_queue"],
+        "mendoza.soft",
+    ),
+    **dict.fromkeys(
+        ["BadLine", "CaseIdTaken", "Draft", "DraftDecided", "DraftReview", "cases_target", "decisions_path"],
+        "mendoza.config.drafts",
+    ),
+    "load_suite": "mendoza.config",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mendoza.api' has no attribute {name!r}")
+
 
 def open_store(db: str | Path | None = None, *, readonly: bool = False) -> Store:
     """Open the store (``.mendoza/mendoza.db`` in the current folder unless ``db`` says otherwise: another
@@ -160,6 +170,8 @@ async def run_suite_async(
     cancelled (Ctrl-C, SIGTERM) or the disk is full (``DiskError``), and ``failed`` on an error that stops
     the whole run.
     """
+    from mendoza.runner import RunOptions, execute_adaptive, execute_run, plan_run
+
     options = options or RunOptions()
     if resume is not None:
         run = store.runs.get(resume)
@@ -220,6 +232,9 @@ def run_suite(
     Interrupting it (Ctrl-C or SIGTERM) keeps every finished sample; ``run_suite(resume=run.id)`` completes
     it later without duplicating one.
     """
+    from mendoza.config import load_suite
+    from mendoza.runner import NullProgress, RunOptions
+
     if isinstance(suite, str | Path):
         suite = load_suite(suite)
     options = RunOptions(
@@ -401,6 +416,8 @@ def run(
     database, or the path of a run file (``.mdz``, imported into it first), for ``max_regression``.
     ``executor="ray"`` (with ``ray_address``, ``ray_workers``) draws the samples on Ray: see ``run_suite``.
     Nothing given is ignored: a mistake is a ``ConfigError``."""
+    from mendoza.config import load_suite
+
     loaded = load_suite(suite) if isinstance(suite, str | Path) else suite
     if not isinstance(loaded, Suite):
         raise ConfigError(f"run() takes a Suite or a suite file's path, not {type(suite).__name__}")
@@ -459,6 +476,10 @@ def suite(
     (one variant, id ``app``), ``graders`` as a suite file writes them (``{"contains": "{{ expected }}"}``,
     ``"json"``, ``{"equals": "billing", "step": "router"}``), and any other suite field (``repeats``,
     ``thresholds``, ``seed``, ``human``, ...). Relative paths are resolved from the working directory."""
+    from mendoza.config.suite_file import suite_from_document
+    from mendoza.config.yaml_source import YamlDocument
+    from mendoza.providers.python_callable import app_target
+
     entries: list[Any] = []
     for variant in variants:
         entry = variant.model_dump(exclude_defaults=True) if isinstance(variant, Variant) else dict(variant)
@@ -509,6 +530,9 @@ def draft_rubric(
     against them with ``report.calibrate`` (see ``mendoza.soft.rubric_draft``). The held-out grades go to a
     scratch SQLite file, never into the run: ``held_out_db`` keeps it (a new file), else it is a temporary one.
     ``grader``, ``model``, ``judge``: see ``soft.draft_rubric``."""
+    from mendoza.soft import draft_rubric as _draft_rubric
+    from mendoza.soft import grader_yaml
+
     with tempfile.TemporaryDirectory(prefix="mendoza-rubric-") as folder:
         path = Path(held_out_db) if held_out_db is not None else Path(folder) / "held-out.db"
         draft = _draft_rubric(store, run_ref, path, grader=grader, model=model, judge=judge, holdout=holdout,

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
+    "EXECUTORS",
     "STEP_KINDS",
     "BandName",
     "Case",
@@ -48,6 +49,9 @@ __all__ = [
     "sample_seed",
     "stable_hash",
 ]
+
+#: Where a run's samples may be drawn and graded (``--executor``): this process, or Ray workers.
+EXECUTORS: tuple[str, ...] = ("local", "ray")
 
 RunStatus = Literal["running", "interrupted", "complete", "failed"]
 

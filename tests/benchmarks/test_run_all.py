@@ -8,7 +8,7 @@ import pytest
 from benchmarks.run_all import BENCHMARKS, main
 from benchmarks.table import Row, render_table
 
-MENDOZA_ONLY = ("harness", "latency", "memory", "big")
+MENDOZA_ONLY = ("harness", "latency", "memory", "big", "startup")
 
 
 def _table_rows(output: str) -> list[list[str]]:
@@ -25,18 +25,18 @@ def test_quick_run_of_the_mendoza_parts_prints_one_table(
     assert output.startswith("machine: ") and "Measured " in output
     header, *rows = _table_rows(output)
     assert header == ["benchmark", "measure", "mendoza", "reference", "ratio", "target", "holds"]
-    assert {row[0] for row in rows} == {"harness overhead", "latency limit", "memory", "big runs"}
+    assert {row[0] for row in rows} == {"harness overhead", "latency limit", "memory", "big runs", "start-up"}
     assert not [row for row in rows if row[1] == "crashed"], output
     assert all(row[6] in ("", "yes", "NO") for row in rows)
     # Every benchmark measured something it could compare with its target.
-    assert {row[0] for row in rows if row[5]} == {"harness overhead", "latency limit", "memory", "big runs"}
+    assert {row[0] for row in rows if row[5]} == {"harness overhead", "latency limit", "memory", "big runs", "start-up"}
 
 
 def test_unknown_benchmark_names_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["--only", "harness,nonsense"])
     assert "nonsense" in capsys.readouterr().err
-    assert set(BENCHMARKS) == {"harness", "latency", "memory", "local", "batched", "big", "steps", "ray", "stores"}
+    assert set(BENCHMARKS) == {"harness", "latency", "memory", "local", "batched", "big", "steps", "ray", "stores", "startup"}
 
 
 def test_table_aligns_columns_and_marks_verdicts() -> None:

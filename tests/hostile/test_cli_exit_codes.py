@@ -26,7 +26,7 @@ from mendoza.cli.options import (
 )
 from mendoza.errors import ConfigError, StoreError
 
-main_module = importlib.import_module("mendoza.cli.main")  # the package's `main` is the function
+main_module = importlib.import_module("mendoza.cli.commands")  # where run, show... and their helpers are
 
 
 def _main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -35,7 +35,7 @@ def _suite(base_url: str, api: str) -> Suite:
     )
 
 
-def test_completions_endpoint_through_the_openai_sdk(llama_server: str, store: Store) -> None:
+def test_completions_endpoint_through_the_openai_provider(llama_server: str, store: Store) -> None:
     run = run_suite(_suite(llama_server, "completions"), db=store)
     samples = list(store.samples.iterate(run.id))
     assert run.status == "complete" and len(samples) == 4

@@ -83,7 +83,7 @@ def test_chat_returns_text_usage_cost_and_sends_seed_system_and_params() -> None
         ]
         assert sent["seed"] == 1234
         assert (sent["temperature"], sent["max_tokens"]) == (0.2, 5)
-        assert sent["top_k"] == 40  # an unknown key reaches the server through extra_body
+        assert sent["top_k"] == 40  # an unknown key reaches the server as it is
         assert "api" not in sent and "stream" not in sent
 
     _with_server(body)

@@ -4,17 +4,19 @@ the sample shown while labelling and a drafted rubric."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from mendoza.api import DraftedRubric, QueueItem, RegradeResult
 from mendoza.cli.text import BLOCK_LIMIT, clip, clip_block, plain
 from mendoza.report import Calibration, JudgeReport, Ranking
 from mendoza.store import CaseRecord, CurrentGrade, SampleRecord
+
+if TYPE_CHECKING:
+    from mendoza.api import DraftedRubric, QueueItem, RegradeResult
 
 __all__ = [
     "print_calibration",

@@ -24,8 +24,7 @@ from mendoza.core import Thresholds
 from mendoza.report.comparison import Comparison
 from mendoza.report.reliability import reliability
 from mendoza.report.summary import RunReport, VariantResult
-from mendoza.stats import BAND_NAMES, Interval
-from mendoza.stats._lazy import scipy_stats
+from mendoza.stats import BAND_NAMES, Interval, normal_quantile
 
 __all__ = [
     "Gate",
@@ -118,8 +117,8 @@ def more_samples_to_decide(
     halfwidth = (interval.high - interval.low) / 2
     if cases < 1 or not math.isfinite(gap) or gap < 1e-12 or halfwidth <= 0:
         return None
-    z_alpha = float(scipy_stats.norm.ppf(0.5 + confidence / 2))
-    z_power = float(scipy_stats.norm.ppf(_POWER))
+    z_alpha = normal_quantile(0.5 + confidence / 2)
+    z_power = normal_quantile(_POWER)
     needed = math.ceil(cases * ((z_alpha + z_power) * (halfwidth / z_alpha) / gap) ** 2)
     if needed > 10**9:
         return None

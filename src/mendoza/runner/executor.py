@@ -18,16 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from mendoza.core import Case, ModelResponse, Sample, Suite, Variant
+from mendoza.core import EXECUTORS, Case, ModelResponse, Sample, Suite, Variant
 from mendoza.errors import ConfigError
 
 if TYPE_CHECKING:
     from mendoza.runner.options import RunOptions
 
 __all__ = ["EXECUTORS", "Drawn", "Executor", "LocalExecutor", "VariantSampler", "executor_for"]
-
-#: The executors ``--executor`` accepts.
-EXECUTORS = ("local", "ray")
 
 CacheEntry = tuple[str, ModelResponse]
 

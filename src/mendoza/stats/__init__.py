@@ -50,6 +50,7 @@ from mendoza.stats.paired import (
 )
 from mendoza.stats.passk import bootstrap_mean_interval, pass_at_k, pass_hat_k
 from mendoza.stats.power import Design, design_variance, interval_halfwidth_design, plan_designs, sample_size
+from mendoza.stats.quantiles import normal_quantile, t_quantile
 from mendoza.stats.sequential import confidence_sequence
 from mendoza.stats.variance import (
     ClusteredSE,
@@ -96,6 +97,7 @@ __all__ = [
     "mean_interval",
     "nested_variance",
     "noise_floor",
+    "normal_quantile",
     "paired_bootstrap_differences",
     "paired_difference",
     "pass_at_k",
@@ -110,6 +112,7 @@ __all__ = [
     "samples_to_decide",
     "stderr",
     "stratified_subset",
+    "t_quantile",
     "variance_components",
     "wilson_bounds",
     "wilson_interval",

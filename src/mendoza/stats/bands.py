@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from mendoza.stats._checks import as_count, check_confidence
-from mendoza.stats._lazy import scipy_stats as _scipy_stats
 from mendoza.stats.intervals import wilson_bounds
+from mendoza.stats.quantiles import normal_quantile
 
 __all__ = [
     "BAND_ADVICE",
@@ -133,7 +133,7 @@ def samples_to_decide(
     if x > total:
         raise ValueError(f"successes ({x}) cannot exceed n ({total})")
     bounds = _check_edges(edges)
-    z = float(_scipy_stats.norm.ppf(0.5 + check_confidence(confidence) / 2.0))
+    z = normal_quantile(0.5 + check_confidence(confidence) / 2.0)
     if total == 0:
         return None
     trials, unit = float(total), 1

@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from mendoza.stats._checks import as_count, as_scores, check_confidence
 from mendoza.stats._lazy import scipy_stats as _scipy_stats
+from mendoza.stats.quantiles import normal_quantile, t_quantile
 from mendoza.stats.variance import clustered_stderr
 
 __all__ = ["Interval", "clopper_pearson_interval", "mean_interval", "wilson_bounds", "wilson_interval"]
@@ -43,7 +44,7 @@ def _check_counts(successes: int, n: int) -> tuple[int, int]:
 
 @functools.lru_cache(maxsize=64)
 def _two_sided_z(confidence: float) -> float:
-    return float(_scipy_stats.norm.ppf(0.5 + check_confidence(confidence) / 2.0))
+    return normal_quantile(0.5 + check_confidence(confidence) / 2.0)
 
 
 def wilson_bounds(rate: float, n: float, critical: float) -> tuple[float, float]:
@@ -130,7 +131,7 @@ def mean_interval(
     mean = min(max(clustered.mean, 0.0), 1.0)
     if clustered.n_clusters < 2:
         return Interval(clustered.mean, 0.0, 1.0)
-    critical = float(_scipy_stats.t.ppf(0.5 + level / 2.0, clustered.n_clusters - 1))
+    critical = t_quantile(0.5 + level / 2.0, clustered.n_clusters - 1)
     effective_n = float(clustered.n_clusters)
     if clustered.se > _ZERO_SE and 0.0 < mean < 1.0:
         effective_n = mean * (1.0 - mean) / clustered.se**2

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from mendoza.stats._checks import as_count, check_confidence
-from mendoza.stats._lazy import scipy_stats as _scipy_stats
 from mendoza.stats.intervals import Interval
+from mendoza.stats.quantiles import normal_quantile
 
 __all__ = ["Confusion", "confusion", "rogan_gladen", "rogan_gladen_interval"]
 
@@ -124,6 +124,6 @@ def rogan_gladen_interval(
         + unclipped**2 * sens_adjusted * (1.0 - sens_adjusted) / (positives + 2.0)
         + (1.0 - unclipped) ** 2 * spec_adjusted * (1.0 - spec_adjusted) / (negatives + 2.0)
     ) / youden**2
-    z = float(_scipy_stats.norm.ppf(0.5 + level / 2.0))
+    z = normal_quantile(0.5 + level / 2.0)
     half = z * math.sqrt(variance)
     return Interval(estimate, max(0.0, unclipped - half), min(1.0, unclipped + half))

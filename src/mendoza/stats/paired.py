@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from mendoza.stats._checks import as_count, as_scores, check_confidence
 from mendoza.stats._lazy import scipy_stats as _scipy_stats
+from mendoza.stats.quantiles import t_quantile
 
 __all__ = ["PairedDifference", "exact_paired_case_test", "paired_bootstrap_differences", "paired_difference"]
 
@@ -58,7 +59,7 @@ def paired_difference(a: npt.ArrayLike, b: npt.ArrayLike, confidence: float = 0.
         p_value = 1.0 if difference == 0.0 else 0.0
         return PairedDifference(difference, 0.0, difference, difference, p_value, n)
     se = float(d.std(ddof=1) / math.sqrt(n))
-    critical = float(_scipy_stats.t.ppf(0.5 + level / 2.0, n - 1))
+    critical = t_quantile(0.5 + level / 2.0, n - 1)
     p_value = float(2.0 * _scipy_stats.t.sf(abs(difference) / se, n - 1))
     return PairedDifference(
         difference, se, difference - critical * se, difference + critical * se, min(p_value, 1.0), n

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from mendoza.stats._checks import as_count, check_confidence, check_probability
-from mendoza.stats._lazy import scipy_stats as _scipy_stats
+from mendoza.stats.quantiles import normal_quantile
 
 __all__ = ["Design", "design_variance", "interval_halfwidth_design", "plan_designs", "sample_size"]
 
@@ -60,8 +60,8 @@ def sample_size(delta: float, variance: float, alpha: float = 0.05, power: float
     """
     effect = _positive(abs(float(delta)), "delta")
     spread = _nonnegative(variance, "variance")
-    z_alpha = float(_scipy_stats.norm.ppf(1.0 - check_probability(alpha, "alpha") / 2.0))
-    z_power = float(_scipy_stats.norm.ppf(check_probability(power, "power")))
+    z_alpha = normal_quantile(1.0 - check_probability(alpha, "alpha") / 2.0)
+    z_power = normal_quantile(check_probability(power, "power"))
     return _ceil_count((z_alpha + z_power) ** 2 * spread / effect**2)
 
 
@@ -122,6 +122,6 @@ def interval_halfwidth_design(
     approximation; with few cases the reported ``t``-based interval is a little wider). At least 1.
     """
     half = _positive(target_halfwidth, "target_halfwidth")
-    z = float(_scipy_stats.norm.ppf(0.5 + check_confidence(confidence) / 2.0))
+    z = normal_quantile(0.5 + check_confidence(confidence) / 2.0)
     variance = design_variance(between, within, repeats)
     return _ceil_count(z * z * variance / half**2)
