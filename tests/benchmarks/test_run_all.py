@@ -36,7 +36,9 @@ def test_unknown_benchmark_names_are_refused(capsys: pytest.CaptureFixture[str])
     with pytest.raises(SystemExit):
         main(["--only", "harness,nonsense"])
     assert "nonsense" in capsys.readouterr().err
-    assert set(BENCHMARKS) == {"harness", "latency", "memory", "local", "batched", "big", "steps", "ray", "stores", "startup"}
+    assert set(BENCHMARKS) == {
+        "harness", "latency", "memory", "local", "batched", "big", "steps", "ray", "stores", "startup"
+    }
 
 
 def test_table_aligns_columns_and_marks_verdicts() -> None:
