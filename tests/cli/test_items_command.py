@@ -14,18 +14,8 @@ from mendoza.cli import cli, main
 from mendoza.config.datasets import load_cases_file
 from mendoza.report import analyse_items, choose_subset, items_to_dict, subset_to_dict
 from mendoza.store import Store
-from tests.report.items_factory import write_counts
-
-VARIANTS = ["weak", "mid", "strong"]
-COUNTS = {
-    "easy": [2, 2, 2],
-    "wrong": [0, 0, 0],
-    "sep": [0, 1, 2],
-    "sep2": [0, 2, 2],
-    "sep3": [1, 1, 2],
-    "rev": [2, 1, 0],
-    "flaky": [1, 1, 1],
-}
+from tests.report.items_factory import SMALL as COUNTS
+from tests.report.items_factory import VARIANTS, write_counts
 
 
 def _invoke(*args: str) -> Any:

@@ -12,6 +12,20 @@ import numpy.typing as npt
 from mendoza.core import Case, Grade, GraderSpec, Sample, Suite, Variant
 from mendoza.store import Store
 
+#: The small hand-computed run the item tests share: three variants, passes of 2 repeats per case
+#: (weak, mid, strong). Totals: weak 6, mid 8, strong 9 of 14. One case always fails ("wrong"), one always
+#: passes ("easy"), one is reversed ("rev"), one is flaky.
+VARIANTS = ["weak", "mid", "strong"]
+SMALL = {
+    "easy": [2, 2, 2],
+    "wrong": [0, 0, 0],
+    "sep": [0, 1, 2],
+    "sep2": [0, 2, 2],
+    "sep3": [1, 1, 2],
+    "rev": [2, 1, 0],
+    "flaky": [1, 1, 1],
+}
+
 GRADER = GraderSpec(type="equals", params={"value": "{{ expected }}"}, name="correct")
 
 #: (case, variant, repeat) -> the output of a failing sample (default: "wrong <case>-<variant>-<repeat>").

@@ -26,19 +26,7 @@ from mendoza.report import (
 )
 from mendoza.stats import mean_interval
 from mendoza.store import Store
-from tests.report.items_factory import items_suite, synthetic_counts, write_counts
-
-VARIANTS = ["weak", "mid", "strong"]
-# Passes of 2 repeats per variant (weak, mid, strong). Totals: weak 6, mid 8, strong 9 of 14.
-SMALL = {
-    "easy": [2, 2, 2],
-    "wrong": [0, 0, 0],
-    "sep": [0, 1, 2],
-    "sep2": [0, 2, 2],
-    "sep3": [1, 1, 2],
-    "rev": [2, 1, 0],
-    "flaky": [1, 1, 1],
-}
+from tests.report.items_factory import SMALL, VARIANTS, items_suite, synthetic_counts, write_counts
 
 
 def _paris(case_id: str, variant_id: str, repeat: int) -> str:

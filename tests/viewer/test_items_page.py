@@ -26,20 +26,11 @@ from mendoza.report import (
     suspect_words,
 )
 from mendoza.store import Store
-from tests.report.items_factory import write_counts
+from tests.report.items_factory import SMALL as COUNTS
+from tests.report.items_factory import VARIANTS, write_counts
 from tests.viewer.live import live_viewer
 from tests.viewer.page_support import table_rows, watch_incidents
 
-VARIANTS = ["weak", "mid", "strong"]
-COUNTS = {
-    "easy": [2, 2, 2],
-    "wrong": [0, 0, 0],
-    "sep": [0, 1, 2],
-    "sep2": [0, 2, 2],
-    "sep3": [1, 1, 2],
-    "rev": [2, 1, 0],
-    "flaky": [1, 1, 1],
-}
 HOSTILE_SUITE = "<script>window.__pwned='suite'</script>"
 HOSTILE_CASE = "c<script>window.__pwned='case'</script>"
 HOSTILE_OUTPUT = "<img src=x onerror=\"window.__pwned='output'\">"

@@ -16,10 +16,9 @@ from rich.console import Console
 from rich.table import Table
 
 from mendoza import api
-from mendoza.cli.cases_draft import draft, perturb
+from mendoza.cli.cases_draft import draft, perturb, write_rows
 from mendoza.cli.cases_import import dedupe_command, import_command
 from mendoza.cli.cases_review import review_command
-from mendoza.cli.failures import is_machine_failure
 from mendoza.cli.options import db_option, verdicts_option
 from mendoza.cli.text import clip, make_console, plain
 from mendoza.report import (
@@ -126,14 +125,7 @@ def subset(
         report = choose_subset(store, run_ref, keep, verdicts=verdicts, seed=seed)
         rows = subset_cases(store, report) if output is not None else []
     if output is not None:
-        try:
-            with output.open("w", encoding="utf-8") as handle:
-                for row in rows:
-                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        except OSError as exc:
-            if is_machine_failure(exc):
-                raise
-            raise click.FileError(plain(output, 300), hint=exc.strerror or str(exc)) from None
+        write_rows(output, rows)
     if as_json:
         click.echo(json.dumps(subset_to_dict(report), indent=2, ensure_ascii=False))
     else:

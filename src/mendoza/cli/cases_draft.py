@@ -41,6 +41,7 @@ __all__ = [
     "draft_prompt",
     "parse_drafts",
     "perturb",
+    "write_rows",
 ]
 
 #: The model ``cases draft`` asks unless told: the embedded one (weak, but always there).
@@ -66,7 +67,8 @@ def case_row(case: Case) -> dict[str, Any]:
     return row
 
 
-def _write_rows(output: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+def write_rows(output: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write ``rows`` to ``output`` as JSON Lines; a file that cannot be written is one line (click's FileError)."""
     try:
         with output.open("w", encoding="utf-8") as handle:
             for row in rows:
@@ -103,7 +105,7 @@ def perturb(suite_path: Path, with_: str, seed: int, var_names: str | None, outp
                 continue
             provenance = {"kind": "perturbation", "name": name, "seed": seed, "from": case.id}
             rows.append({"case": case_row(perturbed), "provenance": provenance})
-    _write_rows(output, rows)
+    write_rows(output, rows)
     click.echo(f"wrote {len(rows)} perturbed cases to {plain(output, 300)}")
     if skipped:
         click.echo(f"  {skipped} left out: the perturbation changed no text var of the case")
@@ -227,7 +229,7 @@ def draft(suite_path: Path, count: int, about: str | None, model: str, seed: int
             "stronger one (e.g. openai/gpt-4o-mini) when one is configured."
         )
     result = asyncio.run(draft_cases(suite, client, count, about=about, seed=seed))
-    _write_rows(output, result.rows)
+    write_rows(output, result.rows)
     click.echo(
         f"wrote {len(result.rows)} drafted cases to {plain(output, 300)} "
         f"(model {client.model}, prompt sha256 {result.prompt_sha256[:12]}, {result.attempts} ask(s))"
