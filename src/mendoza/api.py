@@ -10,9 +10,7 @@ Options travel as one value each: ``RunOptions`` for a run, ``GradeOptions`` for
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import importlib
 import signal
 import tempfile
 import threading
@@ -25,17 +23,14 @@ from pydantic import ValidationError
 
 from mendoza.core import EXECUTORS, Case, Run, Sample, Suite, Thresholds, Variant
 from mendoza.errors import ConfigError, DiskError, StoreError
+from mendoza.lazy_names import lazy_names
 from mendoza.report import (
     VERDICTS,
-    AgreementVerdict,
-    Calibration,
     Comparison,
     Gate,
     RunReport,
     Verdicts,
-    agreement_verdict,
     build_report,
-    calibrate,
     compare_variants,
     evaluate_gate,
     report_to_dict,
@@ -63,6 +58,7 @@ if TYPE_CHECKING:
         cases_target,
         decisions_path,
     )
+    from mendoza.report import AgreementVerdict, Calibration
     from mendoza.runner import GradeOptions, Progress, RunOptions, progress_for
     from mendoza.soft import (
         QueueItem,
@@ -125,25 +121,18 @@ __all__ = [
 
 #: What the façade passes on from the runner, the soft-eval package and the suite loader, imported on first use:
 #: ``mendoza show`` (which reads a report) does not load the run loop, the judges' machinery or Jinja2.
-_LAZY = {
-    **dict.fromkeys(["GradeOptions", "Progress", "RunOptions", "progress_for"], "mendoza.runner"),
-    **dict.fromkeys(
-        ["QueueItem", "RegradeResult", "clear_label", "default_author", "judge_run_pairs", "label_queue",
-         "parse_grader_option", "record_label", "regrade_run", "review_queue"],
-        "mendoza.soft",
+_SOURCES: dict[str, tuple[str, ...]] = {
+    "mendoza.runner": ("GradeOptions", "Progress", "RunOptions", "progress_for"),
+    "mendoza.soft": (
+        "QueueItem", "RegradeResult", "clear_label", "default_author", "judge_run_pairs", "label_queue",
+        "parse_grader_option", "record_label", "regrade_run", "review_queue",
     ),
-    **dict.fromkeys(
-        ["BadLine", "CaseIdTaken", "Draft", "DraftDecided", "DraftReview", "cases_target", "decisions_path"],
-        "mendoza.config.drafts",
+    "mendoza.config.drafts": (
+        "BadLine", "CaseIdTaken", "Draft", "DraftDecided", "DraftReview", "cases_target", "decisions_path",
     ),
-    "load_suite": "mendoza.config",
+    "mendoza.config": ("load_suite",),
 }
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'mendoza.api' has no attribute {name!r}")
+__getattr__, _ = lazy_names(globals(), _SOURCES)
 
 
 def open_store(db: str | Path | None = None, *, readonly: bool = False) -> Store:
@@ -170,6 +159,8 @@ async def run_suite_async(
     cancelled (Ctrl-C, SIGTERM) or the disk is full (``DiskError``), and ``failed`` on an error that stops
     the whole run.
     """
+    import asyncio
+
     from mendoza.runner import RunOptions, execute_adaptive, execute_run, plan_run
 
     options = options or RunOptions()
@@ -242,6 +233,8 @@ def run_suite(
         until_decided=until_decided, budget=budget,
         executor=executor, ray_address=ray_address, ray_workers=ray_workers,
     )
+    import asyncio  # here, not at the top: a report (`mendoza show`) never starts an event loop
+
     store = db if isinstance(db, Store) else open_store(db)
     try:
         return asyncio.run(_run_cancellable(suite, store, resume, retry_errors, options))
@@ -253,6 +246,8 @@ def run_suite(
 async def _run_cancellable(
     suite: Suite | None, store: Store, resume: str | None, retry_errors: bool, options: RunOptions
 ) -> Run:
+    import asyncio
+
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
     on_main_thread = threading.current_thread() is threading.main_thread()
@@ -530,6 +525,7 @@ def draft_rubric(
     against them with ``report.calibrate`` (see ``mendoza.soft.rubric_draft``). The held-out grades go to a
     scratch SQLite file, never into the run: ``held_out_db`` keeps it (a new file), else it is a temporary one.
     ``grader``, ``model``, ``judge``: see ``soft.draft_rubric``."""
+    from mendoza.report import agreement_verdict, calibrate
     from mendoza.soft import draft_rubric as _draft_rubric
     from mendoza.soft import grader_yaml
 

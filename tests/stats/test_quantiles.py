@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import scipy.stats
 
@@ -24,3 +26,16 @@ def test_the_t_quantile_is_scipys(df: float) -> None:
 def test_the_familiar_values() -> None:
     assert normal_quantile(0.975) == pytest.approx(1.959964, abs=1e-6)
     assert t_quantile(0.975, 9) == pytest.approx(2.262157, abs=1e-6)
+
+
+@pytest.mark.parametrize("df", [1, 1.5, 2, 2.000001, 3, 5, 7.25, 30, 250, 1e5, 1e9, 1e16])
+@pytest.mark.parametrize("probability", [1e-12, 1e-6, 0.3, 0.4999, 0.5, 0.5001, 0.7, 1 - 1e-6, 1 - 1e-12])
+def test_the_t_quantile_holds_in_the_tails_and_near_the_middle(df: float, probability: float) -> None:
+    expected = scipy.stats.t.ppf(probability, df)
+    assert t_quantile(probability, df) == pytest.approx(expected, rel=1e-11, abs=1e-15)
+
+
+@pytest.mark.parametrize("probability, df", [(0.0, 3), (1.0, 3), (-0.1, 3), (0.5, 0), (0.9, -1), (0.9, math.nan)])
+def test_the_t_quantile_refuses_what_has_none(probability: float, df: float) -> None:
+    with pytest.raises(ValueError):
+        t_quantile(probability, df)

@@ -4,11 +4,9 @@ them, and the commands of the other modules, in the program's table of commands.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,7 +34,6 @@ from mendoza.report import (
     build_report,
     evaluate_gate,
     report_to_dict,
-    report_to_html,
     report_to_junit,
     report_to_markdown,
     sample_lines,
@@ -63,6 +60,8 @@ def init(directory: Path | None) -> None:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         what = "is not a folder" if not target.is_dir() else "is not empty"
         raise click.UsageError(f"{plain(target, 200)} {what}: give a new or empty folder, e.g. mendoza init evals")
+    from importlib import resources
+
     source = resources.files("mendoza") / "scaffold"
     with resources.as_file(source) as path:
         shutil.copytree(path, target, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
@@ -156,6 +155,8 @@ def run(
         raise click.UsageError("--budget works only with --until-decided (a fixed run takes every sample)")
     if executor != "ray" and (ray_address is not None or ray_workers is not None):
         raise click.UsageError("--ray-address and --ray-workers work only with --executor ray")
+    import asyncio  # here, not at the top: the other commands of this module start no event loop
+
     console = make_console()
     loaded = api.load_suite(suite) if suite is not None else None
     store = api.open_store(db)
@@ -268,6 +269,8 @@ def show(
     elif markdown:
         click.echo(report_to_markdown(report, gate), nl=False)
     elif html_path is not None:
+        from mendoza.report import report_to_html  # Jinja2, only for the file that needs it
+
         try:
             html_path.write_text(report_to_html(report), encoding="utf-8")
         except OSError as exc:

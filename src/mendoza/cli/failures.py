@@ -6,7 +6,6 @@ failure maps the same way.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import os
 import sqlite3
@@ -88,6 +87,8 @@ def describe_failure(exc: BaseException) -> Failure:
     """The exit code and one line for an exception that ended a command (see the table in
     ``mendoza.cli.options``). A ``SystemExit`` passed here is not a command's own (see ``exit_of_the_cli``):
     it came from code mendoza ran (an app, a plugin) and is an internal error."""
+    import asyncio  # here: a command that ends well (a report) never loads it
+
     if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError | click.exceptions.Abort):
         return Failure(EXIT_INTERRUPTED, "interrupted")
     if isinstance(exc, BrokenPipeError):  # `mendoza show | head`: cut short, so never 0 (a gate may be unseen)

@@ -12,11 +12,11 @@ from rich.table import Table
 from rich.text import Text
 
 from mendoza.cli.text import BLOCK_LIMIT, clip, clip_block, plain
-from mendoza.report import Calibration, JudgeReport, Ranking
 from mendoza.store import CaseRecord, CurrentGrade, SampleRecord
 
 if TYPE_CHECKING:
     from mendoza.api import DraftedRubric, QueueItem, RegradeResult
+    from mendoza.report import Calibration, JudgeReport, Ranking
 
 __all__ = [
     "print_calibration",

@@ -8,34 +8,42 @@ program run in a sandboxed process, see ``sandbox``); the soft ones, judged by a
 Graders come in two kinds (``mendoza.graders.kinds``): per-sample (``SampleGrader``) and pairwise
 (``PairwiseGrader``), both ``Grader``s; judge-style sample graders subclass ``JudgeGrader``. Suites name them
 through ``mendoza.registry``; a ``not`` in front of any (``GraderSpec.negate``) flips the verdict.
+
+Each name is imported from its module when first read (``_SOURCES``): a report that asks which kind a grader
+is loads that grader, not every family with its sandbox and judge prompts.
 """
 
 from __future__ import annotations
 
-from mendoza.graders.agents import ToolCalled, Trajectory
-from mendoza.graders.base import (
-    BoundGrader,
-    BoundPairwise,
-    Grader,
-    GraderKind,
-    GraderParams,
-    ModelCache,
-    PairwiseGrader,
-    SampleGrader,
-    Verdict,
-    bind_grader,
-    grader_kind,
-    render_param,
-)
-from mendoza.graders.code import Code
-from mendoza.graders.judge import Judge, JudgeSpec
-from mendoza.graders.judged import JudgeDetail, JudgeGrader
-from mendoza.graders.kinds import is_judge_grader, is_judge_type, kind_of
-from mendoza.graders.pairwise import PairOutcome, Pairwise
-from mendoza.graders.python_function import PythonFunction
-from mendoza.graders.rubric import Criterion, Rubric
-from mendoza.graders.structured import Json, Numeric
-from mendoza.graders.text import Contains, ContainsAll, ContainsAny, Equals, Length, Regex
+from typing import TYPE_CHECKING
+
+from mendoza.lazy_names import lazy_names
+
+if TYPE_CHECKING:
+    from mendoza.calls import ModelCache
+    from mendoza.graders.agents import ToolCalled, Trajectory
+    from mendoza.graders.base import (
+        BoundGrader,
+        BoundPairwise,
+        Grader,
+        GraderKind,
+        GraderParams,
+        PairwiseGrader,
+        SampleGrader,
+        Verdict,
+        bind_grader,
+        grader_kind,
+        render_param,
+    )
+    from mendoza.graders.code import Code
+    from mendoza.graders.judge import Judge, JudgeSpec
+    from mendoza.graders.judged import JudgeDetail, JudgeGrader
+    from mendoza.graders.kinds import is_judge_grader, is_judge_type, kind_of
+    from mendoza.graders.pairwise import PairOutcome, Pairwise
+    from mendoza.graders.python_function import PythonFunction
+    from mendoza.graders.rubric import Criterion, Rubric
+    from mendoza.graders.structured import Json, Numeric
+    from mendoza.graders.text import Contains, ContainsAll, ContainsAny, Equals, Length, Regex
 
 __all__ = [
     "BoundGrader",
@@ -74,3 +82,61 @@ __all__ = [
     "kind_of",
     "render_param",
 ]
+
+#: Where each name of ``__all__`` lives.
+_SOURCES: dict[str, tuple[str, ...]] = {
+    "mendoza.calls": ("ModelCache",),
+    "mendoza.graders.agents": (
+        "ToolCalled",
+        "Trajectory",
+    ),
+    "mendoza.graders.base": (
+        "BoundGrader",
+        "BoundPairwise",
+        "Grader",
+        "GraderKind",
+        "GraderParams",
+        "PairwiseGrader",
+        "SampleGrader",
+        "Verdict",
+        "bind_grader",
+        "grader_kind",
+        "render_param",
+    ),
+    "mendoza.graders.code": ("Code",),
+    "mendoza.graders.judge": (
+        "Judge",
+        "JudgeSpec",
+    ),
+    "mendoza.graders.judged": (
+        "JudgeDetail",
+        "JudgeGrader",
+    ),
+    "mendoza.graders.kinds": (
+        "is_judge_grader",
+        "is_judge_type",
+        "kind_of",
+    ),
+    "mendoza.graders.pairwise": (
+        "PairOutcome",
+        "Pairwise",
+    ),
+    "mendoza.graders.python_function": ("PythonFunction",),
+    "mendoza.graders.rubric": (
+        "Criterion",
+        "Rubric",
+    ),
+    "mendoza.graders.structured": (
+        "Json",
+        "Numeric",
+    ),
+    "mendoza.graders.text": (
+        "Contains",
+        "ContainsAll",
+        "ContainsAny",
+        "Equals",
+        "Length",
+        "Regex",
+    ),
+}
+__getattr__, __dir__ = lazy_names(globals(), _SOURCES)

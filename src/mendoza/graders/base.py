@@ -15,18 +15,20 @@ import typing
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, ClassVar, Literal, NamedTuple, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, cast, overload
 
-import jinja2
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from mendoza.calls.caller import ModelCache
-from mendoza.config.templates import user_environment
 from mendoza.core import Case, Grade, GraderSpec, Step
 from mendoza.errors import GraderError
 from mendoza.graders.guard import GraderRaised, GraderTimeout, run_guarded
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from mendoza.calls.caller import ModelCache
 
 __all__ = [
     "BoundGrader",
@@ -34,7 +36,6 @@ __all__ = [
     "Grader",
     "GraderKind",
     "GraderParams",
-    "ModelCache",
     "PairOutcome",
     "PairwiseGrader",
     "Preference",
@@ -87,20 +88,28 @@ class GraderParams(BaseModel):
         return data
 
 
-_ENV = user_environment(keep_trailing_newline=True)
+@cache
+def _environment() -> jinja2.Environment:
+    """The sandboxed Jinja2 environment of parameters, made on first use: a report that only asks a grader's
+    kind does not load Jinja2."""
+    from mendoza.config.templates import user_environment
+
+    return user_environment(keep_trailing_newline=True)
 
 
 @lru_cache(maxsize=4096)
 def _template(text: str) -> jinja2.Template:
-    return _ENV.from_string(text)
+    return _environment().from_string(text)
 
 
 def _check_templates(value: Any, name: str, grader: str) -> None:
     """Every ``{{ }}`` / ``{% %}`` template in a parameter (or in its lists and nested models) parses."""
     if isinstance(value, str):
         if "{{" in value or "{%" in value:
+            import jinja2
+
             try:
-                _ENV.parse(value)
+                _environment().parse(value)
             except jinja2.TemplateSyntaxError as exc:
                 raise GraderError(
                     f"grader '{grader}': parameter '{name}': template syntax error on its line {exc.lineno}: "
@@ -127,6 +136,8 @@ def render_param(value: Any, case: Case) -> Any:
             context = case.template_context()
             if name.isidentifier() and name in context:
                 return context[name]
+        import jinja2
+
         try:
             return _template(value).render(case.template_context())
         except jinja2.TemplateError as exc:

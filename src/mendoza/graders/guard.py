@@ -6,16 +6,21 @@ SIGTERM are not held up by it.
 What a thread cannot stop: a blocking grader that never returns keeps its (daemon) thread busy until mendoza
 exits, and code that calls ``os._exit`` or crashes the interpreter ends the process. Untrusted code belongs in
 the ``code`` grader, which runs it in a separate, sandboxed process.
+
+``asyncio`` is imported where it is used (it always is by then: grading runs on an event loop), so that a
+report that only asks which kind a grader is does not load it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["GraderRaised", "GraderTimeout", "run_guarded"]
 
@@ -46,6 +51,8 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
 
 async def _on_a_thread(function: Callable[[], T]) -> T:
     """``function()`` on a new daemon thread (a runaway one never holds up mendoza's exit)."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
 
@@ -65,6 +72,8 @@ async def _on_a_thread(function: Callable[[], T]) -> T:
 def _raised(exc: BaseException) -> BaseException:
     """What a grader's exception becomes: ``KeyboardInterrupt``, cancellation and any ``Exception`` as they
     are; ``SystemExit`` and kin as ``GraderRaised`` (asyncio lets them out of a task and ends the run)."""
+    import asyncio
+
     if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError | Exception):
         return exc
     return GraderRaised(exc)
@@ -102,6 +111,8 @@ async def run_guarded(call: Callable[[], Any], *, blocking: bool, timeout: float
             except BaseException as exc:
                 raise _raised(exc) from None
             return result
+
+    import asyncio
 
     try:
         return await asyncio.wait_for(finish(), timeout)

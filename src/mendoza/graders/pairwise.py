@@ -18,9 +18,10 @@ from typing import Any
 import jinja2
 from pydantic import Field, field_validator, model_validator
 
+from mendoza.calls import ModelCache
 from mendoza.core import Case
 from mendoza.errors import GraderError
-from mendoza.graders.base import GraderParams, ModelCache, PairOutcome, PairwiseGrader, Preference
+from mendoza.graders.base import GraderParams, PairOutcome, PairwiseGrader, Preference
 from mendoza.graders.judge import (
     DEFAULT_JUDGE_MODEL,
     Judge,

@@ -26,9 +26,10 @@ from typing import Any, Literal
 import jinja2
 from pydantic import Field, field_validator, model_validator
 
+from mendoza.calls import ModelCache
 from mendoza.core import Case
 from mendoza.errors import GraderError
-from mendoza.graders.base import GraderParams, ModelCache, Verdict, render_param
+from mendoza.graders.base import GraderParams, Verdict, render_param
 from mendoza.graders.judge import (
     DEFAULT_JUDGE_MODEL,
     Judge,

@@ -1,118 +1,130 @@
-"""Reports from the store: reliability per variant, paired comparisons, planning, gates, exports."""
+"""Reports from the store: reliability per variant, paired comparisons, planning, gates, exports.
 
-from mendoza.report.calibration import AgreementVerdict, Calibration, CorrectedRate, agreement_verdict, calibrate
-from mendoza.report.comparison import (
-    CaseChange,
-    Comparison,
-    compare_counts,
-    compare_variants,
-    side_counts,
-    variant_pairs,
-)
-from mendoza.report.design import Design, DesignReport, build_design
-from mendoza.report.design_export import (
-    DESIGN_SCHEMA,
-    band_reach_words,
-    cost_words,
-    design_to_dict,
-    design_to_html,
-    designs_in_order,
-    frontier_svg,
-    interval_words,
-    recommendation_words,
-    versus_words,
-)
-from mendoza.report.export import (
-    REPORT_SCHEMA,
-    comparison_to_dict,
-    comparison_to_markdown,
-    gate_consequence_words,
-    gate_to_dict,
-    gate_to_markdown,
-    rate_to_dict,
-    report_to_dict,
-    report_to_markdown,
-)
-from mendoza.report.gate import Gate, GateCheck, GateOutcome, evaluate_gate, regression_gate, threshold_failures
-from mendoza.report.history import (
-    CONSISTENT_SAMPLES,
-    HISTORY_SCHEMA,
-    CaseFlip,
-    HistoryPoint,
-    HistoryRun,
-    SuiteChange,
-    SuiteHistory,
-    VariantStep,
-    build_history,
-    history_dict,
-    history_run_to_dict,
-    history_svg,
-    history_to_dict,
-    iter_history,
-    step_words,
-    suite_runs,
-)
-from mendoza.report.html import report_to_html
-from mendoza.report.items import (
-    ITEMS_SCHEMA,
-    CaseItem,
-    ItemAnalysis,
-    VariantAbility,
-    analyse_items,
-    discrimination_words,
-    flakiness_words,
-    items_to_dict,
-    sibling_runs,
-    suspect_words,
-)
-from mendoza.report.judges import JudgeAgreement, JudgeNoise, JudgeReport, JudgeTrust, build_judge_report
-from mendoza.report.junit import comparison_to_junit, report_to_junit
-from mendoza.report.planning import (
-    Plan,
-    estimate_components,
-    estimate_difference_components,
-    plan_comparison,
-    plan_precision,
-)
-from mendoza.report.ranking import PairTally, Ranking, VariantRating, rank_variants
-from mendoza.report.reliability import Bounds, Rate, RateRules, Reliability, rate_of, recommendation, reliability
-from mendoza.report.sample_lines import SAMPLES_SCHEMA, sample_lines
-from mendoza.report.steps import FINAL_OUTPUT, FailureStart, StepChain, StepReport
-from mendoza.report.subset import (
-    SUBSET_SCHEMA,
-    HeldOut,
-    SubsetCheck,
-    SubsetReport,
-    choose_subset,
-    points_words,
-    subset_cases,
-    subset_to_dict,
-    subset_words,
-)
-from mendoza.report.summary import (
-    VERDICTS,
-    Breakdown,
-    CaseResult,
-    RunReport,
-    VariantResult,
-    Verdicts,
-    build_report,
-    rules_of,
-)
-from mendoza.report.wording import (
-    band_words,
-    bounds_words,
-    error_words,
-    failed_at_words,
-    other_verdicts_words,
-    percent,
-    rate_words,
-    step_chain_words,
-    step_ran_words,
-    step_rate_words,
-    variant_notes,
-)
-from mendoza.stats import BAND_ADVICE, BAND_NAMES, DEFAULT_BAND_EDGES
+Each name is imported from its module when first read (``_SOURCES``), so a command that needs one report
+(``mendoza show`` reads the summary) does not pay for all of them: the judge report and calibration alone pull
+in the graders, their templates and YAML.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mendoza.lazy_names import lazy_names
+
+if TYPE_CHECKING:
+    from mendoza.report.calibration import AgreementVerdict, Calibration, CorrectedRate, agreement_verdict, calibrate
+    from mendoza.report.comparison import (
+        CaseChange,
+        Comparison,
+        compare_counts,
+        compare_variants,
+        side_counts,
+        variant_pairs,
+    )
+    from mendoza.report.design import Design, DesignReport, build_design
+    from mendoza.report.design_export import (
+        DESIGN_SCHEMA,
+        band_reach_words,
+        cost_words,
+        design_to_dict,
+        design_to_html,
+        designs_in_order,
+        frontier_svg,
+        interval_words,
+        recommendation_words,
+        versus_words,
+    )
+    from mendoza.report.export import (
+        REPORT_SCHEMA,
+        comparison_to_dict,
+        comparison_to_markdown,
+        gate_consequence_words,
+        gate_to_dict,
+        gate_to_markdown,
+        rate_to_dict,
+        report_to_dict,
+        report_to_markdown,
+    )
+    from mendoza.report.gate import Gate, GateCheck, GateOutcome, evaluate_gate, regression_gate, threshold_failures
+    from mendoza.report.history import (
+        CONSISTENT_SAMPLES,
+        HISTORY_SCHEMA,
+        CaseFlip,
+        HistoryPoint,
+        HistoryRun,
+        SuiteChange,
+        SuiteHistory,
+        VariantStep,
+        build_history,
+        history_dict,
+        history_run_to_dict,
+        history_svg,
+        history_to_dict,
+        iter_history,
+        step_words,
+        suite_runs,
+    )
+    from mendoza.report.html import report_to_html
+    from mendoza.report.items import (
+        ITEMS_SCHEMA,
+        CaseItem,
+        ItemAnalysis,
+        VariantAbility,
+        analyse_items,
+        discrimination_words,
+        flakiness_words,
+        items_to_dict,
+        sibling_runs,
+        suspect_words,
+    )
+    from mendoza.report.judges import JudgeAgreement, JudgeNoise, JudgeReport, JudgeTrust, build_judge_report
+    from mendoza.report.junit import comparison_to_junit, report_to_junit
+    from mendoza.report.planning import (
+        Plan,
+        estimate_components,
+        estimate_difference_components,
+        plan_comparison,
+        plan_precision,
+    )
+    from mendoza.report.ranking import PairTally, Ranking, VariantRating, rank_variants
+    from mendoza.report.reliability import Bounds, Rate, RateRules, Reliability, rate_of, recommendation, reliability
+    from mendoza.report.sample_lines import SAMPLES_SCHEMA, sample_lines
+    from mendoza.report.steps import FINAL_OUTPUT, FailureStart, StepChain, StepReport
+    from mendoza.report.subset import (
+        SUBSET_SCHEMA,
+        HeldOut,
+        SubsetCheck,
+        SubsetReport,
+        choose_subset,
+        points_words,
+        subset_cases,
+        subset_to_dict,
+        subset_words,
+    )
+    from mendoza.report.summary import (
+        VERDICTS,
+        Breakdown,
+        CaseResult,
+        RunReport,
+        VariantResult,
+        Verdicts,
+        build_report,
+        rules_of,
+    )
+    from mendoza.report.wording import (
+        band_words,
+        bounds_words,
+        error_words,
+        failed_at_words,
+        other_verdicts_words,
+        percent,
+        rate_words,
+        step_chain_words,
+        step_ran_words,
+        step_rate_words,
+        variant_notes,
+    )
+    from mendoza.stats import BAND_ADVICE, BAND_NAMES, DEFAULT_BAND_EDGES
 
 __all__ = [
     "BAND_ADVICE",
@@ -242,3 +254,172 @@ __all__ = [
     "variant_pairs",
     "versus_words",
 ]
+
+#: Where each name of ``__all__`` lives.
+_SOURCES: dict[str, tuple[str, ...]] = {
+    "mendoza.report.calibration": (
+        "AgreementVerdict",
+        "Calibration",
+        "CorrectedRate",
+        "agreement_verdict",
+        "calibrate",
+    ),
+    "mendoza.report.comparison": (
+        "CaseChange",
+        "Comparison",
+        "compare_counts",
+        "compare_variants",
+        "side_counts",
+        "variant_pairs",
+    ),
+    "mendoza.report.design": (
+        "Design",
+        "DesignReport",
+        "build_design",
+    ),
+    "mendoza.report.design_export": (
+        "DESIGN_SCHEMA",
+        "band_reach_words",
+        "cost_words",
+        "design_to_dict",
+        "design_to_html",
+        "designs_in_order",
+        "frontier_svg",
+        "interval_words",
+        "recommendation_words",
+        "versus_words",
+    ),
+    "mendoza.report.export": (
+        "REPORT_SCHEMA",
+        "comparison_to_dict",
+        "comparison_to_markdown",
+        "gate_consequence_words",
+        "gate_to_dict",
+        "gate_to_markdown",
+        "rate_to_dict",
+        "report_to_dict",
+        "report_to_markdown",
+    ),
+    "mendoza.report.gate": (
+        "Gate",
+        "GateCheck",
+        "GateOutcome",
+        "evaluate_gate",
+        "regression_gate",
+        "threshold_failures",
+    ),
+    "mendoza.report.history": (
+        "CONSISTENT_SAMPLES",
+        "HISTORY_SCHEMA",
+        "CaseFlip",
+        "HistoryPoint",
+        "HistoryRun",
+        "SuiteChange",
+        "SuiteHistory",
+        "VariantStep",
+        "build_history",
+        "history_dict",
+        "history_run_to_dict",
+        "history_svg",
+        "history_to_dict",
+        "iter_history",
+        "step_words",
+        "suite_runs",
+    ),
+    "mendoza.report.html": ("report_to_html",),
+    "mendoza.report.items": (
+        "ITEMS_SCHEMA",
+        "CaseItem",
+        "ItemAnalysis",
+        "VariantAbility",
+        "analyse_items",
+        "discrimination_words",
+        "flakiness_words",
+        "items_to_dict",
+        "sibling_runs",
+        "suspect_words",
+    ),
+    "mendoza.report.judges": (
+        "JudgeAgreement",
+        "JudgeNoise",
+        "JudgeReport",
+        "JudgeTrust",
+        "build_judge_report",
+    ),
+    "mendoza.report.junit": (
+        "comparison_to_junit",
+        "report_to_junit",
+    ),
+    "mendoza.report.planning": (
+        "Plan",
+        "estimate_components",
+        "estimate_difference_components",
+        "plan_comparison",
+        "plan_precision",
+    ),
+    "mendoza.report.ranking": (
+        "PairTally",
+        "Ranking",
+        "VariantRating",
+        "rank_variants",
+    ),
+    "mendoza.report.reliability": (
+        "Bounds",
+        "Rate",
+        "RateRules",
+        "Reliability",
+        "rate_of",
+        "recommendation",
+        "reliability",
+    ),
+    "mendoza.report.sample_lines": (
+        "SAMPLES_SCHEMA",
+        "sample_lines",
+    ),
+    "mendoza.report.steps": (
+        "FINAL_OUTPUT",
+        "FailureStart",
+        "StepChain",
+        "StepReport",
+    ),
+    "mendoza.report.subset": (
+        "SUBSET_SCHEMA",
+        "HeldOut",
+        "SubsetCheck",
+        "SubsetReport",
+        "choose_subset",
+        "points_words",
+        "subset_cases",
+        "subset_to_dict",
+        "subset_words",
+    ),
+    "mendoza.report.summary": (
+        "VERDICTS",
+        "Breakdown",
+        "CaseResult",
+        "RunReport",
+        "VariantResult",
+        "Verdicts",
+        "build_report",
+        "rules_of",
+    ),
+    "mendoza.report.wording": (
+        "band_words",
+        "bounds_words",
+        "error_words",
+        "failed_at_words",
+        "other_verdicts_words",
+        "percent",
+        "rate_words",
+        "step_chain_words",
+        "step_ran_words",
+        "step_rate_words",
+        "variant_notes",
+    ),
+    "mendoza.stats": (
+        "BAND_ADVICE",
+        "BAND_NAMES",
+        "DEFAULT_BAND_EDGES",
+    ),
+}
+__getattr__, __dir__ = lazy_names(globals(), _SOURCES)
