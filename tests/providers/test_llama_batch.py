@@ -5,6 +5,7 @@ repeat for the same seed and batch make-up. A few tokens each, to stay fast."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -171,3 +172,53 @@ def test_prompts_that_start_alike_read_their_common_start_once(make_engine: Call
     assert [answer.text.strip() for answer in answers][:1] == ["Rome"]
     assert all(answer.text.strip() for answer in answers)
     assert [answer.prompt_tokens for answer in answers] == [len(prompt) for prompt in prompts]
+
+
+def test_repeats_of_one_prompt_read_it_once_and_sample_on_their_own(make_engine: Callable[..., BatchEngine]) -> None:
+    engine = make_engine(slots=4)
+    prompt = _tokens(engine, CAPITALS)
+
+    async def main(sampling: list[Sampling]) -> list[Completion]:
+        return list(await asyncio.gather(*(engine.generate(Generation(prompt, 6, (), s)) for s in sampling)))
+
+    greedy = asyncio.run(main([GREEDY] * 4))
+    # One slot read the prompt (and computed its last logits); the three others took its cache and logits.
+    assert engine.shared_prompts == 3
+    assert engine.tokens_decoded <= len(prompt) + 4 * 5
+    # A follower continues from a true copy of the leader's cache: greedy decoding gives the leader's text.
+    assert len({done.text for done in greedy}) == 1 and greedy[0].text.strip().startswith("Rome")
+    assert all(done.prompt_tokens == len(prompt) and done.completion_tokens == 6 for done in greedy)
+
+    seeds = [Sampling(seed=seed, temperature=1.5, top_k=0, top_p=1.0, min_p=0.0) for seed in range(4)]
+    sampled = asyncio.run(main(seeds))  # each with its own seed: their own texts
+    assert len({done.text for done in sampled}) > 1
+
+
+def test_a_leader_given_up_on_hands_what_it_read_to_its_followers(
+    make_engine: Callable[..., BatchEngine], llama_thread: ThreadPoolExecutor
+) -> None:
+    engine = make_engine(slots=3, n_ctx=1024)
+    prompt = _tokens(engine, "Notes. " + "The weather was fine and the roads were dry. " * 50 + CAPITALS)
+    assert engine.n_batch < len(prompt) < 2 * 512  # read in two steps
+    gates = [threading.Event(), threading.Event()]
+
+    async def main() -> list[Completion | BaseException]:
+        llama_thread.submit(gates[0].wait)  # hold the llama thread until all three are queued
+        requests = [asyncio.ensure_future(engine.generate(Generation(prompt, 4, ("\n",), GREEDY))) for _ in range(3)]
+        await asyncio.sleep(0)
+        llama_thread.submit(gates[1].wait)  # and again after the first step (the leader's first 512 tokens)
+        gates[0].set()
+        while engine.steps < 1:
+            await asyncio.sleep(0.01)
+        requests[0].cancel()  # the leader, halfway through the prompt its followers wait on
+        await asyncio.sleep(0)
+        gates[1].set()
+        return list(await asyncio.gather(*requests, return_exceptions=True))
+
+    cancelled, *served = asyncio.run(main())
+    assert isinstance(cancelled, asyncio.CancelledError)
+    assert all(isinstance(done, Completion) and done.prompt_tokens == len(prompt) for done in served)
+    assert len({done.text for done in served if isinstance(done, Completion)}) == 1
+    # The first follower took the leader's 512 tokens and read the rest; the second followed it.
+    assert (engine.prefix_copies, engine.shared_prompts) == (1, 1)
+    assert engine.tokens_decoded < len(prompt) + 2 * 4

@@ -17,6 +17,13 @@ rest; where another slot (busy or not) holds a longer one, the free slot gets a 
 request whose prefix another slot is still reading waits a step for it. A sliding-window cache that has
 dropped cells the rest of the prompt would attend to is not cut: the prompt is read again whole.
 
+Repeats of one prompt (the same tokens: a case's repeats, which the run sends together) share more: a request
+whose whole prompt another slot is still reading takes a free slot and follows that one. Once the leader has
+read the prompt, each follower gets a copy of its cache and samples its first token, with its own sampler and
+seed, from the leader's last logits: the prompt is read, and its last logits computed, once for all of them.
+A leader that ends before (cancelled, failed) hands its followers what it read; the first reads the rest and
+the others follow it.
+
 The engine runs one decode step per task on the executor it is given (``providers.local`` gives every
 engine the same single thread: llama.cpp's OpenMP threads belong to the thread that calls it), so engines
 of different models or settings take turns step by step. Its thread count follows the machine
@@ -31,11 +38,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +48,7 @@ from typing import Any
 from mendoza.errors import ProviderError
 from mendoza.providers.cpu_threads import CpuWatch, available_cpus, choose_threads
 from mendoza.providers.llama_model import LlamaModel, quiet_loading
+from mendoza.providers.llama_sampling import Sampling, sampler_chain
 
 __all__ = ["BatchEngine", "Completion", "Generation", "Sampling"]
 
@@ -53,26 +59,6 @@ N_BATCH = 512
 _MIN_COPY = 32
 #: How often (seconds) the engine looks again at how busy the machine is.
 _THREAD_CHECK_INTERVAL = 2.0
-
-
-@dataclass(frozen=True, slots=True)
-class Sampling:
-    """How a sequence picks its tokens: ``Llama.create_completion``'s settings and defaults."""
-
-    seed: int | None = None
-    temperature: float = 0.8
-    top_k: int = 40
-    top_p: float = 0.95
-    min_p: float = 0.05
-    typical_p: float = 1.0
-    repeat_penalty: float = 1.0
-    frequency_penalty: float = 0.0
-    presence_penalty: float = 0.0
-    mirostat_mode: int = 0
-    mirostat_tau: float = 5.0
-    mirostat_eta: float = 0.1
-    #: How many of the last tokens the repetition penalties look at (``Llama``'s ``last_n_tokens_size``).
-    penalty_last_n: int = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +126,11 @@ class _Slot:
         self.text = b""
         #: Where this slot's logits are in the batch being decoded (-1: none).
         self.batch_index = -1
+        #: The slot reading this slot's prompt for it (the same tokens: another repeat of a sample), whose
+        #: cache this one copies and whose last logits it samples its first token from.
+        self.leader: _Slot | None = None
+        #: The slots waiting on this one's prompt.
+        self.followers: list[_Slot] = []
 
     @property
     def busy(self) -> bool:
@@ -191,6 +182,8 @@ class BatchEngine:
         self.steps = 0
         self.tokens_decoded = 0
         self.prefix_copies = 0
+        #: Requests that took a prompt another slot read for them (the same tokens), and its last logits.
+        self.shared_prompts = 0
         #: Seconds spent in ``llama_decode`` and in sampling (and ending sequences) after it.
         self.decode_seconds = 0.0
         #: CPU seconds of the llama thread in ``llama_decode`` (all of the decode's work with one thread).
@@ -313,12 +306,31 @@ class BatchEngine:
             return True
         for slot in decoded:
             if slot.batch_index >= 0 and slot.busy:
+                if slot.followers and not slot.generated:  # it has read its prompt: so have they
+                    self._serve_followers(slot)
                 try:
                     self._advance(slot)
                 except Exception as exc:  # this sequence's trouble only
                     self._finish(slot, ProviderError(f"llama.cpp: {exc}"), forget=True)
         self.sample_seconds += time.perf_counter() - decoded_at
         return True
+
+    def _serve_followers(self, leader: _Slot) -> None:
+        """Give each follower the leader's cache (a copy of its stream, made by llama.cpp at the next decode)
+        and its first token, sampled with the follower's own sampler from the logits the leader just got."""
+        followers, leader.followers = leader.followers, []
+        for follower in followers:
+            follower.leader = None
+            if not follower.busy:
+                continue
+            self.model.llama_cpp.llama_memory_seq_cp(self._memory, leader.seq_id, follower.seq_id, -1, -1)
+            follower.cached = list(leader.cached)
+            follower.batch_index = leader.batch_index
+            self.shared_prompts += 1
+            try:
+                self._advance(follower)
+            except Exception as exc:  # this sequence's trouble only
+                self._finish(follower, ProviderError(f"llama.cpp: {exc}"), forget=True)
 
     def _fill_batch(self, active: list[_Slot]) -> list[_Slot]:
         """Put each generating sequence's last token, then prompt tokens, into the batch."""
@@ -327,6 +339,8 @@ class BatchEngine:
         decoded: list[_Slot] = []
         for slot in active:
             slot.batch_index = -1
+            if slot.leader is not None:  # its prompt is being read by another slot
+                continue
             if not slot.pending:  # generating: feed back the token it sampled last
                 self._put(n, slot.generated[-1], len(slot.cached), slot.seq_id, True)
                 slot.cached.append(slot.generated[-1])
@@ -334,7 +348,7 @@ class BatchEngine:
                 n += 1
                 decoded.append(slot)
         for slot in active:
-            if not slot.pending or n >= self.n_batch:
+            if not slot.pending or n >= self.n_batch or slot.leader is not None:
                 continue
             take = min(len(slot.pending), self.n_batch - n)
             chunk, slot.pending = slot.pending[:take], slot.pending[take:]
@@ -385,6 +399,10 @@ class BatchEngine:
         """End the slot's job with ``result`` and free the slot (``forget``: drop its cache as well)."""
         job = slot.job
         slot.job = None
+        orphans, slot.followers = slot.followers, []
+        if slot.leader is not None:
+            slot.leader.followers.remove(slot)
+            slot.leader = None
         if slot.sampler is not None:
             self.model.llama_cpp.llama_sampler_free(slot.sampler)
             slot.sampler = None
@@ -393,8 +411,28 @@ class BatchEngine:
             if self._memory is not None:
                 self.model.llama_cpp.llama_memory_seq_rm(self._memory, slot.seq_id, -1, -1)
             slot.cached = []
+        self._adopt(orphans)
         if job is not None and not job.cancelled:
             job.settle(result)
+
+    def _adopt(self, orphans: list[_Slot]) -> None:
+        """Followers whose leader ended before it had read their prompt (cancelled, failed): the first reads
+        it, taking what any slot's cache holds of it (what the leader read, unless it failed), and the others
+        follow that one."""
+        orphans = [slot for slot in orphans if slot.job is not None]
+        if not orphans:
+            return
+        first, *rest = orphans
+        first.leader = None
+        assert first.job is not None
+        prompt = first.job.generation.tokens
+        _, shared = self._place(prompt, [first])
+        keep = self._cut(first, min(shared, len(prompt) - 1))
+        first.cached = list(prompt[:keep])
+        first.pending = list(prompt[keep:])
+        for slot in rest:
+            slot.leader = first
+            first.followers.append(slot)
 
     def _drop_cancelled(self) -> None:
         for slot in self._slots:
@@ -420,6 +458,13 @@ class BatchEngine:
             taken.add(id(job))
             if job.cancelled:
                 continue
+            leader = self._reading(job.generation.tokens)
+            if leader is not None:
+                try:
+                    self._follow(job, leader, free)
+                except Exception as exc:  # this request's trouble only
+                    job.settle(ProviderError(f"llama.cpp: {exc}"))
+                continue
             if self._worth_waiting(job.generation.tokens):
                 held.append(job)
                 continue
@@ -432,6 +477,24 @@ class BatchEngine:
         with self._lock:
             rest = [job for job in self._queue if id(job) not in taken]
             self._queue = deque([*held, *rest])
+
+    def _reading(self, prompt: tuple[int, ...]) -> _Slot | None:
+        """A slot still reading exactly ``prompt`` (another repeat of the same request), if any."""
+        for slot in self._slots:
+            if slot.pending and slot.leader is None and slot.job is not None and slot.job.generation.tokens == prompt:
+                return slot
+        return None
+
+    def _follow(self, job: _Job, leader: _Slot, free: list[_Slot]) -> None:
+        """Start ``job`` in a free slot that waits for ``leader`` to read their common prompt (see
+        ``_serve_followers``): the prompt is read once, and its last logits computed once, for all repeats."""
+        # The free slot whose cache is worth least to others (the copy overwrites it).
+        slot = min(free, key=lambda candidate: len(candidate.cached))
+        self._prepare(slot, job)
+        self._cut(slot, 0)
+        slot.cached, slot.pending = [], []
+        slot.leader = leader
+        leader.followers.append(slot)
 
     def _worth_waiting(self, prompt: tuple[int, ...]) -> bool:
         """Whether a slot still reading its prompt will soon hold at least ``_MIN_COPY`` more of ``prompt``'s
@@ -455,14 +518,19 @@ class BatchEngine:
             raise ProviderError(f"llama.cpp: token {bad[0]} is not in the model's vocabulary")
         slot, shared = self._place(prompt, free)
         keep = self._cut(slot, min(shared, len(prompt) - 1))
-        max_tokens = generation.max_tokens
-        room = self.n_ctx - len(prompt)
-        slot.max_tokens = room if max_tokens is None or max_tokens <= 0 else min(max_tokens, room)
-        slot.sampler = self._sampler(generation.sampling)
-        slot.job = job
+        self._prepare(slot, job)
         slot.cached = list(prompt[:keep])
         slot.pending = list(prompt[keep:])
-        slot.prompt_tokens = len(prompt)
+
+    def _prepare(self, slot: _Slot, job: _Job) -> None:
+        """Give ``slot`` the job, its sampler and its limits (its cache is the caller's to set)."""
+        generation = job.generation
+        max_tokens = generation.max_tokens
+        room = self.n_ctx - len(generation.tokens)
+        slot.max_tokens = room if max_tokens is None or max_tokens <= 0 else min(max_tokens, room)
+        slot.sampler = sampler_chain(self.model, generation.sampling)
+        slot.job = job
+        slot.prompt_tokens = len(generation.tokens)
         slot.generated = []
         slot.text = b""
 
@@ -498,43 +566,6 @@ class BatchEngine:
         llama_cpp.llama_memory_seq_rm(self._memory, slot.seq_id, -1, -1)
         return 0
 
-    def _sampler(self, sampling: Sampling) -> Any:
-        """A sampler chain like ``Llama._init_sampler``'s, with the request's own seed."""
-        llama_cpp = self.model.llama_cpp
-        seed = sampling.seed if sampling.seed is not None else random.randrange(2**32)
-        seed &= 0xFFFFFFFF
-        chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
-        add: Callable[[Any], None] = lambda sampler: llama_cpp.llama_sampler_chain_add(chain, sampler)  # noqa: E731
-        add(
-            llama_cpp.llama_sampler_init_penalties(
-                self.model.n_vocab,
-                sampling.penalty_last_n,
-                sampling.repeat_penalty,
-                sampling.frequency_penalty,
-                sampling.presence_penalty,
-            )
-        )
-        temperature = sampling.temperature
-        if temperature < 0.0:
-            add(llama_cpp.llama_sampler_init_dist(seed))
-        elif temperature == 0.0:
-            add(llama_cpp.llama_sampler_init_greedy())
-        elif sampling.mirostat_mode == 1:
-            add(
-                llama_cpp.llama_sampler_init_mirostat(
-                    self.model.n_vocab, seed, sampling.mirostat_tau, sampling.mirostat_eta, 100
-                )
-            )
-        elif sampling.mirostat_mode == 2:
-            add(llama_cpp.llama_sampler_init_mirostat_v2(seed, sampling.mirostat_tau, sampling.mirostat_eta))
-        else:
-            add(llama_cpp.llama_sampler_init_top_k(sampling.top_k))
-            add(llama_cpp.llama_sampler_init_typical(sampling.typical_p, 1))
-            add(llama_cpp.llama_sampler_init_top_p(sampling.top_p, 1))
-            add(llama_cpp.llama_sampler_init_min_p(sampling.min_p, 1))
-            add(llama_cpp.llama_sampler_init_temp(temperature))
-            add(llama_cpp.llama_sampler_init_dist(seed))
-        return chain
 
     def _fail_everything(self, error: ProviderError) -> None:
         for slot in self._slots:

@@ -180,9 +180,12 @@ def failed_step_targets(graders: Sequence[BoundGrader], grades: Sequence[Grade])
 
 
 def _pending(suite: Suite, variant_id: str, done: set[tuple[str, str, int]]) -> Iterator[tuple[Case, int]]:
-    """The (case, repeat) items of a variant not yet stored, repeat by repeat (an early stop is balanced)."""
-    for repeat in range(suite.repeats):
-        for case in suite.cases:
+    """The (case, repeat) items of a variant not yet stored, case by case: a case's repeats are in flight
+    together, so a model that decodes a batch reads their common prompt once (``providers.llama_batch``) and
+    a hosted API's prompt cache sees them close together. (An interrupted run holds every repeat of the cases
+    it reached; ``--resume`` finishes the rest.)"""
+    for case in suite.cases:
+        for repeat in range(suite.repeats):
             if (variant_id, case.id, repeat) not in done:
                 yield case, repeat
 
