@@ -167,7 +167,10 @@ def test_an_app_given_as_a_python_object_is_refused_for_ray_in_one_line(cluster:
 
 def _stored(db: Path, run_id: str | None = None) -> int:
     with sqlite3.connect(db) as connection:
-        if run_id is None:
+        if run_id is None:  # polled while the driver makes the file: its tables may not be there yet
+            exists = connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'samples'").fetchone()
+            if exists is None:
+                return 0
             return int(connection.execute("SELECT count(*) FROM samples").fetchone()[0])
         return int(connection.execute("SELECT count(*) FROM samples WHERE run_id = ?", (run_id,)).fetchone()[0])
 

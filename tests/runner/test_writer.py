@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -80,3 +81,53 @@ def test_a_timed_flush_failure_with_nothing_after_is_raised_on_exit(full: _FullD
 
     with pytest.raises(DiskError, match="finish the run with"):
         asyncio.run(write())
+
+
+class _SlowSamples(SampleRows):
+    """Samples on a slow disk: each commit takes ``delay`` seconds (the thread's, not the loop's)."""
+
+    delay = 0.3
+    commits: list[int]
+
+    def write(self, run_id: str, samples: Sequence[Sample]) -> int:
+        time.sleep(self.delay)
+        self.commits.append(len(samples))
+        return super().write(run_id, samples)
+
+
+class _SlowDisk(Store):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.samples = _SlowSamples(Connection(self.path, False, self._db))
+        self.samples.commits = []
+
+
+def test_commits_run_off_the_event_loop_and_a_batch_filled_meanwhile_joins_the_next(tmp_path: Path) -> None:
+    slow = _SlowDisk(tmp_path / "m.db")
+    slow.runs.create(make_suite(n_cases=10, variant_ids=("a",), repeats=3), "r")
+    lags: list[float] = []
+
+    async def write() -> int:
+        async def tick() -> None:  # how late the loop runs a 10 ms timer while the writer commits
+            while True:
+                started = time.monotonic()
+                await asyncio.sleep(0.01)
+                lags.append(time.monotonic() - started - 0.01)
+
+        ticker = asyncio.create_task(tick())
+        async with SampleWriter(slow, "r", batch_size=5, interval=60) as writer:
+            for case in range(10):
+                for repeat in range(3):
+                    writer.add(sample(f"c{case}", "a", repeat))
+                    await asyncio.sleep(0.01)
+        ticker.cancel()
+        return writer.written
+
+    assert asyncio.run(write()) == 30
+    assert max(lags) < 0.15  # a 0.3 s commit on the loop would show here
+    commits = slow.samples.commits
+    assert sum(commits) == 30 and len(commits) < 30 // 5  # batches that filled during a commit went together
+    assert max(commits) > 5
+    with Store(tmp_path / "m.db") as store:
+        assert store.runs.get("r").done_samples == 30
+    slow.close()
