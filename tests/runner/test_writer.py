@@ -102,9 +102,15 @@ class _SlowDisk(Store):
         self.samples.commits = []
 
 
+def _slow_store(path: Path, delay: float, cases: int) -> _SlowDisk:
+    slow = _SlowDisk(path)
+    slow.samples.delay = delay
+    slow.runs.create(make_suite(n_cases=cases, variant_ids=("a",), repeats=1), "r")
+    return slow
+
+
 def test_commits_run_off_the_event_loop_and_a_batch_filled_meanwhile_joins_the_next(tmp_path: Path) -> None:
-    slow = _SlowDisk(tmp_path / "m.db")
-    slow.runs.create(make_suite(n_cases=10, variant_ids=("a",), repeats=3), "r")
+    slow = _slow_store(tmp_path / "m.db", 0.3, 12)
     lags: list[float] = []
 
     async def write() -> int:
@@ -116,18 +122,30 @@ def test_commits_run_off_the_event_loop_and_a_batch_filled_meanwhile_joins_the_n
 
         ticker = asyncio.create_task(tick())
         async with SampleWriter(slow, "r", batch_size=5, interval=60) as writer:
-            for case in range(10):
-                for repeat in range(3):
-                    writer.add(sample(f"c{case}", "a", repeat))
-                    await asyncio.sleep(0.01)
+            for case in range(12):
+                writer.add(sample(f"c{case}", "a", 0))
+                await asyncio.sleep(0.01)
         ticker.cancel()
         return writer.written
 
-    assert asyncio.run(write()) == 30
-    assert max(lags) < 0.15  # a 0.3 s commit on the loop would show here
-    commits = slow.samples.commits
-    assert sum(commits) == 30 and len(commits) < 30 // 5  # batches that filled during a commit went together
-    assert max(commits) > 5
+    assert asyncio.run(write()) == 12
+    assert max(lags) < 0.15  # the 0.3 s commit of the first 5 ran while the loop went on
+    assert slow.samples.commits == [5, 7]  # the 7 that came meanwhile went in one commit, not two
     with Store(tmp_path / "m.db") as store:
-        assert store.runs.get("r").done_samples == 30
+        assert store.runs.get("r").done_samples == 12
+    slow.close()
+
+
+def test_samples_faster_than_the_store_wait_for_it_rather_than_pile_up(tmp_path: Path) -> None:
+    slow = _slow_store(tmp_path / "m.db", 0.05, 40)
+
+    async def write() -> int:
+        async with SampleWriter(slow, "r", batch_size=5, interval=60) as writer:
+            for case in range(40):  # no pause: far faster than 5 samples per 50 ms
+                writer.add(sample(f"c{case}", "a", 0))
+        return writer.written
+
+    assert asyncio.run(write()) == 40
+    commits = slow.samples.commits
+    assert sum(commits) == 40 and max(commits) <= 2 * 5  # never more than two batches waiting
     slow.close()

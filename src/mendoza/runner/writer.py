@@ -7,13 +7,16 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from mendoza.core import ModelResponse, Sample
 from mendoza.errors import DiskError, StoreError
 from mendoza.store import Store
 
 __all__ = ["SampleWriter"]
+
+#: How many batches may wait while one is committed before adding waits for the store.
+_BACKLOG = 2
 
 
 class SampleWriter:
@@ -24,8 +27,9 @@ class SampleWriter:
     while SQLite (or PostgreSQL) writes: a commit that held the loop held every request in flight with it (at
     50 in flight and 100 ms a call, 13 ms a commit cost 2% of the throughput). While one commit runs the next
     batch keeps filling, and goes in one commit when that one ends, so a slow store gets larger commits, not a
-    queue of them. A run killed at any moment loses at most the samples not yet committed (the batch being
-    written and the one filling), which a resume samples again; a commit is one transaction, so none is
+    queue of them; when the queue reaches two batches, adding waits for the commit (memory stays flat however
+    fast samples come). A run killed at any moment loses at most the samples not yet committed (the batch being
+    written and the ones filling), which a resume samples again; a commit is one transaction, so none is
     stored twice.
 
     When the store cannot take a batch (a full disk), that error is raised by the next ``add`` or ``flush``,
@@ -79,7 +83,11 @@ class SampleWriter:
         if self._thread is None:
             return
         if self._commit is not None and not self._commit.done():
-            return
+            if len(self._samples) < _BACKLOG * self._batch_size:
+                return
+            # The store falls behind (samples come faster than it commits them): wait for it here, so that
+            # memory stays flat however long the run.
+            wait([self._commit])
         self._collect()
         if self._failure is not None or not (self._samples or self._cache):
             return
