@@ -96,3 +96,18 @@ def test_bootstrap_mean_interval_resamples_cases() -> None:
     assert bootstrap_mean_interval([0.7], [20]) == (0.7, 0.7)  # every case alike: no spread
     narrow = bootstrap_mean_interval([0.0, 1.0], [500, 500], 0.95)
     assert narrow[1] - narrow[0] < high - low  # more cases, a narrower interval
+
+
+def test_several_columns_are_bootstrapped_from_one_set_of_resamples() -> None:
+    from mendoza.stats import bootstrap_mean_interval, bootstrap_mean_intervals
+
+    weights = [30, 50, 20]
+    at, hat = [1.0, 0.6, 0.0], [1.0, 0.2, 0.0]
+    together = bootstrap_mean_intervals([at, hat], weights, 0.9, seed=4)
+    apart = [bootstrap_mean_interval(column, weights, 0.9, seed=4) for column in (at, hat)]
+    # the same draws for every column (the bounds agree but for the last bits of a matrix product)
+    assert [bound for interval in together for bound in interval] == pytest.approx(
+        [bound for interval in apart for bound in interval], rel=1e-12
+    )
+    assert together[1][1] < together[0][1]
+    assert all(math.isnan(bound) for interval in bootstrap_mean_intervals([at, hat], [0, 0, 0]) for bound in interval)

@@ -21,7 +21,7 @@ from mendoza.stats import (
     DEFAULT_BAND_EDGES,
     BandDecision,
     Interval,
-    bootstrap_mean_interval,
+    bootstrap_mean_intervals,
     classify_band,
     confidence_sequence,
     mean_interval,
@@ -98,31 +98,38 @@ def _pass_curves(counts: Sequence[tuple[int, int]], max_k: int, confidence: floa
     """Mean over cases of the unbiased pass@k / pass^k estimates for k = 1..max_k, with bootstrap intervals
     over cases; nan for a k that fewer than 90% of the cases reached (adaptive runs sample cases unevenly: a
     mean over the few cases sampled most would describe those cases, not the suite). Each estimator is
-    computed once per distinct (n, c). ``confidence`` None leaves the intervals out (nan)."""
+    computed once per distinct (n, c). The k that the same cases reached (every k of a fixed run) share one
+    set of bootstrap resamples (drawn with the seed of the first of them): the draws are the costly part.
+    ``confidence`` None leaves the intervals out (nan)."""
     weights: dict[tuple[int, int], int] = {}
     for p, f in counts:
         weights[(p + f, p)] = weights.get((p + f, p), 0) + 1
     curves = _Curves([], [], [], [])
+    nan_interval = (math.nan, math.nan)
+    # k -> its columns of values (pass@k, pass^k), grouped by the cases that reached k
+    by_groups: dict[tuple[tuple[int, int, int], ...], list[tuple[int, list[float], list[float]]]] = {}
     for k in range(1, max_k + 1):
-        eligible = [(n, c, w) for (n, c), w in weights.items() if n >= k]
+        eligible = tuple((n, c, w) for (n, c), w in weights.items() if n >= k)
         reached = sum(w for _, _, w in eligible)
+        curves.at_k_interval.append(nan_interval)
+        curves.hat_k_interval.append(nan_interval)
         if reached == 0 or reached < _ELIGIBLE_SHARE * len(counts):
             curves.at_k.append(math.nan)
             curves.hat_k.append(math.nan)
-            curves.at_k_interval.append((math.nan, math.nan))
-            curves.hat_k_interval.append((math.nan, math.nan))
             continue
-        group_weights = [w for _, _, w in eligible]
         at = [pass_at_k(n, c, k) for n, c, _ in eligible]
         hat = [pass_hat_k(n, c, k) for n, c, _ in eligible]
-        curves.at_k.append(sum(v * w for v, w in zip(at, group_weights, strict=True)) / reached)
-        curves.hat_k.append(sum(v * w for v, w in zip(hat, group_weights, strict=True)) / reached)
-        if confidence is None:
-            curves.at_k_interval.append((math.nan, math.nan))
-            curves.hat_k_interval.append((math.nan, math.nan))
-        else:
-            curves.at_k_interval.append(bootstrap_mean_interval(at, group_weights, confidence, seed=k))
-            curves.hat_k_interval.append(bootstrap_mean_interval(hat, group_weights, confidence, seed=k))
+        curves.at_k.append(sum(v * w for v, (_, _, w) in zip(at, eligible, strict=True)) / reached)
+        curves.hat_k.append(sum(v * w for v, (_, _, w) in zip(hat, eligible, strict=True)) / reached)
+        by_groups.setdefault(eligible, []).append((k, at, hat))
+    if confidence is None:
+        return curves
+    for eligible, columns in by_groups.items():
+        values = [column for _, at, hat in columns for column in (at, hat)]
+        intervals = bootstrap_mean_intervals(values, [w for _, _, w in eligible], confidence, seed=columns[0][0])
+        for index, (k, _, _) in enumerate(columns):
+            curves.at_k_interval[k - 1] = intervals[2 * index]
+            curves.hat_k_interval[k - 1] = intervals[2 * index + 1]
     return curves
 
 

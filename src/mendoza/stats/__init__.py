@@ -48,7 +48,7 @@ from mendoza.stats.paired import (
     paired_bootstrap_differences,
     paired_difference,
 )
-from mendoza.stats.passk import bootstrap_mean_interval, pass_at_k, pass_hat_k
+from mendoza.stats.passk import bootstrap_mean_interval, bootstrap_mean_intervals, pass_at_k, pass_hat_k
 from mendoza.stats.power import Design, design_variance, interval_halfwidth_design, plan_designs, sample_size
 from mendoza.stats.quantiles import normal_quantile, t_quantile
 from mendoza.stats.sequential import confidence_sequence
@@ -81,6 +81,7 @@ __all__ = [
     "benjamini_hochberg",
     "bh_adjusted",
     "bootstrap_mean_interval",
+    "bootstrap_mean_intervals",
     "bradley_terry",
     "bradley_terry_intervals",
     "classify_band",

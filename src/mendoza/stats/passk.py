@@ -14,7 +14,7 @@ import numpy as np
 
 from mendoza.stats._checks import as_count, check_confidence
 
-__all__ = ["bootstrap_mean_interval", "pass_at_k", "pass_hat_k"]
+__all__ = ["bootstrap_mean_interval", "bootstrap_mean_intervals", "pass_at_k", "pass_hat_k"]
 
 
 def _check(n: int, c: int, k: int) -> tuple[int, int, int]:
@@ -68,14 +68,27 @@ def bootstrap_mean_interval(
     so a resample is a multinomial draw of how many times each group is picked: memory does not grow with the
     number of cases. Reproducible (``numpy.random.default_rng(seed)``). Returns ``(nan, nan)`` without cases.
     """
+    return bootstrap_mean_intervals([values], weights, confidence, resamples, seed)[0]
+
+
+def bootstrap_mean_intervals(
+    columns: Sequence[Sequence[float]],
+    weights: Sequence[int],
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> list[tuple[float, float]]:
+    """``bootstrap_mean_interval`` of each column of values over the same groups of cases, from the same
+    resamples: the cases are drawn once (the costly part: a multinomial draw per resample) and every column's
+    mean is taken over each draw, as a bootstrap of several statistics of one sample should."""
     counts = np.asarray(weights, dtype=np.int64)
     total = int(counts.sum())
     if total == 0:
-        return math.nan, math.nan
-    points = np.asarray(values, dtype=np.float64)
+        return [(math.nan, math.nan) for _ in columns]
+    tail = (1.0 - check_confidence(confidence)) / 2.0
+    points = np.asarray(columns, dtype=np.float64).reshape(len(columns), len(counts)).T
     rng = np.random.default_rng(seed)
     drawn = rng.multinomial(total, counts / total, size=resamples)
     means = drawn @ points / total
-    tail = (1.0 - check_confidence(confidence)) / 2.0
-    low, high = np.quantile(means, [tail, 1.0 - tail])
-    return float(low), float(high)
+    lows, highs = np.quantile(means, [tail, 1.0 - tail], axis=0)
+    return [(float(low), float(high)) for low, high in zip(lows, highs, strict=True)]
