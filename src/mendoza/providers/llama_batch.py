@@ -129,8 +129,6 @@ class _Slot:
         #: The slot reading this slot's prompt for it (the same tokens: another repeat of a sample), whose
         #: cache this one copies and whose last logits it samples its first token from.
         self.leader: _Slot | None = None
-        #: The slots waiting on this one's prompt.
-        self.followers: list[_Slot] = []
 
     @property
     def busy(self) -> bool:
@@ -306,7 +304,7 @@ class BatchEngine:
             return True
         for slot in decoded:
             if slot.batch_index >= 0 and slot.busy:
-                if slot.followers and not slot.generated:  # it has read its prompt: so have they
+                if not slot.generated:  # it has read its prompt: so have its followers
                     self._serve_followers(slot)
                 try:
                     self._advance(slot)
@@ -318,11 +316,8 @@ class BatchEngine:
     def _serve_followers(self, leader: _Slot) -> None:
         """Give each follower the leader's cache (a copy of its stream, made by llama.cpp at the next decode)
         and its first token, sampled with the follower's own sampler from the logits the leader just got."""
-        followers, leader.followers = leader.followers, []
-        for follower in followers:
+        for follower in self._followers(leader):
             follower.leader = None
-            if not follower.busy:
-                continue
             self.model.llama_cpp.llama_memory_seq_cp(self._memory, leader.seq_id, follower.seq_id, -1, -1)
             follower.cached = list(leader.cached)
             follower.batch_index = leader.batch_index
@@ -331,6 +326,10 @@ class BatchEngine:
                 self._advance(follower)
             except Exception as exc:  # this sequence's trouble only
                 self._finish(follower, ProviderError(f"llama.cpp: {exc}"), forget=True)
+
+    def _followers(self, leader: _Slot) -> list[_Slot]:
+        """The slots waiting for ``leader`` to read their prompt."""
+        return [slot for slot in self._slots if slot.leader is leader]
 
     def _fill_batch(self, active: list[_Slot]) -> list[_Slot]:
         """Put each generating sequence's last token, then prompt tokens, into the batch."""
@@ -399,10 +398,8 @@ class BatchEngine:
         """End the slot's job with ``result`` and free the slot (``forget``: drop its cache as well)."""
         job = slot.job
         slot.job = None
-        orphans, slot.followers = slot.followers, []
-        if slot.leader is not None:
-            slot.leader.followers.remove(slot)
-            slot.leader = None
+        orphans = self._followers(slot)
+        slot.leader = None
         if slot.sampler is not None:
             self.model.llama_cpp.llama_sampler_free(slot.sampler)
             slot.sampler = None
@@ -419,7 +416,6 @@ class BatchEngine:
         """Followers whose leader ended before it had read their prompt (cancelled, failed): the first reads
         it, taking what any slot's cache holds of it (what the leader read, unless it failed), and the others
         follow that one."""
-        orphans = [slot for slot in orphans if slot.job is not None]
         if not orphans:
             return
         first, *rest = orphans
@@ -432,7 +428,6 @@ class BatchEngine:
         first.pending = list(prompt[keep:])
         for slot in rest:
             slot.leader = first
-            first.followers.append(slot)
 
     def _drop_cancelled(self) -> None:
         for slot in self._slots:
@@ -494,7 +489,6 @@ class BatchEngine:
         self._cut(slot, 0)
         slot.cached, slot.pending = [], []
         slot.leader = leader
-        leader.followers.append(slot)
 
     def _worth_waiting(self, prompt: tuple[int, ...]) -> bool:
         """Whether a slot still reading its prompt will soon hold at least ``_MIN_COPY`` more of ``prompt``'s
