@@ -16,10 +16,10 @@ stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mendoza.errors import ConfigError, MendozaError, ProviderError, RunNotFound, StoreError
+from mendoza.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from mendoza.api import RunResult, load_suite, open_run, open_store, run, run_suite, suite
@@ -55,23 +55,4 @@ __all__ = [
     "suite",
 ]
 
-_LAZY = {
-    # The data model (pydantic): imported on first use, so `mendoza --help` does not build its models.
-    **dict.fromkeys(["Case", "Grade", "GraderSpec", "Run", "Sample", "Suite", "Thresholds", "Variant"], "mendoza.core"),
-    "run": "mendoza.api",
-    "open_run": "mendoza.api",
-    "suite": "mendoza.api",
-    "RunResult": "mendoza.api",
-    "load_suite": "mendoza.api",
-    "run_suite": "mendoza.api",
-    "open_store": "mendoza.api",
-    # For the app under test: record a step; call a model through mendoza (cached, retried, recorded).
-    "step": "mendoza.calls.tracing",
-    "model": "mendoza.providers.app_models",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'mendoza' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_names(globals())

@@ -121,18 +121,7 @@ __all__ = [
 
 #: What the façade passes on from the runner, the soft-eval package and the suite loader, imported on first use:
 #: ``mendoza show`` (which reads a report) does not load the run loop, the judges' machinery or Jinja2.
-_SOURCES: dict[str, tuple[str, ...]] = {
-    "mendoza.runner": ("GradeOptions", "Progress", "RunOptions", "progress_for"),
-    "mendoza.soft": (
-        "QueueItem", "RegradeResult", "clear_label", "default_author", "judge_run_pairs", "label_queue",
-        "parse_grader_option", "record_label", "regrade_run", "review_queue",
-    ),
-    "mendoza.config.drafts": (
-        "BadLine", "CaseIdTaken", "Draft", "DraftDecided", "DraftReview", "cases_target", "decisions_path",
-    ),
-    "mendoza.config": ("load_suite",),
-}
-__getattr__, _ = lazy_names(globals(), _SOURCES)
+__getattr__, _ = lazy_names(globals())
 
 
 def open_store(db: str | Path | None = None, *, readonly: bool = False) -> Store:

@@ -42,7 +42,7 @@ def test_help_imports_no_command_and_no_heavy_module() -> None:
     loaded = _loaded_by("--help")
     assert {name.split(".")[0] for name in loaded} & {*HEAVY, "pydantic", "rich", "yaml"} == set()
     assert sorted(name for name in loaded if name.startswith("mendoza")) == [
-        "mendoza", "mendoza.cli", "mendoza.cli.lazy", "mendoza.cli.main", "mendoza.errors",
+        "mendoza", "mendoza.cli", "mendoza.cli.lazy", "mendoza.cli.main", "mendoza.errors", "mendoza.lazy_names",
     ]
 
 

@@ -9,7 +9,7 @@ Graders come in two kinds (``mendoza.graders.kinds``): per-sample (``SampleGrade
 (``PairwiseGrader``), both ``Grader``s; judge-style sample graders subclass ``JudgeGrader``. Suites name them
 through ``mendoza.registry``; a ``not`` in front of any (``GraderSpec.negate``) flips the verdict.
 
-Each name is imported from its module when first read (``_SOURCES``): a report that asks which kind a grader
+Each name is imported from its module when first read (``mendoza.lazy_names``): a report that asks which kind a grader
 is loads that grader, not every family with its sandbox and judge prompts.
 """
 
@@ -83,60 +83,4 @@ __all__ = [
     "render_param",
 ]
 
-#: Where each name of ``__all__`` lives.
-_SOURCES: dict[str, tuple[str, ...]] = {
-    "mendoza.calls": ("ModelCache",),
-    "mendoza.graders.agents": (
-        "ToolCalled",
-        "Trajectory",
-    ),
-    "mendoza.graders.base": (
-        "BoundGrader",
-        "BoundPairwise",
-        "Grader",
-        "GraderKind",
-        "GraderParams",
-        "PairwiseGrader",
-        "SampleGrader",
-        "Verdict",
-        "bind_grader",
-        "grader_kind",
-        "render_param",
-    ),
-    "mendoza.graders.code": ("Code",),
-    "mendoza.graders.judge": (
-        "Judge",
-        "JudgeSpec",
-    ),
-    "mendoza.graders.judged": (
-        "JudgeDetail",
-        "JudgeGrader",
-    ),
-    "mendoza.graders.kinds": (
-        "is_judge_grader",
-        "is_judge_type",
-        "kind_of",
-    ),
-    "mendoza.graders.pairwise": (
-        "PairOutcome",
-        "Pairwise",
-    ),
-    "mendoza.graders.python_function": ("PythonFunction",),
-    "mendoza.graders.rubric": (
-        "Criterion",
-        "Rubric",
-    ),
-    "mendoza.graders.structured": (
-        "Json",
-        "Numeric",
-    ),
-    "mendoza.graders.text": (
-        "Contains",
-        "ContainsAll",
-        "ContainsAny",
-        "Equals",
-        "Length",
-        "Regex",
-    ),
-}
-__getattr__, __dir__ = lazy_names(globals(), _SOURCES)
+__getattr__, __dir__ = lazy_names(globals())

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from mendoza.core import ModelResponse, Sample
 from mendoza.errors import DiskError, StoreError
@@ -67,7 +67,7 @@ class SampleWriter:
 
     def flush(self) -> None:
         """Commit everything queued, and wait for it (and for a commit under way)."""
-        self._wait_for_commit()
+        self._collect(wait=True)
         self._raise_failure()
         samples, cache = self._take()
         self.written += self._write(samples, cache)
@@ -82,14 +82,10 @@ class SampleWriter:
         grown, when it ends) or the writer is closing (its exit commits the rest)."""
         if self._thread is None:
             return
-        if self._commit is not None and not self._commit.done():
-            if len(self._samples) < _BACKLOG * self._batch_size:
-                return
-            # The store falls behind (samples come faster than it commits them): wait for it here, so that
-            # memory stays flat however long the run.
-            wait([self._commit])
-        self._collect()
-        if self._failure is not None or not (self._samples or self._cache):
+        # When the store falls behind (samples come faster than it commits them), wait for it here, so that
+        # memory stays flat however long the run.
+        self._collect(wait=len(self._samples) >= _BACKLOG * self._batch_size)
+        if self._commit is not None or self._failure is not None or not (self._samples or self._cache):
             return
         samples, cache = self._take()
         self._commit = self._thread.submit(self._write, samples, cache)
@@ -101,25 +97,18 @@ class SampleWriter:
             with contextlib.suppress(RuntimeError):  # the loop has closed: the exit's flush takes the rest
                 self._loop.call_soon_threadsafe(self._start_commit)
 
-    def _collect(self) -> None:
-        """Take the result of a finished commit: samples counted, or its failure kept to raise."""
-        commit, self._commit = self._commit, None
-        if commit is None:
+    def _collect(self, *, wait: bool = False) -> None:
+        """Count the samples of the commit under way once it has ended (``wait``: wait for it to end). A
+        failed commit's error is already kept in ``_failure`` by ``_write``."""
+        commit = self._commit
+        if commit is None or not (wait or commit.done()):
             return
-        try:
+        self._commit = None
+        with contextlib.suppress(StoreError):
             self.written += commit.result()
-        except StoreError as exc:
-            self._failure = exc
-
-    def _wait_for_commit(self) -> None:
-        if self._commit is not None:
-            with contextlib.suppress(StoreError):
-                self._commit.result()
-            self._collect()
 
     def _raise_failure(self) -> None:
-        if self._commit is not None and self._commit.done():
-            self._collect()
+        self._collect()
         if self._failure is not None:
             raise self._failure
 
